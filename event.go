@@ -1,0 +1,60 @@
+package chat
+
+import "context"
+
+// Event kinds are the Socket.IO event names of the contract.
+const (
+	EventNewMessage  = "newMessage"
+	EventChatSummary = "chatSummary"
+	EventChatUpdated = "chatUpdated"
+	EventNewChat     = "newChat"
+	EventChatDeleted = "chatDeleted"
+	EventTyping      = "typing"
+	EventStopTyping  = "stopTyping"
+	EventPresence    = "presence"
+)
+
+// Typing is the payload of typing and stopTyping.
+type Typing struct {
+	ChatID   string
+	UserID   string
+	Username string
+}
+
+// Event is one realtime event for this instance's sockets. Events with a
+// UserID go to that user's sockets (for EventChatUpdated only those in the
+// chat's room); typing events (UserID "") go to the chat's room, except the
+// typist's own sockets.
+type Event struct {
+	Kind    string
+	UserID  string
+	ChatID  string
+	Message *Message
+	Summary *ChatSummary
+	Chat    *Chat
+	Typing  *Typing
+}
+
+// EventSink receives the events this instance must deliver. It must not
+// block: it is called from the listeners' goroutines.
+type EventSink interface {
+	Deliver(ev Event)
+}
+
+// Feed turns data changes, made by any instance, into events for the users
+// and chat rooms this instance serves.
+type Feed interface {
+	// Track delivers the events of uid to the sink until release is called.
+	// It returns once events committed from now on are sure to be delivered.
+	Track(ctx context.Context, uid string) (release func(), err error)
+	// WatchChat delivers the chat's typing events until release is called.
+	WatchChat(ctx context.Context, chatID string) (release func(), err error)
+}
+
+// RoomService is what a socket does in a chat view. The caller is in ctx.
+type RoomService interface {
+	// JoinChat checks membership and marks the chat read for the caller.
+	JoinChat(ctx context.Context, chatID string) error
+	// SetTyping records that the caller is (or stopped) typing in the chat.
+	SetTyping(ctx context.Context, chatID string, typing bool) error
+}
