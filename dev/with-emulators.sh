@@ -48,8 +48,8 @@ cat >"$state/firebase.json" <<JSON
 {"emulators":{"auth":{"host":"127.0.0.1","port":$auth_port},"hub":{"host":"127.0.0.1","port":$hub_port},
 "logging":{"host":"127.0.0.1","port":$logging_port},"ui":{"enabled":false},"singleProjectMode":true}}
 JSON
-(cd "$state" && setsid "$here/node_modules/.bin/firebase" emulators:start --only auth \
-  --project "$project" --config "$state/firebase.json" >"$state/auth.log" 2>&1 < /dev/null) &
+setsid bash -c 'cd "$1" && exec "$2/node_modules/.bin/firebase" emulators:start --only auth \
+  --project "$3" --config "$1/firebase.json"' _ "$state" "$here" "$project" >"$state/auth.log" 2>&1 < /dev/null &
 pids+=("$!")
 
 wait_for() { # name url log
