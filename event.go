@@ -55,6 +55,8 @@ type Feed interface {
 type RoomService interface {
 	// JoinChat checks membership and marks the chat read for the caller.
 	JoinChat(ctx context.Context, chatID string) error
+	// CheckMember returns ENOTFOUND unless the caller is a member.
+	CheckMember(ctx context.Context, chatID string) error
 	// SetTyping records that the caller is (or stopped) typing in the chat.
 	SetTyping(ctx context.Context, chatID string, typing bool) error
 }

@@ -1,0 +1,655 @@
+package firestore
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat"
+)
+
+var _ chat.ChatService = (*ChatService)(nil)
+
+// ChatService implements chat.ChatService.
+type ChatService struct {
+	db    *DB
+	users *UserService
+}
+
+// NewChatService returns a ChatService on db.
+func NewChatService(db *DB, users *UserService) *ChatService {
+	return &ChatService{db: db, users: users}
+}
+
+// member reads a chat and the caller's membership, ENOTFOUND for a chat
+// that does not exist or that the caller is not in (no existence leak).
+func (s *ChatService) member(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, *memberDoc, error) {
+	get := func(ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
+		if tx != nil {
+			return tx.Get(ref)
+		}
+		return ref.Get(ctx)
+	}
+	snap, err := get(s.db.chatRef(chatID))
+	if isNotFound(err) {
+		return nil, nil, errChatNotFound()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	var doc chatDoc
+	if err := snap.DataTo(&doc); err != nil {
+		return nil, nil, err
+	}
+	if !slices.Contains(doc.MemberIDs, uid) {
+		return nil, nil, errChatNotFound()
+	}
+	msnap, err := get(s.db.memberRef(chatID, uid))
+	if isNotFound(err) {
+		return nil, nil, errChatNotFound()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	var m memberDoc
+	if err := msnap.DataTo(&m); err != nil {
+		return nil, nil, err
+	}
+	return &doc, &m, nil
+}
+
+func errChatNotFound() error { return chat.Errorf(chat.ENOTFOUND, "Chat not found.") }
+
+// normalizeUserIDs checks, dedupes and drops the caller from a list of ids.
+func normalizeUserIDs(ids []string, caller string) ([]string, error) {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if err := chat.ValidateID("User id", id); err != nil {
+			return nil, err
+		}
+		if id != caller && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// requireProfiles refuses ids with no profile.
+func (s *ChatService) requireProfiles(ctx context.Context, ids []string) error {
+	found, err := s.users.getUsers(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if found[id] == nil {
+			return chat.Errorf(chat.EINVALID, "User %q does not exist.", id)
+		}
+	}
+	return nil
+}
+
+// CreateChat implements chat.ChatService.
+func (s *ChatService) CreateChat(ctx context.Context, in chat.ChatCreate) (*chat.Chat, bool, error) {
+	id, ok := chat.IdentityFromContext(ctx)
+	if !ok {
+		return nil, false, chat.Errorf(chat.EUNAUTHORIZED, "Authentication is required.")
+	}
+	others, err := normalizeUserIDs(in.UserIDs, id.UID)
+	if err != nil {
+		return nil, false, err
+	}
+	name, err := chat.ValidateChatName(in.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := chat.ValidateProfilePic(in.ProfilePic); err != nil {
+		return nil, false, err
+	}
+	switch {
+	case len(others) == 0:
+		return nil, false, chat.Errorf(chat.EINVALID, "userIds must name at least one other user.")
+	case !in.IsGroup && len(others) != 1:
+		return nil, false, chat.Errorf(chat.EINVALID, "A direct chat is with exactly one other user.")
+	case !in.IsGroup && (name != "" || in.ProfilePic != ""):
+		return nil, false, chat.Errorf(chat.EINVALID, "A direct chat has no name or picture.")
+	case len(others)+1 > chat.MaxGroupMembers:
+		return nil, false, chat.Errorf(chat.EINVALID, "A group has at most %d members.", chat.MaxGroupMembers)
+	}
+	if _, err := s.users.ensure(ctx, id); err != nil {
+		return nil, false, translate(err)
+	}
+	if err := s.requireProfiles(ctx, others); err != nil {
+		return nil, false, translate(err)
+	}
+	now := s.db.now()
+	members := append([]string{id.UID}, others...)
+	doc := chatDoc{
+		IsGroup: in.IsGroup, Name: name, ProfilePic: in.ProfilePic, CreatedAt: now,
+		MemberIDs: members, Joined: map[string]time.Time{}, ActivityAt: now, MetaVersion: 1,
+	}
+	for _, m := range members {
+		doc.Joined[m] = now
+	}
+	if in.IsGroup {
+		doc.CreatorID = id.UID
+	}
+	ref := s.db.client.Collection("chats").NewDoc()
+	create := func(tx *firestore.Transaction) error {
+		if err := tx.Create(ref, doc); err != nil {
+			return err
+		}
+		for _, m := range members {
+			md := memberDoc{UserID: m, ChatID: ref.ID, JoinedAt: now, MetaVersion: doc.MetaVersion}
+			if err := tx.Create(s.db.memberRef(ref.ID, m), md); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if in.IsGroup {
+		err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error { return create(tx) })
+		if err != nil {
+			return nil, false, translate(err)
+		}
+		c, err := s.build(ctx, ref.ID, &doc, id.UID, 0, nil)
+		return c, true, translate(err)
+	}
+
+	// A direct chat is unique per pair: the pair's key document is created
+	// in the same transaction as the chat, so of two racing creates one
+	// commits and the other, retried, finds the first's chat.
+	dref := s.db.directRef(id.UID, others[0])
+	doc.DirectKey = dref.ID
+	for attempt := 0; attempt < 5; attempt++ {
+		existing := ""
+		err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			existing = ""
+			snap, err := tx.Get(dref)
+			if err == nil {
+				existing, _ = snap.Data()["chatId"].(string)
+				return nil
+			} else if !isNotFound(err) {
+				return err
+			}
+			if err := tx.Create(dref, map[string]any{"chatId": ref.ID, "createdAt": now}); err != nil {
+				return err
+			}
+			return create(tx)
+		})
+		if isAlreadyExists(err) {
+			continue
+		}
+		if err != nil {
+			return nil, false, translate(err)
+		}
+		if existing != "" {
+			c, err := s.FindChat(ctx, existing)
+			return c, false, err
+		}
+		c, err := s.build(ctx, ref.ID, &doc, id.UID, 0, nil)
+		return c, true, translate(err)
+	}
+	return nil, false, chat.Errorf(chat.ECONFLICT, "The chat is being created by another request; retry.")
+}
+
+// build renders a chat for the viewer: profiles of all members, the
+// viewer's unread count, and msgs (nil: the last ChatMessagesLen).
+func (s *ChatService) build(ctx context.Context, chatID string, doc *chatDoc, viewer string, readSeq int64, msgs []*chat.Message) (*chat.Chat, error) {
+	if msgs == nil {
+		var err error
+		if msgs, err = s.lastMessages(ctx, chatID, chat.ChatMessagesLen); err != nil {
+			return nil, err
+		}
+	}
+	users, err := s.users.getUsers(ctx, doc.MemberIDs)
+	if err != nil {
+		return nil, err
+	}
+	return render(chatID, doc, viewer, readSeq, users, msgs), nil
+}
+
+// render assembles a Chat from what was read.
+func render(chatID string, doc *chatDoc, viewer string, readSeq int64, users map[string]*chat.User, msgs []*chat.Message) *chat.Chat {
+	unread := int(max(doc.LastSeq-readSeq, 0))
+	c := &chat.Chat{
+		ID: chatID, IsGroup: doc.IsGroup, Name: doc.Name, ProfilePic: doc.ProfilePic,
+		CreatedAt: doc.CreatedAt.UTC(), CreatorID: doc.CreatorID, UnreadCount: unread, Messages: msgs,
+	}
+	if c.Messages == nil {
+		c.Messages = []*chat.Message{}
+	}
+	for _, uid := range sortedUsers(doc) {
+		u := users[uid]
+		if u == nil { // profile gone: keep the membership visible
+			u = &chat.User{ID: uid, Username: ""}
+		}
+		cu := &chat.ChatUser{UserID: uid, ChatID: chatID, JoinedAt: doc.Joined[uid].UTC(), User: u}
+		if uid == viewer {
+			cu.UnreadCount = unread
+		}
+		c.Users = append(c.Users, cu)
+	}
+	return c
+}
+
+// lastMessages returns the newest n messages, oldest first.
+func (s *ChatService) lastMessages(ctx context.Context, chatID string, n int) ([]*chat.Message, error) {
+	docs, err := s.db.messages(chatID).OrderBy("seq", firestore.Desc).Limit(n).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*chat.Message, len(docs))
+	for i, d := range docs {
+		var m messageDoc
+		if err := d.DataTo(&m); err != nil {
+			return nil, err
+		}
+		out[len(docs)-1-i] = m.toMessage(d.Ref.ID)
+	}
+	return out, nil
+}
+
+// FindChat implements chat.ChatService.
+func (s *ChatService) FindChat(ctx context.Context, chatID string) (*chat.Chat, error) {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return nil, err
+	}
+	doc, m, err := s.member(ctx, nil, chatID, uid)
+	if err != nil {
+		return nil, translate(err)
+	}
+	c, err := s.build(ctx, chatID, doc, uid, m.ReadSeq, nil)
+	return c, translate(err)
+}
+
+// FindChats implements chat.ChatService. Reads for a page of n chats: n
+// chat documents (one query), n of the caller's memberships (one batch)
+// and one profile per distinct member across the page (one batch); the last
+// message is denormalised on the chat.
+func (s *ChatService) FindChats(ctx context.Context, f chat.ChatFilter) ([]*chat.Chat, string, error) {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	limit, err := chat.PageLimit(f.Limit, chat.DefaultPageLimit, chat.MaxPageLimit)
+	if err != nil {
+		return nil, "", err
+	}
+	q := s.db.client.Collection("chats").Where("memberIds", "array-contains", uid).
+		OrderBy("activityAt", firestore.Desc).OrderBy(firestore.DocumentID, firestore.Desc)
+	if f.Before != "" {
+		at, id, err := parseChatCursor(f.Before)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.StartAfter(at, id)
+	}
+	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, "", translate(err)
+	}
+	next := ""
+	if len(snaps) > limit {
+		snaps = snaps[:limit]
+		last := snaps[limit-1]
+		at, _ := last.Data()["activityAt"].(time.Time)
+		next = chatCursor(at, last.Ref.ID)
+	}
+	docs := make([]*chatDoc, len(snaps))
+	refs := make([]*firestore.DocumentRef, len(snaps))
+	var memberIDs []string
+	for i, snap := range snaps {
+		docs[i] = &chatDoc{}
+		if err := snap.DataTo(docs[i]); err != nil {
+			return nil, "", translate(err)
+		}
+		refs[i] = s.db.memberRef(snap.Ref.ID, uid)
+		memberIDs = append(memberIDs, docs[i].MemberIDs...)
+	}
+	readSeqs := make([]int64, len(snaps))
+	if len(refs) > 0 {
+		msnaps, err := s.db.client.GetAll(ctx, refs)
+		if err != nil {
+			return nil, "", translate(err)
+		}
+		for i, ms := range msnaps {
+			if ms.Exists() {
+				n, _ := ms.Data()["readSeq"].(int64)
+				readSeqs[i] = n
+			}
+		}
+	}
+	users, err := s.users.getUsers(ctx, memberIDs)
+	if err != nil {
+		return nil, "", translate(err)
+	}
+	out := make([]*chat.Chat, len(snaps))
+	for i, snap := range snaps {
+		msgs := []*chat.Message{}
+		if m := lastMessage(docs[i]); m != nil {
+			msgs = append(msgs, m)
+		}
+		out[i] = render(snap.Ref.ID, docs[i], uid, readSeqs[i], users, msgs)
+	}
+	return out, next, nil
+}
+
+func chatCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixNano(), 10) + ":" + id))
+}
+
+func parseChatCursor(c string) (time.Time, string, error) {
+	bad := chat.Errorf(chat.EINVALID, "before is not a cursor from a previous page.")
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	ns, id, ok := strings.Cut(string(raw), ":")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || chat.ValidateID("cursor", id) != nil {
+		return time.Time{}, "", bad
+	}
+	return time.Unix(0, n).UTC(), id, nil
+}
+
+// UpdateChat implements chat.ChatService.
+func (s *ChatService) UpdateChat(ctx context.Context, chatID string, upd chat.ChatUpdate) (*chat.Chat, error) {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return nil, err
+	}
+	if upd.Name != nil {
+		name, err := chat.ValidateChatName(*upd.Name)
+		if err != nil {
+			return nil, err
+		}
+		upd.Name = &name
+	}
+	if upd.ProfilePic != nil {
+		if err := chat.ValidateProfilePic(*upd.ProfilePic); err != nil {
+			return nil, err
+		}
+	}
+	var doc *chatDoc
+	var readSeq int64
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		d, m, err := s.member(ctx, tx, chatID, uid)
+		if err != nil {
+			return err
+		}
+		doc, readSeq = d, m.ReadSeq
+		if !d.IsGroup {
+			return chat.Errorf(chat.EINVALID, "Only a group can be renamed or given a picture.")
+		}
+		var ups []firestore.Update
+		if upd.Name != nil && *upd.Name != d.Name {
+			d.Name = *upd.Name
+			ups = append(ups, firestore.Update{Path: "name", Value: d.Name})
+		}
+		if upd.ProfilePic != nil && *upd.ProfilePic != d.ProfilePic {
+			d.ProfilePic = *upd.ProfilePic
+			ups = append(ups, firestore.Update{Path: "profilePic", Value: d.ProfilePic})
+		}
+		if len(ups) == 0 {
+			return nil
+		}
+		return s.bumpMeta(tx, chatID, d, ups)
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	c, err := s.build(ctx, chatID, doc, uid, readSeq, nil)
+	return c, translate(err)
+}
+
+// bumpMeta writes a change of the chat's name, picture, members or creator
+// and copies the new MetaVersion to every member, whose listeners then emit
+// chatUpdated. Renames are rare, so up to 257 writes is the right price for
+// not listening to the chat document, which changes with every message.
+func (s *ChatService) bumpMeta(tx *firestore.Transaction, chatID string, d *chatDoc, ups []firestore.Update, skip ...string) error {
+	d.MetaVersion++
+	ups = append(ups, firestore.Update{Path: "metaVersion", Value: d.MetaVersion})
+	if err := tx.Update(s.db.chatRef(chatID), ups); err != nil {
+		return err
+	}
+	for _, m := range d.MemberIDs {
+		if slices.Contains(skip, m) { // written whole by the caller
+			continue
+		}
+		if err := tx.Update(s.db.memberRef(chatID, m), []firestore.Update{{Path: "metaVersion", Value: d.MetaVersion}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteChat implements chat.ChatService.
+func (s *ChatService) DeleteChat(ctx context.Context, chatID string) error {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return err
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return err
+	}
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		d, _, err := s.member(ctx, tx, chatID, uid)
+		if err != nil {
+			return err
+		}
+		if d.IsGroup && d.CreatorID != uid {
+			return chat.Errorf(chat.EFORBIDDEN, "Only the group's creator can delete it.")
+		}
+		return s.deleteInTx(tx, chatID, d)
+	})
+	if err != nil {
+		return translate(err)
+	}
+	return translate(s.purge(ctx, chatID))
+}
+
+// deleteInTx removes the chat and its memberships atomically: from then on
+// no listing shows it and every member's listener reports chatDeleted.
+func (s *ChatService) deleteInTx(tx *firestore.Transaction, chatID string, d *chatDoc) error {
+	if err := tx.Delete(s.db.chatRef(chatID)); err != nil {
+		return err
+	}
+	if d.DirectKey != "" {
+		if err := tx.Delete(s.db.client.Collection("directChats").Doc(d.DirectKey)); err != nil {
+			return err
+		}
+	}
+	for _, m := range d.MemberIDs {
+		if err := tx.Delete(s.db.memberRef(chatID, m)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// purge deletes what a deleted chat leaves below it, in bounded batches.
+// Nothing reaches these documents once the chat is gone (every access checks
+// the chat first), so a purge cut short leaves storage, not visible data.
+func (s *ChatService) purge(ctx context.Context, chatID string) error {
+	for _, sub := range []string{"messages", "clientIds", "typing", "members"} {
+		col := s.db.chatRef(chatID).Collection(sub)
+		for {
+			snaps, err := col.Select().Limit(400).Documents(ctx).GetAll()
+			if err != nil {
+				return err
+			}
+			if len(snaps) == 0 {
+				break
+			}
+			bw := s.db.client.BulkWriter(ctx)
+			for _, snap := range snaps {
+				if _, err := bw.Delete(snap.Ref); err != nil {
+					return err
+				}
+			}
+			bw.End()
+		}
+	}
+	return nil
+}
+
+// AddMembers implements chat.ChatService.
+func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []string) (*chat.Chat, error) {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return nil, err
+	}
+	ids, err := normalizeUserIDs(userIDs, uid)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, chat.Errorf(chat.EINVALID, "userIds must name at least one other user.")
+	}
+	if len(ids) > chat.MaxGroupMembers {
+		return nil, chat.Errorf(chat.EINVALID, "A group has at most %d members.", chat.MaxGroupMembers)
+	}
+	// Existence of the caller's membership is checked before profiles so a
+	// non-member learns nothing about users either.
+	if _, _, err := s.member(ctx, nil, chatID, uid); err != nil {
+		return nil, translate(err)
+	}
+	if err := s.requireProfiles(ctx, ids); err != nil {
+		return nil, translate(err)
+	}
+	var doc *chatDoc
+	var readSeq int64
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		d, m, err := s.member(ctx, tx, chatID, uid)
+		if err != nil {
+			return err
+		}
+		doc, readSeq = d, m.ReadSeq
+		if !d.IsGroup {
+			return chat.Errorf(chat.EINVALID, "Members can be added to a group only.")
+		}
+		var added []string
+		for _, id := range ids {
+			if !slices.Contains(d.MemberIDs, id) {
+				added = append(added, id)
+			}
+		}
+		if len(added) == 0 {
+			return nil
+		}
+		if len(d.MemberIDs)+len(added) > chat.MaxGroupMembers {
+			return chat.Errorf(chat.EINVALID, "A group has at most %d members.", chat.MaxGroupMembers)
+		}
+		now := s.db.now()
+		d.MemberIDs = append(d.MemberIDs, added...)
+		for _, id := range added {
+			d.Joined[id] = now
+		}
+		// New members start with nothing unread: they did not miss what
+		// was said before they joined.
+		for _, id := range added {
+			md := memberDoc{UserID: id, ChatID: chatID, JoinedAt: now, ReadSeq: d.LastSeq, MetaVersion: d.MetaVersion + 1}
+			if err := tx.Set(s.db.memberRef(chatID, id), md); err != nil {
+				return err
+			}
+		}
+		return s.bumpMeta(tx, chatID, d, []firestore.Update{
+			{Path: "memberIds", Value: d.MemberIDs}, {Path: "joined", Value: d.Joined},
+		}, added...)
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	c, err := s.build(ctx, chatID, doc, uid, readSeq, nil)
+	return c, translate(err)
+}
+
+// RemoveMember implements chat.ChatService.
+func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) error {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return err
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return err
+	}
+	if err := chat.ValidateID("User id", target); err != nil {
+		return err
+	}
+	deleted := false
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		deleted = false
+		d, _, err := s.member(ctx, tx, chatID, uid)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !d.IsGroup:
+			return chat.Errorf(chat.EINVALID, "Members can be removed from a group only; delete the direct chat instead.")
+		case target != uid && d.CreatorID != uid:
+			return chat.Errorf(chat.EFORBIDDEN, "Only the group's creator can remove other members.")
+		case !slices.Contains(d.MemberIDs, target):
+			return chat.Errorf(chat.ENOTFOUND, "That user is not a member of this chat.")
+		}
+		d.MemberIDs = slices.DeleteFunc(d.MemberIDs, func(id string) bool { return id == target })
+		delete(d.Joined, target)
+		if len(d.MemberIDs) == 0 {
+			deleted = true
+			d.MemberIDs = []string{target} // so its membership is deleted too
+			return s.deleteInTx(tx, chatID, d)
+		}
+		ups := []firestore.Update{{Path: "memberIds", Value: d.MemberIDs}, {Path: "joined", Value: d.Joined}}
+		if d.CreatorID == target {
+			// Creator rights pass to the earliest-joined member, ties by id.
+			d.CreatorID = sortedUsers(d)[0]
+			ups = append(ups, firestore.Update{Path: "creatorId", Value: d.CreatorID})
+		}
+		if err := tx.Delete(s.db.memberRef(chatID, target)); err != nil {
+			return err
+		}
+		return s.bumpMeta(tx, chatID, d, ups)
+	})
+	if err != nil {
+		return translate(err)
+	}
+	if deleted {
+		return translate(s.purge(ctx, chatID))
+	}
+	return nil
+}
+
+// MarkRead implements chat.ChatService.
+func (s *ChatService) MarkRead(ctx context.Context, chatID string) error {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return err
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return err
+	}
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		d, m, err := s.member(ctx, tx, chatID, uid)
+		if err != nil {
+			return err
+		}
+		if m.ReadSeq >= d.LastSeq {
+			return nil // nothing unread: no write, no event
+		}
+		return tx.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: d.LastSeq}})
+	})
+	return translate(err)
+}
+

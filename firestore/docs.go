@@ -1,0 +1,150 @@
+package firestore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat"
+)
+
+// The documents of the data model; docs/design.md explains each.
+
+// chatDoc is chats/{chatId}.
+type chatDoc struct {
+	IsGroup    bool                 `firestore:"isGroup"`
+	Name       string               `firestore:"name"`
+	ProfilePic string               `firestore:"profilePic"`
+	CreatedAt  time.Time            `firestore:"createdAt"`
+	CreatorID  string               `firestore:"creatorId"`
+	MemberIDs  []string             `firestore:"memberIds"`
+	Joined     map[string]time.Time `firestore:"joined"`
+	// LastSeq is the seq of the newest message: a member's unread count is
+	// LastSeq - member.ReadSeq, exact because both move in transactions.
+	LastSeq     int64       `firestore:"lastSeq"`
+	LastMessage *messageDoc `firestore:"lastMessage"`
+	ActivityAt  time.Time   `firestore:"activityAt"`
+	// MetaVersion changes with name, picture, members or creator; it is
+	// copied to every member document so their listeners see the change.
+	MetaVersion int64  `firestore:"metaVersion"`
+	DirectKey   string `firestore:"directKey"`
+}
+
+// memberDoc is chats/{chatId}/members/{uid}.
+type memberDoc struct {
+	UserID      string    `firestore:"userId"`
+	ChatID      string    `firestore:"chatId"`
+	JoinedAt    time.Time `firestore:"joinedAt"`
+	ReadSeq     int64     `firestore:"readSeq"`
+	MetaVersion int64     `firestore:"metaVersion"`
+}
+
+// messageDoc is chats/{chatId}/messages/{messageId}. MemberIDs are the
+// chat's members when it was sent: the listeners of exactly those users'
+// instances receive it.
+type messageDoc struct {
+	// ID is set only on the copy kept as chatDoc.LastMessage.
+	ID              string    `firestore:"id,omitempty"`
+	ChatID          string    `firestore:"chatId"`
+	Seq             int64     `firestore:"seq"`
+	SenderID        string    `firestore:"senderId"`
+	SenderUsername  string    `firestore:"senderUsername"`
+	Content         string    `firestore:"content"`
+	FileURL         string    `firestore:"fileUrl"`
+	FileName        string    `firestore:"fileName"`
+	CreatedAt       time.Time `firestore:"createdAt"`
+	ClientMessageID string    `firestore:"clientMessageId"`
+	MemberIDs       []string  `firestore:"memberIds,omitempty"`
+}
+
+// typingDoc is chats/{chatId}/typing/{uid}: present while the user types.
+type typingDoc struct {
+	ChatID   string    `firestore:"chatId"`
+	UserID   string    `firestore:"userId"`
+	Username string    `firestore:"username"`
+	Until    time.Time `firestore:"until"`
+}
+
+func (db *DB) chatRef(id string) *firestore.DocumentRef { return db.client.Collection("chats").Doc(id) }
+
+func (db *DB) memberRef(chatID, uid string) *firestore.DocumentRef {
+	return db.chatRef(chatID).Collection("members").Doc(uid)
+}
+
+func (db *DB) messages(chatID string) *firestore.CollectionRef {
+	return db.chatRef(chatID).Collection("messages")
+}
+
+// clientIDRef is the idempotency key of a sender's clientMessageId in a
+// chat; creating it in the send transaction makes a retried send a no-op.
+func (db *DB) clientIDRef(chatID, senderID, clientMessageID string) *firestore.DocumentRef {
+	return db.chatRef(chatID).Collection("clientIds").Doc(hashKey(senderID, clientMessageID))
+}
+
+// directRef is the one document per pair of users that makes a direct
+// chat unique: created with a must-not-exist precondition.
+func (db *DB) directRef(a, b string) *firestore.DocumentRef {
+	if b < a {
+		a, b = b, a
+	}
+	return db.client.Collection("directChats").Doc(hashKey(a, b))
+}
+
+func hashKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// messageID makes a message id whose order is its seq's: ids sort like
+// (createdAt, id) because createdAt never decreases with seq.
+func messageID(seq int64, random string) string { return fmt.Sprintf("%012d%s", seq, random) }
+
+// seqOf parses the seq of a message id from a client.
+func seqOf(id string) (int64, error) {
+	if len(id) < 12 || len(id) > chat.MaxIDLen {
+		return 0, chat.Errorf(chat.EINVALID, "%q is not a message id.", id)
+	}
+	n, err := strconv.ParseInt(id[:12], 10, 64)
+	if err != nil || n < 1 {
+		return 0, chat.Errorf(chat.EINVALID, "%q is not a message id.", id)
+	}
+	return n, nil
+}
+
+func (m *messageDoc) toMessage(id string) *chat.Message {
+	return &chat.Message{
+		ID: id, ChatID: m.ChatID, SenderID: m.SenderID, SenderUsername: m.SenderUsername,
+		Content: m.Content, FileURL: m.FileURL, FileName: m.FileName, CreatedAt: m.CreatedAt.UTC(),
+		ClientMessageID: m.ClientMessageID, Seq: m.Seq,
+	}
+}
+
+// lastMessage returns the chat's newest message, nil when it has none.
+func lastMessage(doc *chatDoc) *chat.Message {
+	if doc.LastMessage == nil {
+		return nil
+	}
+	return doc.LastMessage.toMessage(doc.LastMessage.ID)
+}
+
+// sortedUsers orders a chat's members by join time, then id.
+func sortedUsers(doc *chatDoc) []string {
+	ids := append([]string(nil), doc.MemberIDs...)
+	sort.Slice(ids, func(i, j int) bool {
+		ti, tj := doc.Joined[ids[i]], doc.Joined[ids[j]]
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		return ids[i] < ids[j]
+	})
+	return ids
+}

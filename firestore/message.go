@@ -1,0 +1,185 @@
+package firestore
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat"
+)
+
+var _ chat.MessageService = (*MessageService)(nil)
+
+// MessageService implements chat.MessageService.
+type MessageService struct {
+	db    *DB
+	chats *ChatService
+}
+
+// NewMessageService returns a MessageService on db.
+func NewMessageService(db *DB, chats *ChatService) *MessageService {
+	return &MessageService{db: db, chats: chats}
+}
+
+// SendMessage implements chat.MessageService. One transaction reads the
+// chat (its lastSeq), the sender's profile and the idempotency key, then
+// writes the message, the chat's lastSeq/lastMessage, the sender's read
+// marker and the key. Firestore serialises transactions on the chat
+// document, so seqs are gapless and the same clientMessageId sent to two
+// instances at once yields one message.
+func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat.MessageCreate) (*chat.Message, bool, error) {
+	id, ok := chat.IdentityFromContext(ctx)
+	if !ok {
+		return nil, false, chat.Errorf(chat.EUNAUTHORIZED, "Authentication is required.")
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return nil, false, err
+	}
+	if in.File != nil {
+		return nil, false, chat.Errorf(chat.EINVALID, "File attachments are not supported yet.")
+	}
+	if err := in.Validate(); err != nil {
+		return nil, false, err
+	}
+	random := rand.Text()[:8]
+	var out *chat.Message
+	created := false
+	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		out, created = nil, false
+		d, _, err := s.chats.member(ctx, tx, chatID, id.UID)
+		if err != nil {
+			return err
+		}
+		var keyRef *firestore.DocumentRef
+		if in.ClientMessageID != "" {
+			keyRef = s.db.clientIDRef(chatID, id.UID, in.ClientMessageID)
+			snap, err := tx.Get(keyRef)
+			if err == nil {
+				mid, _ := snap.Data()["messageId"].(string)
+				msnap, err := tx.Get(s.db.messages(chatID).Doc(mid))
+				if err != nil {
+					return err
+				}
+				var m messageDoc
+				if err := msnap.DataTo(&m); err != nil {
+					return err
+				}
+				out = m.toMessage(mid)
+				return nil
+			} else if !isNotFound(err) {
+				return err
+			}
+		}
+		usnap, err := tx.Get(s.db.client.Collection("users").Doc(id.UID))
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		username := ""
+		if usnap != nil && usnap.Exists() {
+			username, _ = usnap.Data()["username"].(string)
+		}
+		now := s.db.now()
+		if d.LastMessage != nil && now.Before(d.LastMessage.CreatedAt) {
+			now = d.LastMessage.CreatedAt // never earlier than its predecessor
+		}
+		seq := d.LastSeq + 1
+		mid := messageID(seq, random)
+		m := messageDoc{
+			ChatID: chatID, Seq: seq, SenderID: id.UID, SenderUsername: username, Content: in.Content,
+			CreatedAt: now, ClientMessageID: in.ClientMessageID, MemberIDs: slices.Clone(d.MemberIDs),
+		}
+		if err := tx.Create(s.db.messages(chatID).Doc(mid), m); err != nil {
+			return err
+		}
+		last := m
+		last.ID, last.MemberIDs = mid, nil
+		if err := tx.Update(s.db.chatRef(chatID), []firestore.Update{
+			{Path: "lastSeq", Value: seq}, {Path: "lastMessage", Value: last}, {Path: "activityAt", Value: now},
+		}); err != nil {
+			return err
+		}
+		// Sending marks the chat read for the sender.
+		if err := tx.Update(s.db.memberRef(chatID, id.UID), []firestore.Update{{Path: "readSeq", Value: seq}}); err != nil {
+			return err
+		}
+		if keyRef != nil {
+			if err := tx.Create(keyRef, map[string]any{"messageId": mid}); err != nil {
+				return err
+			}
+		}
+		out, created = m.toMessage(mid), true
+		return nil
+	})
+	if err != nil {
+		return nil, false, translate(err)
+	}
+	return out, created, nil
+}
+
+// FindMessages implements chat.MessageService.
+func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat.MessageFilter) ([]*chat.Message, string, error) {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return nil, "", err
+	}
+	limit, err := chat.PageLimit(f.Limit, chat.DefaultPageLimit, chat.MaxPageLimit)
+	if err != nil {
+		return nil, "", err
+	}
+	if f.Before != "" && f.After != "" {
+		return nil, "", chat.Errorf(chat.EINVALID, "Give before or after, not both.")
+	}
+	var cursor int64
+	for _, c := range []string{f.Before, f.After} {
+		if c != "" {
+			if cursor, err = seqOf(c); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	if _, _, err := s.chats.member(ctx, nil, chatID, uid); err != nil {
+		return nil, "", translate(err)
+	}
+	col := s.db.messages(chatID)
+	var q firestore.Query
+	if f.After != "" {
+		q = col.Where("seq", ">", cursor).OrderBy("seq", firestore.Asc)
+	} else if f.Before != "" {
+		q = col.Where("seq", "<", cursor).OrderBy("seq", firestore.Desc)
+	} else {
+		q = col.OrderBy("seq", firestore.Desc)
+	}
+	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, "", translate(err)
+	}
+	more := len(snaps) > limit
+	if more {
+		snaps = snaps[:limit]
+	}
+	msgs := make([]*chat.Message, len(snaps))
+	for i, snap := range snaps {
+		var m messageDoc
+		if err := snap.DataTo(&m); err != nil {
+			return nil, "", translate(err)
+		}
+		msgs[i] = m.toMessage(snap.Ref.ID)
+	}
+	if f.After == "" {
+		slices.Reverse(msgs) // pages are oldest first
+	}
+	next := ""
+	if more && len(msgs) > 0 {
+		if f.After != "" {
+			next = msgs[len(msgs)-1].ID
+		} else {
+			next = msgs[0].ID
+		}
+	}
+	return msgs, next, nil
+}

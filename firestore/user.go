@@ -1,0 +1,276 @@
+package firestore
+
+import (
+	"context"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat"
+)
+
+var _ chat.UserService = (*UserService)(nil)
+
+// userDoc is users/{uid}.
+type userDoc struct {
+	Username      string     `firestore:"username"`
+	UsernameLower string     `firestore:"usernameLower"`
+	ProfilePic    string     `firestore:"profilePic"`
+	CreatedAt     time.Time  `firestore:"createdAt"`
+	LastSeen      *time.Time `firestore:"lastSeen"`
+	Online        bool       `firestore:"online"`
+}
+
+// usernameDoc is usernames/{key}: the reservation that makes usernames
+// unique case-insensitively. Reservation and profile are written in one
+// transaction, so two instances racing for a name cannot both win.
+type usernameDoc struct {
+	UID string `firestore:"uid"`
+}
+
+// UserService implements chat.UserService.
+type UserService struct {
+	db *DB
+}
+
+// NewUserService returns a UserService on db.
+func NewUserService(db *DB) *UserService { return &UserService{db: db} }
+
+func (s *UserService) users() *firestore.CollectionRef { return s.db.client.Collection("users") }
+
+// usernameKey is the reservation's document id: the folded name, hex-encoded
+// so that no character of a username can form a path or a reserved id.
+func (s *UserService) usernameRef(name string) *firestore.DocumentRef {
+	return s.db.client.Collection("usernames").Doc(hex.EncodeToString([]byte(foldName(name))))
+}
+
+func foldName(name string) string { return strings.ToLower(name) }
+
+// Me implements chat.UserService.
+func (s *UserService) Me(ctx context.Context) (*chat.User, error) {
+	id, ok := chat.IdentityFromContext(ctx)
+	if !ok {
+		return nil, chat.Errorf(chat.EUNAUTHORIZED, "Authentication is required.")
+	}
+	u, err := s.ensure(ctx, id)
+	return u, translate(err)
+}
+
+// ensure returns the profile of id, creating it with the lowest free
+// username on first use.
+func (s *UserService) ensure(ctx context.Context, id chat.Identity) (*chat.User, error) {
+	ref := s.users().Doc(id.UID)
+	snap, err := ref.Get(ctx)
+	if err == nil {
+		return toUser(snap, id.UID), nil
+	} else if !isNotFound(err) {
+		return nil, err
+	}
+	base := chat.BaseUsername(id)
+	candidate := base
+	for attempt := 0; attempt < 20; attempt++ {
+		var got *chat.User
+		err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			got = nil
+			snap, err := tx.Get(ref)
+			if err == nil { // another request created it meanwhile
+				got = toUser(snap, id.UID)
+				return nil
+			} else if !isNotFound(err) {
+				return err
+			}
+			resRef := s.usernameRef(candidate)
+			if _, err := tx.Get(resRef); err == nil {
+				return nil // taken
+			} else if !isNotFound(err) {
+				return err
+			}
+			doc := userDoc{Username: candidate, UsernameLower: foldName(candidate), CreatedAt: s.db.now()}
+			if err := tx.Create(resRef, usernameDoc{UID: id.UID}); err != nil {
+				return err
+			}
+			got = &chat.User{ID: id.UID, Username: candidate}
+			return tx.Create(ref, doc)
+		})
+		if err != nil && !isAlreadyExists(err) {
+			return nil, err
+		}
+		if got != nil && err == nil {
+			return got, nil
+		}
+		// Taken, or lost a race for it: find the lowest free suffix now.
+		if candidate, err = s.lowestFree(ctx, base); err != nil {
+			return nil, err
+		}
+	}
+	return nil, chat.Errorf(chat.ECONFLICT, "Could not find a free username; try again.")
+}
+
+// lowestFree returns base, base2, base3… whichever is the first not taken,
+// reading the taken names with one prefix query.
+func (s *UserService) lowestFree(ctx context.Context, base string) (string, error) {
+	lower := foldName(base)
+	docs, err := s.users().Where("usernameLower", ">=", lower).
+		Where("usernameLower", "<", lower+"\U0010FFFF").Select("usernameLower").Documents(ctx).GetAll()
+	if err != nil {
+		return "", err
+	}
+	taken := map[int]bool{}
+	for _, d := range docs {
+		name, _ := d.Data()["usernameLower"].(string)
+		if name == lower {
+			taken[1] = true
+		} else if n, err := strconv.Atoi(strings.TrimPrefix(name, lower)); err == nil && n >= 2 {
+			if foldName(chat.SuffixedUsername(base, n)) == name {
+				taken[n] = true
+			}
+		}
+	}
+	n := 1
+	for taken[n] {
+		n++
+	}
+	return chat.SuffixedUsername(base, n), nil
+}
+
+// UpdateMe implements chat.UserService.
+func (s *UserService) UpdateMe(ctx context.Context, upd chat.UserUpdate) (*chat.User, error) {
+	id, ok := chat.IdentityFromContext(ctx)
+	if !ok {
+		return nil, chat.Errorf(chat.EUNAUTHORIZED, "Authentication is required.")
+	}
+	if upd.Username != nil {
+		name, err := chat.ValidateUsername(*upd.Username)
+		if err != nil {
+			return nil, err
+		}
+		upd.Username = &name
+	}
+	if upd.ProfilePic != nil {
+		if err := chat.ValidateProfilePic(*upd.ProfilePic); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s.ensure(ctx, id); err != nil {
+		return nil, translate(err)
+	}
+	ref := s.users().Doc(id.UID)
+	var out *chat.User
+	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		var doc userDoc
+		if err := snap.DataTo(&doc); err != nil {
+			return err
+		}
+		var ups []firestore.Update
+		if upd.Username != nil && *upd.Username != doc.Username {
+			newRes := s.usernameRef(*upd.Username)
+			if foldName(*upd.Username) != doc.UsernameLower {
+				res, err := tx.Get(newRes)
+				if err == nil {
+					var r usernameDoc
+					_ = res.DataTo(&r)
+					if r.UID != id.UID {
+						return chat.Errorf(chat.ECONFLICT, "That username is taken.")
+					}
+				} else if !isNotFound(err) {
+					return err
+				}
+				if err := tx.Set(newRes, usernameDoc{UID: id.UID}); err != nil {
+					return err
+				}
+				if err := tx.Delete(s.usernameRef(doc.Username)); err != nil {
+					return err
+				}
+			}
+			doc.Username, doc.UsernameLower = *upd.Username, foldName(*upd.Username)
+			ups = append(ups, firestore.Update{Path: "username", Value: doc.Username},
+				firestore.Update{Path: "usernameLower", Value: doc.UsernameLower})
+		}
+		if upd.ProfilePic != nil {
+			doc.ProfilePic = *upd.ProfilePic
+			ups = append(ups, firestore.Update{Path: "profilePic", Value: doc.ProfilePic})
+		}
+		out = docToUser(id.UID, doc)
+		if len(ups) == 0 {
+			return nil
+		}
+		return tx.Update(ref, ups)
+	})
+	return out, translate(err)
+}
+
+// FindUsers implements chat.UserService.
+func (s *UserService) FindUsers(ctx context.Context, f chat.UserFilter) ([]*chat.User, error) {
+	if _, err := chat.CallerUID(ctx); err != nil {
+		return nil, err
+	}
+	limit, err := chat.PageLimit(f.Limit, 20, 50)
+	if err != nil {
+		return nil, err
+	}
+	if len([]rune(f.Prefix)) > chat.MaxUsernameLen {
+		return nil, chat.Errorf(chat.EINVALID, "q must be at most %d characters.", chat.MaxUsernameLen)
+	}
+	p := foldName(f.Prefix)
+	q := s.users().OrderBy("usernameLower", firestore.Asc).Limit(limit)
+	if p != "" {
+		q = s.users().Where("usernameLower", ">=", p).Where("usernameLower", "<", p+"\U0010FFFF").
+			OrderBy("usernameLower", firestore.Asc).Limit(limit)
+	}
+	docs, err := q.Documents(ctx).GetAll()
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]*chat.User, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, toUser(d, d.Ref.ID))
+	}
+	return out, nil
+}
+
+// getUsers reads profiles by id in one call; missing ones are absent from
+// the map.
+func (s *UserService) getUsers(ctx context.Context, ids []string) (map[string]*chat.User, error) {
+	refs := make([]*firestore.DocumentRef, 0, len(ids))
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			refs = append(refs, s.users().Doc(id))
+		}
+	}
+	out := make(map[string]*chat.User, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	snaps, err := s.db.client.GetAll(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	for _, snap := range snaps {
+		if snap.Exists() {
+			out[snap.Ref.ID] = toUser(snap, snap.Ref.ID)
+		}
+	}
+	return out, nil
+}
+
+func toUser(snap *firestore.DocumentSnapshot, uid string) *chat.User {
+	var doc userDoc
+	_ = snap.DataTo(&doc)
+	return docToUser(uid, doc)
+}
+
+// docToUser maps a profile. Presence (online, lastSeen) is not yet
+// maintained: until it is, every user reads offline and never seen, as the
+// contract says for users outside the caller's chats.
+func docToUser(uid string, doc userDoc) *chat.User {
+	return &chat.User{ID: uid, Username: doc.Username, ProfilePic: doc.ProfilePic}
+}

@@ -1,0 +1,60 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatapp/chat"
+)
+
+func (s *Server) findMessages(c echo.Context) error {
+	id, err := pathID(c, "id", "Chat id")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	f := chat.MessageFilter{Before: c.QueryParam("before"), After: c.QueryParam("after"), Limit: limit}
+	msgs, next, err := s.svc.Messages.FindMessages(c.Request().Context(), id, f)
+	if err != nil {
+		return err
+	}
+	key := "nextBefore"
+	if f.After != "" {
+		key = "nextAfter"
+	}
+	return c.JSON(http.StatusOK, map[string]any{"messages": toMessagesJSON(msgs), key: nullable(next)})
+}
+
+func (s *Server) sendMessage(c echo.Context) error {
+	id, err := pathID(c, "id", "Chat id")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Content         *string `json:"content"`
+		ClientMessageID *string `json:"clientMessageId"`
+	}
+	if err := s.decodeJSON(c, &body); err != nil {
+		return err
+	}
+	var in chat.MessageCreate
+	if body.Content != nil {
+		in.Content = *body.Content
+	}
+	if body.ClientMessageID != nil {
+		in.ClientMessageID = *body.ClientMessageID
+	}
+	msg, created, err := s.svc.Messages.SendMessage(c.Request().Context(), id, in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, toMessageJSON(msg))
+}

@@ -1,0 +1,214 @@
+// Package handlers translates HTTP (Echo) and Socket.IO to calls of the
+// domain services and their results back to the contract's JSON. It holds
+// no business rules and knows no storage.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/chatapp/chat"
+)
+
+// Services are the domain services the handlers call.
+type Services struct {
+	Verifier chat.TokenVerifier
+	Users    chat.UserService
+	Chats    chat.ChatService
+	Messages chat.MessageService
+	Rooms    chat.RoomService
+	Feed     chat.Feed
+	// Ready answers the readiness probe: nil when storage answers.
+	Ready func(ctx context.Context) error
+}
+
+// Options tune the server.
+type Options struct {
+	CORSOrigins []string
+	Logger      *slog.Logger
+	// MaxBodyBytes bounds JSON request bodies.
+	MaxBodyBytes int64
+}
+
+// Server serves REST and Socket.IO on one http.Handler.
+type Server struct {
+	echo    *echo.Echo
+	svc     Services
+	opts    Options
+	log     *slog.Logger
+	limiter *limiter
+	hub     *Hub
+}
+
+// NewServer builds the HTTP side and mounts the hub's Socket.IO endpoint.
+func NewServer(svc Services, hub *Hub, opts Options) *Server {
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	s := &Server{echo: echo.New(), svc: svc, opts: opts, log: opts.Logger, limiter: newLimiter(), hub: hub}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.httpError
+	e.Use(s.accessLog, middleware.Recover())
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:     opts.CORSOrigins,
+		AllowCredentials: true,
+		AllowHeaders:     []string{"Authorization", "Content-Type", "X-Cloud-Trace-Context"},
+		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodOptions},
+		ExposeHeaders:    []string{"Retry-After"},
+		MaxAge:           600,
+	}))
+
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/readyz", s.readyz)
+
+	sio := echo.WrapHandler(hub.handler(svc, opts.Logger))
+	e.Any("/socket.io/", sio, s.checkOrigin)
+	e.Any("/socket.io/*", sio, s.checkOrigin)
+
+	api := e.Group("/api", s.authenticate)
+	api.GET("/me", s.getMe, s.limit("other"))
+	api.PATCH("/me", s.patchMe, s.limit("other"))
+	api.GET("/users", s.findUsers, s.limit("other"))
+	api.GET("/chats", s.findChats, s.limit("other"))
+	api.POST("/chats", s.createChat, s.limit("other"))
+	api.GET("/chats/:id", s.getChat, s.limit("other"))
+	api.PATCH("/chats/:id", s.patchChat, s.limit("other"))
+	api.DELETE("/chats/:id", s.deleteChat, s.limit("other"))
+	api.POST("/chats/:id/members", s.addMembers, s.limit("other"))
+	api.DELETE("/chats/:id/members/:uid", s.removeMember, s.limit("other"))
+	api.GET("/chats/:id/messages", s.findMessages, s.limit("other"))
+	api.POST("/chats/:id/messages", s.sendMessage, s.limit("message"))
+	api.POST("/chats/:id/read", s.markRead, s.limit("other"))
+	api.Any("/*", func(c echo.Context) error { return chat.Errorf(chat.ENOTFOUND, "No such endpoint.") })
+	return s
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	if err := s.svc.Ready(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready", "err", err.Error())
+		return c.JSON(http.StatusServiceUnavailable, errorBody{errorDetail{"unavailable", "Storage does not answer."}})
+	}
+	return c.String(http.StatusOK, "ready")
+}
+
+// httpError writes every error as the contract's Error body.
+func (s *Server) httpError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code := chat.EINTERNAL
+		msg := "An internal error occurred."
+		switch he.Code {
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			code, msg = chat.ENOTFOUND, "No such endpoint."
+			he.Code = http.StatusNotFound
+		case http.StatusRequestEntityTooLarge:
+			code, msg = chat.ETOOLARGE, "The request body is too large."
+		case http.StatusBadRequest:
+			code, msg = chat.EINVALID, "The request is malformed."
+		case http.StatusUnauthorized:
+			code, msg = chat.EUNAUTHORIZED, "A valid Firebase ID token is required."
+		default:
+			s.log.ErrorContext(c.Request().Context(), "http error", "err", err.Error())
+			he.Code = http.StatusInternalServerError
+		}
+		_ = c.JSON(he.Code, errorBody{errorDetail{code, msg}})
+		return
+	}
+	status, body := errorPayload(c.Request().Context(), s.log, err)
+	if status == 499 {
+		c.Response().WriteHeader(status)
+		return
+	}
+	_ = c.JSON(status, body)
+}
+
+// accessLog writes one line per request, with the trace, never a token.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		req := c.Request()
+		ctx := withTrace(req.Context(), req.Header.Get("X-Cloud-Trace-Context"))
+		c.SetRequest(req.WithContext(ctx))
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		attrs := []any{
+			"method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+			"latencyMs", time.Since(start).Milliseconds(), "bytes", c.Response().Size,
+		}
+		if id, ok := chat.IdentityFromContext(c.Request().Context()); ok {
+			attrs = append(attrs, "user", id.UID)
+		}
+		if strings.HasPrefix(req.URL.Path, "/socket.io/") {
+			attrs = append(attrs, "transport", req.URL.Query().Get("transport"))
+		}
+		s.log.InfoContext(ctx, "request", attrs...)
+		return nil
+	}
+}
+
+// checkOrigin holds browsers to CORS_ORIGINS on the Socket.IO endpoint: the
+// library's websocket upgrade accepts any Origin, and a page on another
+// site must not open a socket with a token it got hold of.
+func (s *Server) checkOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		origin := c.Request().Header.Get("Origin")
+		if origin != "" && !slices.Contains(s.opts.CORSOrigins, origin) && !slices.Contains(s.opts.CORSOrigins, "*") {
+			return chat.Errorf(chat.EFORBIDDEN, "This origin may not connect.")
+		}
+		return next(c)
+	}
+}
+
+// authenticate verifies the bearer token and puts the identity in the
+// request's context.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get("Authorization")
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			return chat.Errorf(chat.EUNAUTHORIZED, "A valid Firebase ID token is required.")
+		}
+		id, err := s.svc.Verifier.Verify(c.Request().Context(), token)
+		if err != nil {
+			return err
+		}
+		c.SetRequest(c.Request().WithContext(chat.NewContextWithIdentity(c.Request().Context(), id)))
+		return next(c)
+	}
+}
+
+// limit applies the per-user rate limit of kind.
+func (s *Server) limit(kind string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id, _ := chat.IdentityFromContext(c.Request().Context())
+			if ok, wait := s.limiter.allow(id.UID, kind); !ok {
+				c.Response().Header().Set("Retry-After", itoa64(int64(wait/time.Second)))
+				return chat.Errorf(chat.ERATELIMITED, "Too many requests; retry later.")
+			}
+			return next(c)
+		}
+	}
+}

@@ -1,0 +1,375 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/zishang520/socket.io/v2/socket"
+
+	"github.com/chatapp/chat"
+)
+
+var _ chat.EventSink = (*Hub)(nil)
+
+// Hub is the Socket.IO side: it authenticates handshakes, runs the
+// client→server events and delivers the feed's events to this instance's
+// sockets. Chat rooms are kept here rather than in the library's rooms
+// because chatUpdated and typing address the intersection of a room and a
+// user (or its complement), which library rooms cannot express.
+type Hub struct {
+	io  *socket.Server
+	log *slog.Logger
+
+	mu      sync.Mutex
+	sockets map[socket.SocketId]*conn
+	rooms   map[string]map[socket.SocketId]*conn // chat id → sockets that joined it
+
+	closing bool // set by Close: refuse new sockets
+}
+
+// conn is one connected socket.
+type conn struct {
+	s        *socket.Socket
+	uid      string
+	username string
+	ctx      context.Context
+	cancel   context.CancelFunc
+	release  func()
+	expiry   *time.Timer
+
+	// guarded by Hub.mu
+	joined map[string]func() // chat id → release of the chat's typing watch
+	typing map[string]bool
+}
+
+// NewHub returns a Hub; its Socket.IO handler is mounted by NewServer.
+func NewHub(log *slog.Logger) *Hub {
+	return &Hub{log: log, sockets: map[socket.SocketId]*conn{}, rooms: map[string]map[socket.SocketId]*conn{}}
+}
+
+func userRoom(uid string) socket.Room { return socket.Room("user:" + uid) }
+
+// handler builds the Socket.IO server on the services.
+func (h *Hub) handler(svc Services, log *slog.Logger) http.Handler {
+	opts := socket.DefaultServerOptions()
+	opts.SetPingInterval(25 * time.Second)
+	opts.SetPingTimeout(20 * time.Second)
+	opts.SetMaxHttpBufferSize(1e6)
+	opts.SetConnectTimeout(45 * time.Second)
+	h.io = socket.NewServer(nil, opts)
+	h.io.Use(func(s *socket.Socket, next func(*socket.ExtendedError)) {
+		// Everything a socket needs is set up here, before next: the
+		// library sends CONNECT before `connection` handlers run, so a
+		// handler registered later can miss a fast client's first event.
+		if err := h.accept(svc, s); err != nil {
+			next(err)
+			return
+		}
+		next(nil)
+	})
+	return h.io.ServeHandler(opts)
+}
+
+// accept authenticates a handshake and wires the socket.
+func (h *Hub) accept(svc Services, s *socket.Socket) *socket.ExtendedError {
+	var token string
+	if auth, ok := s.Handshake().Auth.(map[string]any); ok {
+		token, _ = auth["token"].(string)
+	}
+	vctx, vcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer vcancel()
+	id, err := svc.Verifier.Verify(vctx, token)
+	if err != nil {
+		if chat.ErrorCode(err) != chat.EUNAUTHORIZED {
+			h.log.Error("socket auth failed", "socket", string(s.Id()), "err", err.Error())
+			return socket.NewExtendedError("internal", map[string]any{"code": chat.EINTERNAL})
+		}
+		return socket.NewExtendedError(chat.EUNAUTHORIZED, map[string]any{"code": chat.EUNAUTHORIZED})
+	}
+	ctx, cancel := context.WithCancel(chat.NewContextWithIdentity(context.Background(), id))
+	fail := func(err error) *socket.ExtendedError {
+		cancel()
+		h.log.Error("socket setup failed", "user", id.UID, "socket", string(s.Id()), "err", err.Error())
+		return socket.NewExtendedError("internal", map[string]any{"code": chat.EINTERNAL})
+	}
+	me, err := svc.Users.Me(vctx)
+	if err != nil {
+		me, err = svc.Users.Me(ctx)
+		if err != nil {
+			return fail(err)
+		}
+	}
+	release, err := svc.Feed.Track(vctx, id.UID)
+	if err != nil {
+		return fail(err)
+	}
+	c := &conn{s: s, uid: id.UID, username: me.Username, ctx: ctx, cancel: cancel, release: release,
+		joined: map[string]func(){}, typing: map[string]bool{}}
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		release()
+		cancel()
+		return socket.NewExtendedError("shutting_down", map[string]any{"code": "shutting_down"})
+	}
+	h.sockets[s.Id()] = c
+	h.mu.Unlock()
+	s.Join(userRoom(id.UID))
+	h.register(svc, c)
+	// No socket outlives its token: the client reconnects with a fresh one
+	// and the revocation check runs again.
+	c.expiry = time.AfterFunc(time.Until(id.Expires), func() {
+		h.log.Info("socket token expired", "user", c.uid, "socket", string(s.Id()))
+		s.Disconnect(true)
+	})
+	h.log.Info("socket connected", "user", id.UID, "socket", string(s.Id()), "transport", transportOf(s))
+	return nil
+}
+
+func transportOf(s *socket.Socket) string {
+	if t := s.Conn().Transport(); t != nil {
+		return t.Name()
+	}
+	return ""
+}
+
+// register installs the socket's event handlers.
+func (h *Hub) register(svc Services, c *conn) {
+	s := c.s
+	on := func(ev string, fn func(chatID string) error) {
+		_ = s.On(ev, func(args ...any) {
+			chatID, ack, err := parseArgs(args)
+			if err == nil {
+				err = fn(chatID)
+			}
+			if ack == nil {
+				if err != nil && chat.ErrorCode(err) == chat.EINTERNAL {
+					h.log.Error("socket event failed", "event", ev, "user", c.uid, "socket", string(s.Id()), "chat", chatID, "err", err.Error())
+				}
+				return
+			}
+			if err != nil {
+				_, body := errorPayload(c.ctx, h.log, err)
+				ack([]any{body}, nil)
+				return
+			}
+			ack([]any{map[string]any{"ok": true}}, nil)
+		})
+	}
+	on("joinChat", func(chatID string) error {
+		if err := svc.Rooms.JoinChat(c.ctx, chatID); err != nil {
+			return err
+		}
+		h.mu.Lock()
+		_, already := c.joined[chatID]
+		h.mu.Unlock()
+		if already {
+			return nil
+		}
+		release, err := svc.Feed.WatchChat(c.ctx, chatID)
+		if err != nil {
+			return err
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if _, dup := c.joined[chatID]; dup || c.ctx.Err() != nil {
+			release()
+			return nil
+		}
+		c.joined[chatID] = release
+		if h.rooms[chatID] == nil {
+			h.rooms[chatID] = map[socket.SocketId]*conn{}
+		}
+		h.rooms[chatID][s.Id()] = c
+		return nil
+	})
+	on("leaveChat", func(chatID string) error {
+		if !h.inRoom(c, chatID) {
+			return svc.Rooms.CheckMember(c.ctx, chatID)
+		}
+		h.leave(svc, c, chatID)
+		return nil
+	})
+	on("typing", func(chatID string) error {
+		if !h.inRoom(c, chatID) {
+			return chat.Errorf(chat.ENOTFOUND, "Join the chat before typing in it.")
+		}
+		if err := svc.Rooms.SetTyping(c.ctx, chatID, true); err != nil {
+			return err
+		}
+		h.mu.Lock()
+		c.typing[chatID] = true
+		h.mu.Unlock()
+		return nil
+	})
+	on("stopTyping", func(chatID string) error {
+		if !h.inRoom(c, chatID) {
+			return chat.Errorf(chat.ENOTFOUND, "Join the chat before typing in it.")
+		}
+		h.mu.Lock()
+		was := c.typing[chatID]
+		delete(c.typing, chatID)
+		h.mu.Unlock()
+		if !was {
+			return nil
+		}
+		return svc.Rooms.SetTyping(c.ctx, chatID, false)
+	})
+	_ = s.On("disconnect", func(args ...any) {
+		reason := ""
+		if len(args) > 0 {
+			reason, _ = args[0].(string)
+		}
+		h.mu.Lock()
+		chats := make([]string, 0, len(c.joined))
+		for id := range c.joined {
+			chats = append(chats, id)
+		}
+		delete(h.sockets, s.Id())
+		h.mu.Unlock()
+		for _, id := range chats {
+			h.leave(svc, c, id)
+		}
+		c.expiry.Stop()
+		c.release()
+		c.cancel()
+		h.log.Info("socket disconnected", "user", c.uid, "socket", string(s.Id()), "reason", reason)
+	})
+}
+
+func (h *Hub) inRoom(c *conn, chatID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := c.joined[chatID]
+	return ok
+}
+
+// leave takes a socket out of a chat room, ending its typing there.
+func (h *Hub) leave(svc Services, c *conn, chatID string) {
+	h.mu.Lock()
+	release, ok := c.joined[chatID]
+	wasTyping := c.typing[chatID]
+	delete(c.joined, chatID)
+	delete(c.typing, chatID)
+	if room := h.rooms[chatID]; room != nil {
+		delete(room, c.s.Id())
+		if len(room) == 0 {
+			delete(h.rooms, chatID)
+		}
+	}
+	h.mu.Unlock()
+	if wasTyping {
+		// The socket's context may be gone (disconnect): stop typing on a
+		// short context of its own so others' indicators clear now.
+		ctx, cancel := context.WithTimeout(chat.NewContextWithIdentity(context.Background(), identityOf(c)), 5*time.Second)
+		if err := svc.Rooms.SetTyping(ctx, chatID, false); err != nil {
+			h.log.Warn("stop typing failed", "user", c.uid, "chat", chatID, "err", err.Error())
+		}
+		cancel()
+	}
+	if ok {
+		release()
+	}
+}
+
+func identityOf(c *conn) chat.Identity {
+	id, _ := chat.IdentityFromContext(c.ctx)
+	return id
+}
+
+// parseArgs reads a client event's chatId and optional ack. A missing or
+// non-string payload is EINVALID, never a panic.
+func parseArgs(args []any) (string, socket.Ack, error) {
+	var ack socket.Ack
+	if n := len(args); n > 0 {
+		if a, ok := args[n-1].(socket.Ack); ok {
+			ack = a
+			args = args[:n-1]
+		}
+	}
+	if len(args) == 0 {
+		return "", ack, chat.Errorf(chat.EINVALID, "chatId is required.")
+	}
+	id, ok := args[0].(string)
+	if !ok {
+		return "", ack, chat.Errorf(chat.EINVALID, "chatId must be a string.")
+	}
+	if err := chat.ValidateID("chatId", id); err != nil {
+		return "", ack, err
+	}
+	return id, ack, nil
+}
+
+// Deliver implements chat.EventSink.
+func (h *Hub) Deliver(ev chat.Event) {
+	switch ev.Kind {
+	case chat.EventNewMessage:
+		_ = h.io.To(userRoom(ev.UserID)).Emit(ev.Kind, toMessageJSON(ev.Message))
+	case chat.EventChatSummary:
+		_ = h.io.To(userRoom(ev.UserID)).Emit(ev.Kind, toSummaryJSON(ev.Summary))
+	case chat.EventNewChat:
+		_ = h.io.To(userRoom(ev.UserID)).Emit(ev.Kind, toChatJSON(ev.Chat))
+	case chat.EventChatDeleted:
+		h.evict(ev.UserID, ev.ChatID)
+		_ = h.io.To(userRoom(ev.UserID)).Emit(ev.Kind, ev.ChatID)
+	case chat.EventChatUpdated:
+		payload := toChatJSON(ev.Chat)
+		for _, c := range h.roomSockets(ev.ChatID, func(c *conn) bool { return c.uid == ev.UserID }) {
+			_ = c.s.Emit(ev.Kind, payload)
+		}
+	case chat.EventTyping, chat.EventStopTyping:
+		payload := toTypingJSON(ev.Typing)
+		for _, c := range h.roomSockets(ev.ChatID, func(c *conn) bool { return c.uid != ev.Typing.UserID }) {
+			_ = c.s.Emit(ev.Kind, payload)
+		}
+	}
+}
+
+func (h *Hub) roomSockets(chatID string, keep func(*conn) bool) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*conn
+	for _, c := range h.rooms[chatID] {
+		if keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// evict takes a user who left or lost a chat out of its room on this
+// instance: a removed member must not keep receiving typing or chatUpdated.
+func (h *Hub) evict(uid, chatID string) {
+	for _, c := range h.roomSockets(chatID, func(c *conn) bool { return c.uid == uid }) {
+		h.mu.Lock()
+		release, ok := c.joined[chatID]
+		delete(c.joined, chatID)
+		delete(c.typing, chatID)
+		delete(h.rooms[chatID], c.s.Id())
+		if len(h.rooms[chatID]) == 0 {
+			delete(h.rooms, chatID)
+		}
+		h.mu.Unlock()
+		if ok {
+			release()
+		}
+	}
+}
+
+// Close refuses new sockets and disconnects the connected ones, so clients
+// reconnect to another instance at once instead of waiting for a timeout.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closing = true
+	conns := make([]*conn, 0, len(h.sockets))
+	for _, c := range h.sockets {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.s.Disconnect(true)
+	}
+}
