@@ -103,7 +103,7 @@ func (s *Server) readyz(c echo.Context) error {
 	defer cancel()
 	if err := s.svc.Ready(ctx); err != nil {
 		s.log.WarnContext(ctx, "not ready", "err", err.Error())
-		return c.JSON(http.StatusServiceUnavailable, errorBody{errorDetail{"unavailable", "Storage does not answer."}})
+		return c.JSON(http.StatusServiceUnavailable, errorBody{errorDetail{chat.EINTERNAL, "Storage does not answer."}})
 	}
 	return c.String(http.StatusOK, "ready")
 }

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Config is everything the server reads from the environment, with Cloud
+// Run's conventions. It is read once, validated at start, and passed down.
+type Config struct {
+	Port                     int
+	ProjectID                string
+	FirestoreEmulatorHost    string
+	FirebaseAuthEmulatorHost string
+	StorageEmulatorHost      string
+	StorageBucket            string
+	CORSOrigins              []string
+	KService                 string // set by Cloud Run
+	LogLevel                 string
+}
+
+// LoadConfig reads the configuration from getenv and validates it. The
+// error is one sentence an operator can act on.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		Port:                     8080,
+		ProjectID:                strings.TrimSpace(getenv("GOOGLE_CLOUD_PROJECT")),
+		FirestoreEmulatorHost:    strings.TrimSpace(getenv("FIRESTORE_EMULATOR_HOST")),
+		FirebaseAuthEmulatorHost: strings.TrimSpace(getenv("FIREBASE_AUTH_EMULATOR_HOST")),
+		StorageEmulatorHost:      strings.TrimSpace(getenv("STORAGE_EMULATOR_HOST")),
+		StorageBucket:            strings.TrimSpace(getenv("STORAGE_BUCKET")),
+		KService:                 strings.TrimSpace(getenv("K_SERVICE")),
+		LogLevel:                 strings.TrimSpace(getenv("LOG_LEVEL")),
+	}
+	if p := strings.TrimSpace(getenv("PORT")); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return c, fmt.Errorf("PORT must be a port number, got %q", p)
+		}
+		c.Port = n
+	}
+	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+				return c, fmt.Errorf("CORS_ORIGINS entries must be origins like https://app.example.com, got %q", o)
+			}
+			c.CORSOrigins = append(c.CORSOrigins, strings.TrimSuffix(o, "/"))
+		}
+	}
+	if c.ProjectID == "" {
+		return c, fmt.Errorf("GOOGLE_CLOUD_PROJECT must be set to the Firebase/GCP project id")
+	}
+	if c.KService != "" {
+		// On Cloud Run an emulator host would make the Admin SDK accept
+		// unsigned tokens: anyone could sign in as anyone.
+		for name, v := range map[string]string{
+			"FIRESTORE_EMULATOR_HOST":     c.FirestoreEmulatorHost,
+			"FIREBASE_AUTH_EMULATOR_HOST": c.FirebaseAuthEmulatorHost,
+			"STORAGE_EMULATOR_HOST":       c.StorageEmulatorHost,
+		} {
+			if v != "" {
+				return c, fmt.Errorf("%s is set while running on Cloud Run (K_SERVICE=%s): emulator mode skips token signature checks; unset it", name, c.KService)
+			}
+		}
+	}
+	return c, nil
+}
