@@ -13,14 +13,14 @@ import (
 // Error codes are the stable words of the external contract. Clients switch
 // on them, so they never change once published.
 const (
-	EINVALID     = "invalid_argument"
+	EINVALID      = "invalid_argument"
 	EUNAUTHORIZED = "unauthorized"
-	EFORBIDDEN   = "forbidden"
-	ENOTFOUND    = "not_found"
-	ECONFLICT    = "conflict"
-	ETOOLARGE    = "too_large"
-	ERATELIMITED = "rate_limited"
-	EINTERNAL    = "internal"
+	EFORBIDDEN    = "forbidden"
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict"
+	ETOOLARGE     = "too_large"
+	ERATELIMITED  = "rate_limited"
+	EINTERNAL     = "internal"
 )
 
 // Error is the one error type that crosses package boundaries. Message is a

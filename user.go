@@ -116,4 +116,3 @@ func SuffixedUsername(base string, n int) string {
 	}
 	return string(r) + string(suffix)
 }
-

@@ -226,7 +226,7 @@ func (s *Socket) Emit(tb testing.TB, name string, chatID any) string {
 		tb.Fatalf("%s: %v", name, err)
 	}
 	var a struct {
-		OK    bool `json:"ok"`
+		OK    bool                  `json:"ok"`
 		Error struct{ Code string } `json:"error"`
 	}
 	_ = json.Unmarshal(data, &a)
@@ -323,4 +323,55 @@ func (s *Socket) WaitClosed(tb testing.TB) {
 func (s *Socket) Close() {
 	_ = s.write("41")
 	s.ws.Close()
+}
+
+// DialEmit connects and emits name(arg) with an ack request in the same
+// instant the server's CONNECT reply arrives: the fastest client a real
+// Socket.IO client can be (it buffers emits until connected). It returns
+// the ack's payload.
+func DialEmit(tb testing.TB, baseURL, token, name string, arg any, timeout time.Duration) (json.RawMessage, error) {
+	tb.Helper()
+	u := "ws" + strings.TrimPrefix(baseURL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	d := websocket.Dialer{HandshakeTimeout: timeout}
+	ws, _, err := d.Dial(u, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(timeout))
+	if _, open, err := ws.ReadMessage(); err != nil || len(open) == 0 || open[0] != '0' {
+		return nil, fmt.Errorf("engine.io open: %q %v", open, err)
+	}
+	batch := "40" + string(MustJSON(map[string]any{"token": token}))
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(batch)); err != nil {
+		return nil, err
+	}
+	event := "421" + string(MustJSON([]any{name, arg}))
+	connected := false
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			return nil, fmt.Errorf("connected=%v: %w", connected, err)
+		}
+		m := string(msg)
+		switch {
+		case m == "2":
+			_ = ws.WriteMessage(websocket.TextMessage, []byte("3"))
+		case strings.HasPrefix(m, "40"):
+			connected = true
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(event)); err != nil {
+				return nil, err
+			}
+		case strings.HasPrefix(m, "44"):
+			return nil, &ConnectError{Message: m}
+		case strings.HasPrefix(m, "431"):
+			var arr []json.RawMessage
+			_ = json.Unmarshal([]byte(m[3:]), &arr)
+			if len(arr) == 0 {
+				return nil, fmt.Errorf("empty ack %q", m)
+			}
+			_ = ws.WriteMessage(websocket.TextMessage, []byte("41"))
+			return arr[0], nil
+		}
+	}
 }

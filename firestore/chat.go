@@ -652,4 +652,3 @@ func (s *ChatService) MarkRead(ctx context.Context, chatID string) error {
 	})
 	return translate(err)
 }
-

@@ -2,6 +2,7 @@ package firestore
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -48,13 +49,8 @@ func (f *Feed) WatchChat(ctx context.Context, chatID string) (func(), error) {
 }
 
 func (f *Feed) roomReleaser(chatID string) func() {
-	done := false
-	return func() {
-		if !done {
-			done = true
-			f.unwatch(chatID)
-		}
-	}
+	var once sync.Once
+	return func() { once.Do(func() { f.unwatch(chatID) }) }
 }
 
 func (f *Feed) unwatch(chatID string) {

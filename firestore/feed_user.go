@@ -2,6 +2,7 @@ package firestore
 
 import (
 	"context"
+	"sync"
 	"slices"
 	"time"
 
@@ -82,13 +83,8 @@ func (f *Feed) placeExisting(sh *shard, key string) (*shard, <-chan error) {
 }
 
 func (f *Feed) releaser(uid string) func() {
-	done := false
-	return func() {
-		if !done {
-			done = true
-			f.untrack(uid)
-		}
-	}
+	var once sync.Once
+	return func() { once.Do(func() { f.untrack(uid) }) }
 }
 
 func (f *Feed) untrack(uid string) {

@@ -68,4 +68,3 @@ func pathID(c echo.Context, name, kind string) (string, error) {
 	}
 	return id, nil
 }
-

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zishang520/socket.io/v2/socket"
+	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/chatapp/chat"
 )
@@ -60,6 +60,14 @@ func (h *Hub) handler(svc Services, log *slog.Logger) http.Handler {
 	opts.SetMaxHttpBufferSize(1e6)
 	opts.SetConnectTimeout(45 * time.Second)
 	h.io = socket.NewServer(nil, opts)
+	connected := sync.Map{} // socket id → chan closed on `connection`
+	_ = h.io.On("connection", func(args ...any) {
+		if s, ok := args[0].(*socket.Socket); ok {
+			if ch, ok := connected.LoadAndDelete(s.Id()); ok {
+				close(ch.(chan struct{}))
+			}
+		}
+	})
 	h.io.Use(func(s *socket.Socket, next func(*socket.ExtendedError)) {
 		// Everything a socket needs is set up here, before next: the
 		// library sends CONNECT before `connection` handlers run, so a
@@ -68,17 +76,29 @@ func (h *Hub) handler(svc Services, log *slog.Logger) http.Handler {
 			next(err)
 			return
 		}
+		ready := make(chan struct{})
+		connected.Store(s.Id(), ready)
 		next(nil)
+		// The library writes CONNECT to the client before it records the
+		// socket as connected; a client that emits the instant CONNECT
+		// arrives can be read in between and is then cut for "invalid
+		// state". This runs on the connection's read loop: holding it
+		// until `connection` has fired (after the socket is recorded)
+		// means the client's next packet is read only when it can be
+		// served. Measured: 12 cut of 300 under -race without this.
+		select {
+		case <-ready:
+		case <-time.After(5 * time.Second):
+			connected.Delete(s.Id())
+			h.log.Warn("socket connect not confirmed", "socket", string(s.Id()))
+		}
 	})
 	return h.io.ServeHandler(opts)
 }
 
 // accept authenticates a handshake and wires the socket.
 func (h *Hub) accept(svc Services, s *socket.Socket) *socket.ExtendedError {
-	var token string
-	if auth, ok := s.Handshake().Auth.(map[string]any); ok {
-		token, _ = auth["token"].(string)
-	}
+	token, _ := s.Handshake().Auth["token"].(string)
 	vctx, vcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer vcancel()
 	id, err := svc.Verifier.Verify(vctx, token)
