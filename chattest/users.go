@@ -2,6 +2,7 @@ package chattest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -98,4 +99,24 @@ func authDo(tb testing.TB, url, bearer string, body any, out any) {
 			tb.Fatalf("auth emulator %s: %v", url, err)
 		}
 	}
+}
+
+// CraftToken returns an unsigned ID token for uid with the given issue and
+// expiry times. The Auth emulator's verification skips signatures (see
+// STACK-NOTES), so such a token stands for a real one whose lifetime the
+// test chooses; aud overrides the project (forged audience) when not empty.
+func CraftToken(tb testing.TB, uid string, iat, exp time.Time, aud string) string {
+	tb.Helper()
+	env := MustEnv(tb)
+	if aud == "" {
+		aud = env.Project
+	}
+	enc := func(v any) string { return base64.RawURLEncoding.EncodeToString(MustJSON(v)) }
+	header := enc(map[string]any{"alg": "none", "typ": "JWT"})
+	claims := enc(map[string]any{
+		"iss": "https://securetoken.google.com/" + aud, "aud": aud, "auth_time": iat.Unix(),
+		"user_id": uid, "sub": uid, "iat": iat.Unix(), "exp": exp.Unix(),
+		"firebase": map[string]any{"identities": map[string]any{}, "sign_in_provider": "password"},
+	})
+	return header + "." + claims + "."
 }

@@ -60,6 +60,9 @@ func NewServer(svc Services, hub *Hub, opts Options) *Server {
 	e.HTTPErrorHandler = s.httpError
 	e.Use(s.accessLog, middleware.Recover())
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		// Socket.IO answers its own CORS (same origins): two sets of
+		// headers on one response would make browsers refuse both.
+		Skipper:          func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/socket.io/") },
 		AllowOrigins:     opts.CORSOrigins,
 		AllowCredentials: true,
 		AllowHeaders:     []string{"Authorization", "Content-Type", "X-Cloud-Trace-Context"},
@@ -71,7 +74,7 @@ func NewServer(svc Services, hub *Hub, opts Options) *Server {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", s.readyz)
 
-	sio := echo.WrapHandler(hub.handler(svc, opts.Logger))
+	sio := echo.WrapHandler(hub.handler(svc, s.originAllowed))
 	e.Any("/socket.io/", sio, s.checkOrigin)
 	e.Any("/socket.io/*", sio, s.checkOrigin)
 
@@ -173,12 +176,16 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 // site must not open a socket with a token it got hold of.
 func (s *Server) checkOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		origin := c.Request().Header.Get("Origin")
-		if origin != "" && !slices.Contains(s.opts.CORSOrigins, origin) && !slices.Contains(s.opts.CORSOrigins, "*") {
+		if origin := c.Request().Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
 			return chat.Errorf(chat.EFORBIDDEN, "This origin may not connect.")
 		}
 		return next(c)
 	}
+}
+
+// originAllowed tells whether a browser page of origin may use the API.
+func (s *Server) originAllowed(origin string) bool {
+	return slices.Contains(s.opts.CORSOrigins, origin) || slices.Contains(s.opts.CORSOrigins, "*")
 }
 
 // authenticate verifies the bearer token and puts the identity in the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/chatapp/chat"
 )
@@ -53,8 +54,14 @@ func NewHub(log *slog.Logger) *Hub {
 func userRoom(uid string) socket.Room { return socket.Room("user:" + uid) }
 
 // handler builds the Socket.IO server on the services.
-func (h *Hub) handler(svc Services, log *slog.Logger) http.Handler {
+func (h *Hub) handler(svc Services, allowOrigin func(string) bool) http.Handler {
 	opts := socket.DefaultServerOptions()
+	opts.SetCors(&types.Cors{
+		Origin:         allowOrigin,
+		Credentials:    true,
+		Methods:        []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Content-Type", "Authorization"},
+	})
 	opts.SetPingInterval(25 * time.Second)
 	opts.SetPingTimeout(20 * time.Second)
 	opts.SetMaxHttpBufferSize(1e6)
