@@ -52,6 +52,10 @@ var seq struct {
 	n int
 }
 
+// Unique returns a number unique within the test process, to keep the
+// names of one test's data apart from another's on the shared emulator.
+func Unique() int { return next() }
+
 // next returns a number unique within the test process.
 func next() int {
 	seq.Lock()

@@ -30,8 +30,9 @@ func NewUser(tb testing.TB, name string) User {
 	authPost(tb, env, "accounts:signUp", map[string]any{"email": email, "password": "secret-pass", "returnSecureToken": true}, &out)
 	u := User{UID: out.LocalID, Email: email, Token: out.IDToken}
 	if name != "" {
-		authPost(tb, env, "accounts:update", map[string]any{"idToken": u.Token, "displayName": name, "returnSecureToken": true}, &out)
-		u.Token = out.IDToken
+		authPost(tb, env, "accounts:update", map[string]any{"idToken": u.Token, "displayName": name}, nil)
+		u.Token = u.SignIn(tb) // a token that carries the name claim
+
 	}
 	return u
 }
@@ -107,16 +108,29 @@ func authDo(tb testing.TB, url, bearer string, body any, out any) {
 // test chooses; aud overrides the project (forged audience) when not empty.
 func CraftToken(tb testing.TB, uid string, iat, exp time.Time, aud string) string {
 	tb.Helper()
-	env := MustEnv(tb)
 	if aud == "" {
-		aud = env.Project
+		aud = MustEnv(tb).Project
+	}
+	return CraftTokenClaims(tb, uid, map[string]any{
+		"iss": "https://securetoken.google.com/" + aud, "aud": aud, "auth_time": iat.Unix(),
+		"iat": iat.Unix(), "exp": exp.Unix(),
+	})
+}
+
+// CraftTokenClaims is CraftToken with claims overriding a valid hour-long
+// token's (no name, no email).
+func CraftTokenClaims(tb testing.TB, uid string, claims map[string]any) string {
+	tb.Helper()
+	env := MustEnv(tb)
+	now := time.Now()
+	all := map[string]any{
+		"iss": "https://securetoken.google.com/" + env.Project, "aud": env.Project, "auth_time": now.Unix(),
+		"user_id": uid, "sub": uid, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"firebase": map[string]any{"identities": map[string]any{}, "sign_in_provider": "password"},
+	}
+	for k, v := range claims {
+		all[k] = v
 	}
 	enc := func(v any) string { return base64.RawURLEncoding.EncodeToString(MustJSON(v)) }
-	header := enc(map[string]any{"alg": "none", "typ": "JWT"})
-	claims := enc(map[string]any{
-		"iss": "https://securetoken.google.com/" + aud, "aud": aud, "auth_time": iat.Unix(),
-		"user_id": uid, "sub": uid, "iat": iat.Unix(), "exp": exp.Unix(),
-		"firebase": map[string]any{"identities": map[string]any{}, "sign_in_provider": "password"},
-	})
-	return header + "." + claims + "."
+	return enc(map[string]any{"alg": "none", "typ": "JWT"}) + "." + enc(all) + "."
 }

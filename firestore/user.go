@@ -72,36 +72,28 @@ func (s *UserService) ensure(ctx context.Context, id chat.Identity) (*chat.User,
 	base := chat.BaseUsername(id)
 	candidate := base
 	for attempt := 0; attempt < 20; attempt++ {
-		var got *chat.User
+		// Both documents are created with a must-not-exist precondition and
+		// nothing is read in the transaction: of racing requests for one name
+		// exactly one commits, and none waits on another's locks.
+		now := s.db.now()
 		err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-			got = nil
-			snap, err := tx.Get(ref)
-			if err == nil { // another request created it meanwhile
-				got = toUser(snap, id.UID)
-				return nil
-			} else if !isNotFound(err) {
+			if err := tx.Create(s.usernameRef(candidate), usernameDoc{UID: id.UID}); err != nil {
 				return err
 			}
-			resRef := s.usernameRef(candidate)
-			if _, err := tx.Get(resRef); err == nil {
-				return nil // taken
-			} else if !isNotFound(err) {
-				return err
-			}
-			doc := userDoc{Username: candidate, UsernameLower: foldName(candidate), CreatedAt: s.db.now()}
-			if err := tx.Create(resRef, usernameDoc{UID: id.UID}); err != nil {
-				return err
-			}
-			got = &chat.User{ID: id.UID, Username: candidate}
-			return tx.Create(ref, doc)
+			return tx.Create(ref, userDoc{Username: candidate, UsernameLower: foldName(candidate), CreatedAt: now})
 		})
-		if err != nil && !isAlreadyExists(err) {
+		if err == nil {
+			return &chat.User{ID: id.UID, Username: candidate}, nil
+		} else if !isAlreadyExists(err) {
 			return nil, err
 		}
-		if got != nil && err == nil {
-			return got, nil
+		// The profile was created meanwhile (the user's first calls raced),
+		// or the name is taken: which one, the profile tells.
+		if snap, err := ref.Get(ctx); err == nil {
+			return toUser(snap, id.UID), nil
+		} else if !isNotFound(err) {
+			return nil, err
 		}
-		// Taken, or lost a race for it: find the lowest free suffix now.
 		if candidate, err = s.lowestFree(ctx, base); err != nil {
 			return nil, err
 		}
