@@ -2,8 +2,8 @@ package firestore
 
 import (
 	"context"
-	"sync"
 	"slices"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
