@@ -258,6 +258,23 @@ func (s *Socket) Wait(tb testing.TB, name string, match func(json.RawMessage) bo
 	return ev
 }
 
+// WaitNth returns the nth (from 1) event named name matching match.
+func (s *Socket) WaitNth(tb testing.TB, n int, name string, match func(json.RawMessage) bool) Event {
+	tb.Helper()
+	from := 0
+	var ev Event
+	for i := 0; i < n; i++ {
+		var idx int
+		var ok bool
+		ev, idx, ok = s.waitFrom(from, name, match, WaitTimeout)
+		if !ok {
+			tb.Fatalf("socket %s: no %s event #%d within %s; got %s", s.ID, name, i+1, WaitTimeout, s.describe())
+		}
+		from = idx + 1
+	}
+	return ev
+}
+
 func (s *Socket) waitFrom(from int, name string, match func(json.RawMessage) bool, d time.Duration) (Event, int, bool) {
 	deadline := time.Now().Add(d)
 	timer := time.AfterFunc(d, func() { s.mu.Lock(); s.cond.Broadcast(); s.mu.Unlock() })
