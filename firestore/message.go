@@ -16,11 +16,12 @@ var _ chat.MessageService = (*MessageService)(nil)
 type MessageService struct {
 	db    *DB
 	chats *ChatService
+	lanes *lanes
 }
 
 // NewMessageService returns a MessageService on db.
 func NewMessageService(db *DB, chats *ChatService) *MessageService {
-	return &MessageService{db: db, chats: chats}
+	return &MessageService{db: db, chats: chats, lanes: newLanes()}
 }
 
 // SendMessage implements chat.MessageService. One transaction reads the
@@ -44,9 +45,17 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		return nil, false, err
 	}
 	random := rand.Text()[:8]
+	// Sends to one chat contend for its document; queueing them here
+	// leaves Firestore at most one transaction per chat per instance to
+	// arbitrate, instead of many that abort and retry each other.
+	release, err := s.lanes.acquire(ctx, chatID)
+	if err != nil {
+		return nil, false, err
+	}
+	defer release()
 	var out *chat.Message
 	created := false
-	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		out, created = nil, false
 		d, _, err := s.chats.member(ctx, tx, chatID, id.UID)
 		if err != nil {
@@ -111,7 +120,7 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		}
 		out, created = m.toMessage(mid), true
 		return nil
-	})
+	}, firestore.MaxAttempts(txAttempts))
 	if err != nil {
 		return nil, false, translate(err)
 	}
