@@ -1,0 +1,99 @@
+package handlers_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatapp/chat/chattest"
+	"github.com/chatapp/chat/firestore"
+)
+
+// changeCounter counts every document change an instance's listeners
+// receive, per chat id, before any filtering.
+type changeCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *changeCounter) hook(_, chatID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[chatID]++
+}
+
+func (c *changeCounter) get(chatID string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[chatID]
+}
+
+func TestTargetedFanOut(t *testing.T) {
+	counter := &changeCounter{n: map[string]int{}}
+	w := world{
+		newAPI(t, chattest.NewInstance(t, chattest.Options{})),
+		newAPI(t, chattest.NewInstance(t, chattest.Options{Feed: firestore.FeedOptions{OnChange: counter.hook}})),
+	}
+	u := newUsers(t, w.a, 4)
+	ana, bob, cid, dan := u[0], u[1], u[2], u[3]
+	anaA := chattest.MustDial(t, w.a.in.URL, ana.Token)
+	bobA := chattest.MustDial(t, w.a.in.URL, bob.Token)
+	cidB := chattest.MustDial(t, w.b.in.URL, cid.Token) // B serves only cid
+	g := w.b.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true})
+	anaA.MustEmit(t, "joinChat", g.ID)
+	bobA.MustEmit(t, "joinChat", g.ID)
+	for i := 0; i < 5; i++ {
+		w.b.mustSend(t, ana.Token, g.ID, "x") // written through B, read only by A
+	}
+	bobA.MustEmit(t, "typing", g.ID)
+	w.b.call(t, "PATCH", "/api/chats/{id}", "/api/chats/"+g.ID, ana.Token, map[string]any{"name": "n"})
+	anaA.Wait(t, "chatUpdated", field("name", "n"))
+	// Marker through B's listeners: cid's own chat, after all of the above.
+	marker(t, w.a, cidB, dan, cid)
+	if n := counter.get(g.ID); n != 0 {
+		t.Fatalf("instance B received %d changes of a chat none of its users is in", n)
+	}
+}
+
+func TestStalledListenerRestarts(t *testing.T) {
+	opts := firestore.FeedOptions{HeartbeatInterval: 200 * time.Millisecond, StallTimeout: 1500 * time.Millisecond}
+	w := world{
+		newAPI(t, chattest.NewInstance(t, chattest.Options{})),
+		newAPI(t, chattest.NewInstance(t, chattest.Options{Feed: opts})),
+	}
+	u := newUsers(t, w.a, 2)
+	ana, bob := u[0], u[1]
+	bobB := chattest.MustDial(t, w.b.in.URL, bob.Token)
+	ch := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	bobB.Wait(t, "newChat", field("id", ch.ID))
+	first := w.a.mustSend(t, ana.Token, ch.ID, "before")
+	bobB.Wait(t, "newMessage", field("id", first.ID))
+
+	restarts := w.b.in.Feed.Restarts()
+	w.b.in.Feed.Freeze() // B's listeners now drop everything, silently
+	var sent []string
+	for i := 0; i < 3; i++ {
+		sent = append(sent, w.a.mustSend(t, ana.Token, ch.ID, "during").ID)
+	}
+	// Detected by the missing heartbeat, restarted, and caught up: each
+	// message exactly once, in order.
+	bobB.Wait(t, "newMessage", field("id", sent[2]))
+	if w.b.in.Feed.Restarts() == restarts {
+		t.Fatal("no restart recorded")
+	}
+	after := w.a.mustSend(t, ana.Token, ch.ID, "after")
+	bobB.Wait(t, "newMessage", field("id", after.ID))
+	var got []string
+	for _, ev := range bobB.Events("newMessage") {
+		got = append(got, decode[msgBody](t, ev.Data).ID)
+	}
+	want := append(append([]string{first.ID}, sent...), after.ID)
+	if len(got) != len(want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v want %v", got, want)
+		}
+	}
+}
