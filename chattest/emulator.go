@@ -1,0 +1,108 @@
+package chattest
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Emulator is a Firestore emulator of a test's own, for tests that stop and
+// restart it. It is started with setsid and stopped as a process group:
+// SIGTERM to gcloud alone leaves its java child serving.
+type Emulator struct {
+	Host string
+	tb   testing.TB
+	cmd  *exec.Cmd
+	log  string
+}
+
+// StartFirestore starts a private Firestore emulator on a free loopback
+// port, stopped with the test. It fails (never skips) when gcloud is missing.
+func StartFirestore(tb testing.TB) *Emulator {
+	tb.Helper()
+	if _, err := exec.LookPath("gcloud"); err != nil {
+		tb.Fatalf("gcloud is required for the Firestore emulator: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	host := l.Addr().String()
+	l.Close()
+	e := &Emulator{Host: host, tb: tb, log: filepath.Join(tb.TempDir(), "firestore.log")}
+	e.start()
+	tb.Cleanup(e.stop)
+	return e
+}
+
+func (e *Emulator) start() {
+	e.tb.Helper()
+	f, err := os.OpenFile(e.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	cmd := exec.Command("gcloud", "emulators", "firestore", "start", "--host-port="+e.Host, "--quiet")
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		e.tb.Fatalf("start firestore emulator: %v", err)
+	}
+	e.cmd = cmd
+	go func() { _ = cmd.Wait(); f.Close() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + e.Host + "/")
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			raw, _ := os.ReadFile(e.log)
+			e.tb.Fatalf("firestore emulator not ready: %v\n%s", err, raw)
+		}
+		time.Sleep(100 * time.Millisecond) // polling for readiness, not standing in for it
+	}
+}
+
+func (e *Emulator) stop() {
+	if e.cmd == nil || e.cmd.Process == nil {
+		return
+	}
+	pgid := e.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(-pgid, 0) == nil {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The port must be free before a restart binds it again.
+	for time.Now().Before(deadline) {
+		c, err := net.Dial("tcp", e.Host)
+		if err != nil {
+			break
+		}
+		c.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.cmd = nil
+}
+
+// Restart stops the emulator and starts it again on the same port. The
+// emulator keeps data in memory only: it comes back empty.
+func (e *Emulator) Restart() {
+	e.tb.Helper()
+	e.stop()
+	e.start()
+}
+
+// String names the emulator.
+func (e *Emulator) String() string { return fmt.Sprintf("firestore emulator at %s", e.Host) }
