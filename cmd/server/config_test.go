@@ -1,0 +1,41 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfig(t *testing.T) {
+	t.Run("Defaults", func(t *testing.T) {
+		c, err := LoadConfig(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "p"}))
+		if err != nil || c.Port != 8080 || c.ProjectID != "p" || len(c.CORSOrigins) != 0 {
+			t.Fatalf("got %+v %v", c, err)
+		}
+	})
+	t.Run("Everything", func(t *testing.T) {
+		c, err := LoadConfig(env(map[string]string{
+			"GOOGLE_CLOUD_PROJECT": "p", "PORT": "9090", "CORS_ORIGINS": " https://a.example.com/ ,http://localhost:5173",
+			"STORAGE_BUCKET": "b", "FIRESTORE_EMULATOR_HOST": "127.0.0.1:1",
+		}))
+		if err != nil || c.Port != 9090 || strings.Join(c.CORSOrigins, " ") != "https://a.example.com http://localhost:5173" || c.StorageBucket != "b" {
+			t.Fatalf("got %+v %v", c, err)
+		}
+	})
+	for name, m := range map[string]map[string]string{
+		"ErrNoProject":              {},
+		"ErrBadPort":                {"GOOGLE_CLOUD_PROJECT": "p", "PORT": "http"},
+		"ErrPortRange":              {"GOOGLE_CLOUD_PROJECT": "p", "PORT": "70000"},
+		"ErrBadOrigin":              {"GOOGLE_CLOUD_PROJECT": "p", "CORS_ORIGINS": "example.com"},
+		"ErrAuthEmulatorOnRun":      {"GOOGLE_CLOUD_PROJECT": "p", "K_SERVICE": "chat", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"},
+		"ErrFirestoreEmulatorOnRun": {"GOOGLE_CLOUD_PROJECT": "p", "K_SERVICE": "chat", "FIRESTORE_EMULATOR_HOST": "x:1"},
+		"ErrStorageEmulatorOnRun":   {"GOOGLE_CLOUD_PROJECT": "p", "K_SERVICE": "chat", "STORAGE_EMULATOR_HOST": "x:1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := LoadConfig(env(m)); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
