@@ -1,0 +1,226 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	gfs "cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat/auth"
+	"github.com/chatapp/chat/chattest"
+)
+
+// BenchmarkMe is one authenticated GET /api/me round trip. With the Auth
+// emulator every token check calls the emulator (STACK-NOTES);
+// BenchmarkVerifyToken measures that share alone.
+func BenchmarkMe(b *testing.B) {
+	in := chattest.NewInstance(b, chattest.Options{})
+	u := chattest.NewUser(b, "bench")
+	in.Do(b, "GET", "/api/me", u.Token, nil)
+	b.ResetTimer()
+	for b.Loop() {
+		if r := in.Do(b, "GET", "/api/me", u.Token, nil); r.Status != 200 {
+			b.Fatalf("status %d", r.Status)
+		}
+	}
+}
+
+// BenchmarkVerifyToken is the token check alone, as the server does it.
+func BenchmarkVerifyToken(b *testing.B) {
+	env := chattest.MustEnv(b)
+	v, err := auth.NewVerifier(context.Background(), env.Project)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := chattest.NewUser(b, "bench")
+	for b.Loop() {
+		if _, err := v.Verify(context.Background(), u.Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSocketFirstAck is a socket connect, handshake authentication
+// and the ack of a first joinChat.
+func BenchmarkSocketFirstAck(b *testing.B) {
+	in := chattest.NewInstance(b, chattest.Options{})
+	ana, bob := chattest.NewUser(b, "bench-a"), chattest.NewUser(b, "bench-b")
+	in.Do(b, "GET", "/api/me", bob.Token, nil)
+	r := in.Do(b, "POST", "/api/chats", ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	var ch struct{ ID string }
+	r.JSON(b, &ch)
+	for b.Loop() {
+		if _, err := chattest.DialEmit(b, in.URL, ana.Token, "joinChat", ch.ID, chattest.WaitTimeout); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDeliveryLatency measures, in one run, (a) the emulator's own
+// write→listener latency and (b) REST send on instance A → newMessage on a
+// socket of instance B, both at 50 messages/s spread over 10 chats, and
+// reports p50/p99 of each and p99(b)/p99(a). Run with -benchtime 1x.
+func BenchmarkDeliveryLatency(b *testing.B) {
+	const rate, chats, total = 50, 10, 500
+	inA := chattest.NewInstance(b, chattest.Options{})
+	inB := chattest.NewInstance(b, chattest.Options{})
+	// One sender per chat: 5 messages/s each stays under the per-user
+	// limit of 10/s that 50/s from one user would break.
+	bob := chattest.NewUser(b, "lat-b")
+	inA.Do(b, "GET", "/api/me", bob.Token, nil)
+	var ids []string
+	var senders []chattest.User
+	for i := 0; i < chats; i++ {
+		senders = append(senders, chattest.NewUser(b, "lat-a"))
+		r := inA.Do(b, "POST", "/api/chats", senders[i].Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true})
+		var ch struct{ ID string }
+		r.JSON(b, &ch)
+		ids = append(ids, ch.ID)
+	}
+	for b.Loop() {
+		raw := emulatorLatency(b, rate, chats, total)
+		s := chattest.MustDial(b, inB.URL, bob.Token)
+		var mu sync.Mutex
+		sentAt := map[string]time.Time{}
+		var wg sync.WaitGroup
+		tick := time.NewTicker(time.Second / rate)
+		for i := 0; i < total; i++ {
+			<-tick.C
+			content := fmt.Sprintf("lat-%d-%d", chattest.Unique(), i)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mu.Lock()
+				sentAt[content] = time.Now()
+				mu.Unlock()
+				if r := inA.Do(b, "POST", "/api/chats/"+ids[i%chats]+"/messages", senders[i%chats].Token, map[string]any{"content": content}); r.Status != 201 {
+					b.Errorf("send %d", r.Status)
+				}
+			}()
+		}
+		tick.Stop()
+		wg.Wait()
+		var last string
+		for c := range sentAt {
+			if last == "" || sentAt[c].After(sentAt[last]) {
+				last = c
+			}
+		}
+		s.Wait(b, "newMessage", field("content", last))
+		var e2e []time.Duration
+		for _, ev := range s.Events("newMessage") {
+			var m struct{ Content string }
+			_ = json.Unmarshal(ev.Data, &m)
+			if t0, ok := sentAt[m.Content]; ok {
+				e2e = append(e2e, ev.At.Sub(t0))
+			}
+		}
+		if len(e2e) != total {
+			b.Fatalf("received %d of %d", len(e2e), total)
+		}
+		p50a, p99a := pct(raw, 50), pct(raw, 99)
+		p50b, p99b := pct(e2e, 50), pct(e2e, 99)
+		b.ReportMetric(ms(p50a), "p50a-ms")
+		b.ReportMetric(ms(p99a), "p99a-ms")
+		b.ReportMetric(ms(p50b), "p50b-ms")
+		b.ReportMetric(ms(p99b), "p99b-ms")
+		b.ReportMetric(ms(p99b)/ms(p99a), "p99-ratio")
+		fmt.Fprintf(os.Stderr, "delivery latency: emulator write→listener p50 %.1f ms p99 %.1f ms; REST send A → newMessage B p50 %.1f ms p99 %.1f ms; ratio p99 %.2f; target p99(b) ≤ 1.5×p99(a)+20 ms = %.1f ms\n",
+			ms(p50a), ms(p99a), ms(p50b), ms(p99b), ms(p99b)/ms(p99a), 1.5*ms(p99a)+20)
+		s.Close()
+	}
+}
+
+// emulatorLatency writes total documents at rate/s over `chats`
+// collections and times each from the start of its write to its arrival at
+// a snapshot listener: the floor any Firestore-listener design sits on.
+func emulatorLatency(b *testing.B, rate, chats, total int) []time.Duration {
+	env := chattest.MustEnv(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client, err := gfs.NewClient(ctx, env.Project)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	run := fmt.Sprint("lat", chattest.Unique(), time.Now().UnixNano())
+	var mu sync.Mutex
+	sent, got := map[string]time.Time{}, map[string]time.Time{}
+	ready := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		it := client.CollectionGroup("latprobe").Where("run", "==", run).Snapshots(ctx)
+		defer it.Stop()
+		first := true
+		for {
+			snap, err := it.Next()
+			if err != nil {
+				return
+			}
+			now := time.Now()
+			if first {
+				first = false
+				close(ready)
+				continue
+			}
+			mu.Lock()
+			for _, ch := range snap.Changes {
+				if ch.Kind == gfs.DocumentAdded {
+					got[ch.Doc.Ref.ID] = now
+				}
+			}
+			n := len(got)
+			mu.Unlock()
+			if n == total {
+				close(done)
+				return
+			}
+		}
+	}()
+	<-ready
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for i := 0; i < total; i++ {
+		<-tick.C
+		id := fmt.Sprintf("d%04d", i)
+		ref := client.Collection("latchats").Doc(fmt.Sprint(run, i%chats)).Collection("latprobe").Doc(id)
+		go func() {
+			mu.Lock()
+			sent[id] = time.Now()
+			mu.Unlock()
+			if _, err := ref.Create(ctx, map[string]any{"run": run, "at": time.Now()}); err != nil {
+				b.Error(err)
+			}
+		}()
+	}
+	select {
+	case <-done:
+	case <-time.After(chattest.WaitTimeout):
+		b.Fatal("listener did not see every write")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var out []time.Duration
+	for id, t0 := range sent {
+		out = append(out, got[id].Sub(t0))
+	}
+	return out
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return s[i]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
