@@ -12,4 +12,5 @@ cat >&2 <<MSG
   Ctrl-C stops the server and both emulators.
 
 MSG
-exec go run ./cmd/server
+go build -o bin/server ./cmd/server
+exec bin/server

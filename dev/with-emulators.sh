@@ -68,6 +68,8 @@ export FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:$auth_port"
 log "firestore emulator at $FIRESTORE_EMULATOR_HOST, auth emulator at $FIREBASE_AUTH_EMULATOR_HOST, project $project"
 "$@" &
 child=$!
-trap 'kill -INT $child 2>/dev/null; wait $child; exit 130' INT
+# Background jobs of a script ignore SIGINT: pass Ctrl-C on as SIGTERM,
+# which the server (and go test) handle.
+trap 'kill -TERM $child 2>/dev/null; wait $child; exit 130' INT
 trap 'kill -TERM $child 2>/dev/null; wait $child; exit 143' TERM
 wait $child
