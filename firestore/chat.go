@@ -61,6 +61,16 @@ func (s *ChatService) member(ctx context.Context, tx *firestore.Transaction, cha
 	return &doc, &m, nil
 }
 
+// callerIn returns the caller's uid after checking the chat id a client
+// gave: the preamble of every chat operation.
+func callerIn(ctx context.Context, chatID string) (string, error) {
+	uid, err := chat.CallerUID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return uid, chat.ValidateID("Chat id", chatID)
+}
+
 func errChatNotFound() error { return chat.Errorf(chat.ENOTFOUND, "Chat not found.") }
 
 // normalizeUserIDs checks, dedupes and drops the caller from a list of ids.
@@ -254,11 +264,8 @@ func (s *ChatService) lastMessages(ctx context.Context, chatID string, n int) ([
 
 // FindChat implements chat.ChatService.
 func (s *ChatService) FindChat(ctx context.Context, chatID string) (*chat.Chat, error) {
-	uid, err := chat.CallerUID(ctx)
+	uid, err := callerIn(ctx, chatID)
 	if err != nil {
-		return nil, err
-	}
-	if err := chat.ValidateID("Chat id", chatID); err != nil {
 		return nil, err
 	}
 	doc, m, err := s.member(ctx, nil, chatID, uid)
@@ -361,11 +368,8 @@ func parseChatCursor(c string) (time.Time, string, error) {
 
 // UpdateChat implements chat.ChatService.
 func (s *ChatService) UpdateChat(ctx context.Context, chatID string, upd chat.ChatUpdate) (*chat.Chat, error) {
-	uid, err := chat.CallerUID(ctx)
+	uid, err := callerIn(ctx, chatID)
 	if err != nil {
-		return nil, err
-	}
-	if err := chat.ValidateID("Chat id", chatID); err != nil {
 		return nil, err
 	}
 	if upd.Name != nil {
@@ -435,11 +439,8 @@ func (s *ChatService) bumpMeta(tx *firestore.Transaction, chatID string, d *chat
 
 // DeleteChat implements chat.ChatService.
 func (s *ChatService) DeleteChat(ctx context.Context, chatID string) error {
-	uid, err := chat.CallerUID(ctx)
+	uid, err := callerIn(ctx, chatID)
 	if err != nil {
-		return err
-	}
-	if err := chat.ValidateID("Chat id", chatID); err != nil {
 		return err
 	}
 	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
@@ -505,11 +506,8 @@ func (s *ChatService) purge(ctx context.Context, chatID string) error {
 
 // AddMembers implements chat.ChatService.
 func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []string) (*chat.Chat, error) {
-	uid, err := chat.CallerUID(ctx)
+	uid, err := callerIn(ctx, chatID)
 	if err != nil {
-		return nil, err
-	}
-	if err := chat.ValidateID("Chat id", chatID); err != nil {
 		return nil, err
 	}
 	ids, err := normalizeUserIDs(userIDs, uid)
@@ -579,11 +577,8 @@ func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []s
 
 // RemoveMember implements chat.ChatService.
 func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) error {
-	uid, err := chat.CallerUID(ctx)
+	uid, err := callerIn(ctx, chatID)
 	if err != nil {
-		return err
-	}
-	if err := chat.ValidateID("Chat id", chatID); err != nil {
 		return err
 	}
 	if err := chat.ValidateID("User id", target); err != nil {
@@ -633,11 +628,8 @@ func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) e
 
 // MarkRead implements chat.ChatService.
 func (s *ChatService) MarkRead(ctx context.Context, chatID string) error {
-	uid, err := chat.CallerUID(ctx)
+	uid, err := callerIn(ctx, chatID)
 	if err != nil {
-		return err
-	}
-	if err := chat.ValidateID("Chat id", chatID); err != nil {
 		return err
 	}
 	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {

@@ -129,11 +129,8 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 
 // FindMessages implements chat.MessageService.
 func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat.MessageFilter) ([]*chat.Message, string, error) {
-	uid, err := chat.CallerUID(ctx)
+	uid, err := callerIn(ctx, chatID)
 	if err != nil {
-		return nil, "", err
-	}
-	if err := chat.ValidateID("Chat id", chatID); err != nil {
 		return nil, "", err
 	}
 	limit, err := chat.PageLimit(f.Limit, chat.DefaultPageLimit, chat.MaxPageLimit)

@@ -42,7 +42,7 @@ func TestOfficialJSClient(t *testing.T) {
 	for sc.Scan() {
 		var line struct {
 			Kind, Transport, Event, Message string
-			Data                               json.RawMessage
+			Data                            json.RawMessage
 		}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			t.Fatalf("bad line %q", sc.Text())
