@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/chatapp/chat/chattest"
@@ -22,6 +23,65 @@ func TestHealth(t *testing.T) {
 			t.Fatalf("status %d %s", r.Status, r.Body)
 		}
 		c.ValidateREST(t, "GET", "/readyz", r)
+	})
+}
+
+func TestNotReady(t *testing.T) {
+	// Firestore unreachable: the instance runs, but is not ready.
+	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
+	in := chattest.NewInstance(t, chattest.Options{})
+	r := in.Do(t, "GET", "/readyz", "", nil)
+	chattest.MustContract(t).ValidateREST(t, "GET", "/readyz", r)
+	if r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d %s", r.Status, r.Body)
+	}
+	if r := in.Do(t, "GET", "/healthz", "", nil); r.Status != http.StatusOK {
+		t.Fatalf("healthz %d", r.Status)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	u := newUsers(t, a, 2)
+	t.Run("ErrRateLimited", func(t *testing.T) {
+		// 400 requests from one user as fast as 8 connections go: far
+		// above 50/s with a burst of 100, so some must be refused.
+		var mu sync.Mutex
+		refused := 0
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 50; i++ {
+					r := a.in.Do(t, "GET", "/api/users?limit=1", u[0].Token, nil)
+					if r.Status == http.StatusTooManyRequests {
+						a.c.ValidateREST(t, "GET", "/api/users", r)
+						if r.ErrorCode() != "rate_limited" || r.Header.Get("Retry-After") == "" {
+							t.Errorf("429 without code or Retry-After: %s %v", r.Body, r.Header)
+						}
+						mu.Lock()
+						refused++
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if refused == 0 {
+			t.Fatal("no request refused")
+		}
+	})
+	t.Run("OtherUsersUnaffected", func(t *testing.T) {
+		if r := a.in.Do(t, "GET", "/api/users?limit=1", u[1].Token, nil); r.Status != 200 {
+			t.Fatalf("status %d", r.Status)
+		}
+	})
+	t.Run("BurstOf30MessagesAccepted", func(t *testing.T) {
+		ch := a.mustChat(t, u[1].Token, map[string]any{"userIds": []string{u[0].UID}})
+		for i := 0; i < 30; i++ {
+			a.mustSend(t, u[1].Token, ch.ID, "burst")
+		}
 	})
 }
 

@@ -40,6 +40,8 @@ type conn struct {
 	cancel   context.CancelFunc
 	release  func()
 	expiry   *time.Timer
+	// transport the socket connected with (a polling socket may upgrade)
+	transport string
 
 	// guarded by Hub.mu
 	joined map[string]func() // chat id → release of the chat's typing watch
@@ -133,7 +135,7 @@ func (h *Hub) accept(svc Services, s *socket.Socket) *socket.ExtendedError {
 	if err != nil {
 		return fail(err)
 	}
-	c := &conn{s: s, uid: id.UID, username: me.Username, ctx: ctx, cancel: cancel, release: release,
+	c := &conn{s: s, uid: id.UID, username: me.Username, ctx: ctx, cancel: cancel, release: release, transport: transportOf(s),
 		joined: map[string]func(){}, typing: map[string]bool{}}
 	h.mu.Lock()
 	if h.closing {
@@ -152,7 +154,7 @@ func (h *Hub) accept(svc Services, s *socket.Socket) *socket.ExtendedError {
 		h.log.Info("socket token expired", "user", c.uid, "socket", string(s.Id()))
 		s.Disconnect(true)
 	})
-	h.log.Info("socket connected", "user", id.UID, "socket", string(s.Id()), "transport", transportOf(s))
+	h.log.Info("socket connected", "user", id.UID, "socket", string(s.Id()), "transport", c.transport)
 	return nil
 }
 
@@ -263,7 +265,7 @@ func (h *Hub) register(svc Services, c *conn) {
 		c.expiry.Stop()
 		c.release()
 		c.cancel()
-		h.log.Info("socket disconnected", "user", c.uid, "socket", string(s.Id()), "reason", reason)
+		h.log.Info("socket disconnected", "user", c.uid, "socket", string(s.Id()), "transport", c.transport, "reason", reason)
 	})
 }
 
