@@ -36,6 +36,9 @@ type FeedOptions struct {
 	// Margin is how far before the last good snapshot a restarted message
 	// listener reads again, covering commits still in flight (default 15 s).
 	Margin time.Duration
+	// Linger keeps a user's listeners after their last socket closes, so a
+	// reload does not restart a shard (default 10 s).
+	Linger time.Duration
 	// OnChange, if set, sees every document change any listener receives,
 	// before filtering: tests count fan-out with it.
 	OnChange func(collection, chatID string)
@@ -54,6 +57,9 @@ func (o *FeedOptions) defaults() {
 	}
 	if o.Margin == 0 {
 		o.Margin = 15 * time.Second
+	}
+	if o.Linger == 0 {
+		o.Linger = 10 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -12,6 +12,7 @@ import (
 
 // roomState is a chat whose room has sockets on this instance.
 type roomState struct {
+	linger *time.Timer // set while refs is 0
 	refs   int
 	shard  *shard
 	fresh  bool
@@ -31,9 +32,28 @@ func (f *Feed) liveRoom(chatID string) bool { return f.rooms[chatID] != nil }
 func (f *Feed) WatchChat(ctx context.Context, chatID string) (func(), error) {
 	f.mu.Lock()
 	rs := f.rooms[chatID]
-	if rs != nil {
+	if rs != nil && !rs.fresh {
 		rs.refs++
+		if rs.linger != nil {
+			rs.linger.Stop()
+			rs.linger = nil
+		}
 		f.mu.Unlock()
+		return f.roomReleaser(chatID), nil
+	}
+	if rs != nil { // another socket is waiting for the same shard
+		rs.refs++
+		if rs.linger != nil {
+			rs.linger.Stop()
+			rs.linger = nil
+		}
+		sh := rs.shard
+		f.mu.Unlock()
+		_, ch := f.placeExisting(sh, chatID)
+		if err := f.wait(ctx, ch); err != nil {
+			f.unwatch(chatID)
+			return nil, err
+		}
 		return f.roomReleaser(chatID), nil
 	}
 	rs = &roomState{refs: 1, fresh: true, typing: map[string]*typist{}}
@@ -55,24 +75,32 @@ func (f *Feed) roomReleaser(chatID string) func() {
 
 func (f *Feed) unwatch(chatID string) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	rs := f.rooms[chatID]
 	if rs == nil {
-		f.mu.Unlock()
 		return
 	}
-	rs.refs--
-	if rs.refs > 0 {
-		f.mu.Unlock()
+	if rs.refs--; rs.refs > 0 {
 		return
 	}
-	delete(f.rooms, chatID)
-	sh := rs.shard
-	f.mu.Unlock()
-	sh.proc.Lock()
-	for _, t := range rs.typing {
-		t.timer.Stop()
-	}
-	sh.proc.Unlock()
+	// Rooms linger like users: a view reopened within seconds (a reload)
+	// finds its typing listener running.
+	rs.linger = time.AfterFunc(f.opts.Linger, func() {
+		f.mu.Lock()
+		if f.rooms[chatID] != rs || rs.refs > 0 {
+			f.mu.Unlock()
+			return
+		}
+		delete(f.rooms, chatID)
+		sh := rs.shard
+		f.mu.Unlock()
+		sh.proc.Lock()
+		for _, t := range rs.typing {
+			t.timer.Stop()
+		}
+		rs.typing = map[string]*typist{}
+		sh.proc.Unlock()
+	})
 }
 
 func (sh *shard) servedRoom(chatID string) *roomState {

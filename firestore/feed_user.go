@@ -19,6 +19,7 @@ type userState struct {
 	freshMembers  bool // memberships not loaded yet: the first snapshot is a baseline
 	freshMessages bool // likewise for messages
 	chats         map[string]*memberState
+	linger        *time.Timer // set while refs is 0: forget the user when it fires
 }
 
 // memberState is one membership of a served user.
@@ -38,6 +39,10 @@ func (f *Feed) Track(ctx context.Context, uid string) (func(), error) {
 	st := f.users[uid]
 	if st != nil {
 		st.refs++
+		if st.linger != nil { // back within the linger: a reload, not a new user
+			st.linger.Stop()
+			st.linger = nil
+		}
 		sh := st.shard
 		f.mu.Unlock()
 		// Another socket of the user may still be waiting for the
@@ -90,11 +95,23 @@ func (f *Feed) releaser(uid string) func() {
 func (f *Feed) untrack(uid string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if st := f.users[uid]; st != nil {
-		if st.refs--; st.refs <= 0 {
+	st := f.users[uid]
+	if st == nil {
+		return
+	}
+	if st.refs--; st.refs > 0 {
+		return
+	}
+	// Keep serving the user a while: a page reload or a reconnect comes
+	// back within seconds and then finds its listeners running instead of
+	// restarting its shard.
+	st.linger = time.AfterFunc(f.opts.Linger, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.users[uid] == st && st.refs <= 0 {
 			delete(f.users, uid)
 		}
-	}
+	})
 }
 
 // servedUser returns the state of a user this shard serves, nil if the
