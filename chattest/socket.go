@@ -49,6 +49,7 @@ type ConnectError struct {
 	Data    json.RawMessage
 }
 
+// Error implements error.
 func (e *ConnectError) Error() string { return "connect_error: " + e.Message }
 
 // WaitTimeout bounds every wait: generous, because the machines are shared;

@@ -51,6 +51,7 @@ type traceHandler struct {
 	project string
 }
 
+// Handle adds the trace of ctx, if any, to the record.
 func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
 	if trace, ok := ctx.Value(traceKey{}).(string); ok {
 		r.AddAttrs(slog.String("logging.googleapis.com/trace", "projects/"+h.project+"/traces/"+trace))
@@ -58,10 +59,12 @@ func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, r)
 }
 
+// WithAttrs keeps the trace handling on derived loggers.
 func (h traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return traceHandler{Handler: h.Handler.WithAttrs(as), project: h.project}
 }
 
+// WithGroup keeps the trace handling on derived loggers.
 func (h traceHandler) WithGroup(name string) slog.Handler {
 	return traceHandler{Handler: h.Handler.WithGroup(name), project: h.project}
 }

@@ -206,6 +206,21 @@ func TestChatEvents(t *testing.T) {
 		}
 		anaA.Wait(t, "chatUpdated", func(raw json.RawMessage) bool { return len(decode[chatBody](t, raw).Users) == 2 })
 	})
+	t.Run("LeaverGetsChatDeleted", func(t *testing.T) {
+		g2 := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true, "name": "g2"})
+		bobB.Wait(t, "newChat", field("id", g2.ID))
+		anaA.MustEmit(t, "joinChat", g2.ID)
+		r := w.b.call(t, "DELETE", "/api/chats/{id}/members/{uid}", "/api/chats/"+g2.ID+"/members/"+bob.UID, bob.Token, nil)
+		if r.Status != 204 {
+			t.Fatalf("leave %d", r.Status)
+		}
+		bobB.Wait(t, "chatDeleted", isString(g2.ID))
+		bobB2.Wait(t, "chatDeleted", isString(g2.ID))
+		anaA.Wait(t, "chatUpdated", func(raw json.RawMessage) bool {
+			c := decode[chatBody](t, raw)
+			return c.ID == g2.ID && len(c.Users) == 1
+		})
+	})
 	t.Run("ChatDeletedToMembers", func(t *testing.T) {
 		r := w.b.call(t, "DELETE", "/api/chats/{id}", "/api/chats/"+g.ID, ana.Token, nil)
 		if r.Status != 204 {

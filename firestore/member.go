@@ -1,0 +1,132 @@
+package firestore
+
+import (
+	"context"
+	"slices"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat"
+)
+
+// AddMembers implements chat.ChatService.
+func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []string) (*chat.Chat, error) {
+	uid, err := callerIn(ctx, chatID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := normalizeUserIDs(userIDs, uid)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, chat.Errorf(chat.EINVALID, "userIds must name at least one other user.")
+	}
+	if len(ids) > chat.MaxGroupMembers {
+		return nil, chat.Errorf(chat.EINVALID, "A group has at most %d members.", chat.MaxGroupMembers)
+	}
+	// Existence of the caller's membership is checked before profiles so a
+	// non-member learns nothing about users either.
+	if _, _, err := s.member(ctx, nil, chatID, uid); err != nil {
+		return nil, translate(err)
+	}
+	if err := s.requireProfiles(ctx, ids); err != nil {
+		return nil, translate(err)
+	}
+	var doc *chatDoc
+	var readSeq int64
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		d, m, err := s.member(ctx, tx, chatID, uid)
+		if err != nil {
+			return err
+		}
+		doc, readSeq = d, m.ReadSeq
+		if !d.IsGroup {
+			return chat.Errorf(chat.EINVALID, "Members can be added to a group only.")
+		}
+		var added []string
+		for _, id := range ids {
+			if !slices.Contains(d.MemberIDs, id) {
+				added = append(added, id)
+			}
+		}
+		if len(added) == 0 {
+			return nil
+		}
+		if len(d.MemberIDs)+len(added) > chat.MaxGroupMembers {
+			return chat.Errorf(chat.EINVALID, "A group has at most %d members.", chat.MaxGroupMembers)
+		}
+		now := s.db.now()
+		d.MemberIDs = append(d.MemberIDs, added...)
+		for _, id := range added {
+			d.Joined[id] = now
+		}
+		// New members start with nothing unread: they did not miss what
+		// was said before they joined.
+		for _, id := range added {
+			md := memberDoc{UserID: id, ChatID: chatID, JoinedAt: now, ReadSeq: d.LastSeq, MetaVersion: d.MetaVersion + 1}
+			if err := tx.Set(s.db.memberRef(chatID, id), md); err != nil {
+				return err
+			}
+		}
+		return s.bumpMeta(tx, chatID, d, []firestore.Update{
+			{Path: "memberIds", Value: d.MemberIDs}, {Path: "joined", Value: d.Joined},
+		}, added...)
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	c, err := s.build(ctx, chatID, doc, uid, readSeq, nil)
+	return c, translate(err)
+}
+
+// RemoveMember implements chat.ChatService.
+func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) error {
+	uid, err := callerIn(ctx, chatID)
+	if err != nil {
+		return err
+	}
+	if err := chat.ValidateID("User id", target); err != nil {
+		return err
+	}
+	deleted := false
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		deleted = false
+		d, _, err := s.member(ctx, tx, chatID, uid)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !d.IsGroup:
+			return chat.Errorf(chat.EINVALID, "Members can be removed from a group only; delete the direct chat instead.")
+		case target != uid && d.CreatorID != uid:
+			return chat.Errorf(chat.EFORBIDDEN, "Only the group's creator can remove other members.")
+		case !slices.Contains(d.MemberIDs, target):
+			return chat.Errorf(chat.ENOTFOUND, "That user is not a member of this chat.")
+		}
+		d.MemberIDs = slices.DeleteFunc(d.MemberIDs, func(id string) bool { return id == target })
+		delete(d.Joined, target)
+		if len(d.MemberIDs) == 0 {
+			deleted = true
+			d.MemberIDs = []string{target} // so its membership is deleted too
+			return s.deleteInTx(tx, chatID, d)
+		}
+		ups := []firestore.Update{{Path: "memberIds", Value: d.MemberIDs}, {Path: "joined", Value: d.Joined}}
+		if d.CreatorID == target {
+			// Creator rights pass to the earliest-joined member, ties by id.
+			d.CreatorID = sortedUsers(d)[0]
+			ups = append(ups, firestore.Update{Path: "creatorId", Value: d.CreatorID})
+		}
+		if err := tx.Delete(s.db.memberRef(chatID, target)); err != nil {
+			return err
+		}
+		return s.bumpMeta(tx, chatID, d, ups)
+	})
+	if err != nil {
+		return translate(err)
+	}
+	if deleted {
+		return translate(s.purge(ctx, chatID))
+	}
+	return nil
+}
