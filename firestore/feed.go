@@ -112,6 +112,26 @@ func NewFeed(db *DB, chats *ChatService, sink chat.EventSink, opts FeedOptions) 
 // keys (stall, error, rollover): an operator's and a test's signal.
 func (f *Feed) Restarts() int64 { return f.restarts.Load() }
 
+// Listeners counts the snapshot listeners running now: two per user shard,
+// one per room shard. Operators watch it against the ~100 streams a gRPC
+// connection carries.
+func (f *Feed) Listeners() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, sh := range f.userShards {
+		if len(sh.keys) > 0 {
+			n += 2
+		}
+	}
+	for _, sh := range f.roomShards {
+		if len(sh.keys) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // Close stops every listener and removes the heartbeat documents.
 func (f *Feed) Close() {
 	f.cancel()

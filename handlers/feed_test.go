@@ -97,3 +97,25 @@ func TestStalledListenerRestarts(t *testing.T) {
 		}
 	}
 }
+
+// TestShardedListeners connects many users to one instance: listeners grow
+// by one pair per 29 users (Firestore's 30-value filters, one slot for the
+// heartbeat), and every user is served.
+func TestShardedListeners(t *testing.T) {
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	const n = 100
+	users := newUsers(t, a, n)
+	sockets := make([]*chattest.Socket, n)
+	for i, u := range users {
+		sockets[i] = chattest.MustDial(t, a.in.URL, u.Token)
+	}
+	if got, want := a.in.Feed.Listeners(), 2*((n+28)/29); got != want {
+		t.Fatalf("%d listeners for %d users, want %d", got, n, want)
+	}
+	// A message to a group of the first and last users reaches both.
+	g := a.mustChat(t, users[0].Token, map[string]any{"userIds": []string{users[n-1].UID, users[n/2].UID}, "isGroup": true})
+	m := a.mustSend(t, users[0].Token, g.ID, "all shards")
+	for _, i := range []int{0, n / 2, n - 1} {
+		sockets[i].Wait(t, "newMessage", field("id", m.ID))
+	}
+}
