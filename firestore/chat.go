@@ -384,17 +384,7 @@ func (s *ChatService) UpdateChat(ctx context.Context, chatID string, upd chat.Ch
 			return nil, err
 		}
 	}
-	var doc *chatDoc
-	var readSeq int64
-	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		d, m, err := s.member(ctx, tx, chatID, uid)
-		if err != nil {
-			return err
-		}
-		doc, readSeq = d, m.ReadSeq
-		if !d.IsGroup {
-			return chat.Errorf(chat.EINVALID, "Only a group can be renamed or given a picture.")
-		}
+	return s.changeGroup(ctx, chatID, uid, "Only a group can be renamed or given a picture.", func(tx *firestore.Transaction, d *chatDoc) error {
 		var ups []firestore.Update
 		if upd.Name != nil && *upd.Name != d.Name {
 			d.Name = *upd.Name
@@ -408,6 +398,25 @@ func (s *ChatService) UpdateChat(ctx context.Context, chatID string, upd chat.Ch
 			return nil
 		}
 		return s.bumpMeta(tx, chatID, d, ups)
+	})
+}
+
+// changeGroup runs change on a group the caller is a member of, in a
+// transaction, and renders the group as changed for the caller. A direct
+// chat is EINVALID with notGroup.
+func (s *ChatService) changeGroup(ctx context.Context, chatID, uid, notGroup string, change func(*firestore.Transaction, *chatDoc) error) (*chat.Chat, error) {
+	var doc *chatDoc
+	var readSeq int64
+	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		d, m, err := s.member(ctx, tx, chatID, uid)
+		if err != nil {
+			return err
+		}
+		doc, readSeq = d, m.ReadSeq
+		if !d.IsGroup {
+			return chat.Errorf(chat.EINVALID, "%s", notGroup)
+		}
+		return change(tx, d)
 	})
 	if err != nil {
 		return nil, translate(err)

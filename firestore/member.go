@@ -33,17 +33,7 @@ func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []s
 	if err := s.requireProfiles(ctx, ids); err != nil {
 		return nil, translate(err)
 	}
-	var doc *chatDoc
-	var readSeq int64
-	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		d, m, err := s.member(ctx, tx, chatID, uid)
-		if err != nil {
-			return err
-		}
-		doc, readSeq = d, m.ReadSeq
-		if !d.IsGroup {
-			return chat.Errorf(chat.EINVALID, "Members can be added to a group only.")
-		}
+	return s.changeGroup(ctx, chatID, uid, "Members can be added to a group only.", func(tx *firestore.Transaction, d *chatDoc) error {
 		var added []string
 		for _, id := range ids {
 			if !slices.Contains(d.MemberIDs, id) {
@@ -73,11 +63,6 @@ func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []s
 			{Path: "memberIds", Value: d.MemberIDs}, {Path: "joined", Value: d.Joined},
 		}, added...)
 	})
-	if err != nil {
-		return nil, translate(err)
-	}
-	c, err := s.build(ctx, chatID, doc, uid, readSeq, nil)
-	return c, translate(err)
 }
 
 // RemoveMember implements chat.ChatService.
