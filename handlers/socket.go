@@ -124,14 +124,14 @@ func (h *Hub) accept(svc Services, s *socket.Socket) *socket.ExtendedError {
 		h.log.Error("socket setup failed", "user", id.UID, "socket", string(s.Id()), "err", err.Error())
 		return socket.NewExtendedError("internal", map[string]any{"code": chat.EINTERNAL})
 	}
-	me, err := svc.Users.Me(vctx)
+	// The handshake's own deadline bounds setup; the socket's context
+	// (ctx) lives until it disconnects.
+	sctx := chat.NewContextWithIdentity(vctx, id)
+	me, err := svc.Users.Me(sctx)
 	if err != nil {
-		me, err = svc.Users.Me(ctx)
-		if err != nil {
-			return fail(err)
-		}
+		return fail(err)
 	}
-	release, err := svc.Feed.Track(vctx, id.UID)
+	release, err := svc.Feed.Track(sctx, id.UID)
 	if err != nil {
 		return fail(err)
 	}
