@@ -44,6 +44,29 @@ func TestRESTAuth(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrEveryEndpointNeedsToken", func(t *testing.T) {
+		for _, op := range []struct{ method, template, path string }{
+			{"PATCH", "/api/me", "/api/me"},
+			{"GET", "/api/users", "/api/users?q=a"},
+			{"GET", "/api/chats", "/api/chats"},
+			{"POST", "/api/chats", "/api/chats"},
+			{"GET", "/api/chats/{id}", "/api/chats/x"},
+			{"PATCH", "/api/chats/{id}", "/api/chats/x"},
+			{"DELETE", "/api/chats/{id}", "/api/chats/x"},
+			{"POST", "/api/chats/{id}/members", "/api/chats/x/members"},
+			{"DELETE", "/api/chats/{id}/members/{uid}", "/api/chats/x/members/y"},
+			{"GET", "/api/chats/{id}/messages", "/api/chats/x/messages"},
+			{"POST", "/api/chats/{id}/messages", "/api/chats/x/messages"},
+			{"POST", "/api/chats/{id}/read", "/api/chats/x/read"},
+			{"GET", "/api/chats/{id}/files/{fileId}", "/api/chats/x/files/y"},
+		} {
+			r := in.Do(t, op.method, op.path, "", `{}`)
+			c.ValidateREST(t, op.method, op.template, r)
+			if r.Status != http.StatusUnauthorized || r.ErrorCode() != "unauthorized" {
+				t.Fatalf("%s %s: %d %s", op.method, op.path, r.Status, r.Body)
+			}
+		}
+	})
 	t.Run("ErrWrongScheme", func(t *testing.T) {
 		u := chattest.NewUser(t, "")
 		req, _ := http.NewRequest("GET", in.URL+"/api/me", nil)
