@@ -26,29 +26,41 @@ func NewChatService(db *DB, users *UserService) *ChatService {
 	return &ChatService{db: db, users: users}
 }
 
-// member reads a chat and the caller's membership, ENOTFOUND for a chat
-// that does not exist or that the caller is not in (no existence leak).
-func (s *ChatService) member(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, *memberDoc, error) {
-	get := func(ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
-		if tx != nil {
-			return tx.Get(ref)
-		}
-		return ref.Get(ctx)
+// get reads a document in tx, or outside any transaction when tx is nil.
+func get(ctx context.Context, tx *firestore.Transaction, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
+	if tx != nil {
+		return tx.Get(ref)
 	}
-	snap, err := get(s.db.chatRef(chatID))
+	return ref.Get(ctx)
+}
+
+// chatOf reads a chat the caller is a member of (by the chat's member
+// list), ENOTFOUND for a chat that does not exist or that the caller is not
+// in: no existence leak.
+func (s *ChatService) chatOf(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, error) {
+	snap, err := get(ctx, tx, s.db.chatRef(chatID))
 	if isNotFound(err) {
-		return nil, nil, errChatNotFound()
+		return nil, errChatNotFound()
 	} else if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var doc chatDoc
 	if err := snap.DataTo(&doc); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !slices.Contains(doc.MemberIDs, uid) {
-		return nil, nil, errChatNotFound()
+		return nil, errChatNotFound()
 	}
-	msnap, err := get(s.db.memberRef(chatID, uid))
+	return &doc, nil
+}
+
+// member is chatOf plus the caller's membership document (read marker).
+func (s *ChatService) member(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, *memberDoc, error) {
+	doc, err := s.chatOf(ctx, tx, chatID, uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	msnap, err := get(ctx, tx, s.db.memberRef(chatID, uid))
 	if isNotFound(err) {
 		return nil, nil, errChatNotFound()
 	} else if err != nil {
@@ -58,7 +70,7 @@ func (s *ChatService) member(ctx context.Context, tx *firestore.Transaction, cha
 	if err := msnap.DataTo(&m); err != nil {
 		return nil, nil, err
 	}
-	return &doc, &m, nil
+	return doc, &m, nil
 }
 
 // callerIn returns the caller's uid after checking the chat id a client
@@ -169,35 +181,31 @@ func (s *ChatService) CreateChat(ctx context.Context, in chat.ChatCreate) (*chat
 	}
 
 	// A direct chat is unique per pair: the pair's key document is created
-	// in the same transaction as the chat, so of two racing creates one
-	// commits and the other, retried, finds the first's chat.
+	// with the chat in one transaction that only writes, each write with a
+	// must-not-exist precondition. Of racing creates exactly one commits;
+	// the others fail with AlreadyExists and answer with its chat. Nothing
+	// is read under lock, so racers never wait on each other.
 	dref := s.db.directRef(id.UID, others[0])
 	doc.DirectKey = dref.ID
 	for attempt := 0; attempt < 5; attempt++ {
-		existing := ""
+		if snap, err := dref.Get(ctx); err == nil {
+			existing, _ := snap.Data()["chatId"].(string)
+			c, err := s.FindChat(ctx, existing)
+			return c, false, err
+		} else if !isNotFound(err) {
+			return nil, false, translate(err)
+		}
 		err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-			existing = ""
-			snap, err := tx.Get(dref)
-			if err == nil {
-				existing, _ = snap.Data()["chatId"].(string)
-				return nil
-			} else if !isNotFound(err) {
-				return err
-			}
 			if err := tx.Create(dref, map[string]any{"chatId": ref.ID, "createdAt": now}); err != nil {
 				return err
 			}
 			return create(tx)
 		})
 		if isAlreadyExists(err) {
-			continue
+			continue // lost the race: the next round reads the winner's chat
 		}
 		if err != nil {
 			return nil, false, translate(err)
-		}
-		if existing != "" {
-			c, err := s.FindChat(ctx, existing)
-			return c, false, err
 		}
 		c, err := s.build(ctx, ref.ID, &doc, id.UID, 0, nil)
 		return c, true, translate(err)

@@ -3,6 +3,7 @@ package firestore
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"slices"
 
 	"cloud.google.com/go/firestore"
@@ -45,6 +46,14 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		return nil, false, err
 	}
 	random := rand.Text()[:8]
+	// The sender's name is read outside the transaction: it needs no lock,
+	// and every read inside one lengthens the contended section.
+	username := id.Name
+	if u, err := s.chats.users.getUsers(ctx, []string{id.UID}); err != nil {
+		return nil, false, translate(err)
+	} else if u[id.UID] != nil {
+		username = u[id.UID].Username
+	}
 	// Sends to one chat contend for its document; queueing them here
 	// leaves Firestore at most one transaction per chat per instance to
 	// arbitrate, instead of many that abort and retry each other.
@@ -53,41 +62,20 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		return nil, false, err
 	}
 	defer release()
+	var keyRef *firestore.DocumentRef
+	if in.ClientMessageID != "" {
+		keyRef = s.db.clientIDRef(chatID, id.UID, in.ClientMessageID)
+		if m, err := s.byKey(ctx, chatID, id.UID, keyRef); m != nil || err != nil {
+			return m, false, err
+		}
+	}
 	var out *chat.Message
 	created := false
 	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		out, created = nil, false
-		d, _, err := s.chats.member(ctx, tx, chatID, id.UID)
+		d, err := s.chats.chatOf(ctx, tx, chatID, id.UID)
 		if err != nil {
 			return err
-		}
-		var keyRef *firestore.DocumentRef
-		if in.ClientMessageID != "" {
-			keyRef = s.db.clientIDRef(chatID, id.UID, in.ClientMessageID)
-			snap, err := tx.Get(keyRef)
-			if err == nil {
-				mid, _ := snap.Data()["messageId"].(string)
-				msnap, err := tx.Get(s.db.messages(chatID).Doc(mid))
-				if err != nil {
-					return err
-				}
-				var m messageDoc
-				if err := msnap.DataTo(&m); err != nil {
-					return err
-				}
-				out = m.toMessage(mid)
-				return nil
-			} else if !isNotFound(err) {
-				return err
-			}
-		}
-		usnap, err := tx.Get(s.db.client.Collection("users").Doc(id.UID))
-		if err != nil && !isNotFound(err) {
-			return err
-		}
-		username := ""
-		if usnap != nil && usnap.Exists() {
-			username, _ = usnap.Data()["username"].(string)
 		}
 		now := s.db.now()
 		if d.LastMessage != nil && now.Before(d.LastMessage.CreatedAt) {
@@ -121,10 +109,43 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		out, created = m.toMessage(mid), true
 		return nil
 	}, firestore.MaxAttempts(txAttempts))
+	if keyRef != nil && isAlreadyExists(err) {
+		// The same clientMessageId committed first on another instance:
+		// the key's must-not-exist precondition turned this one away.
+		m, err := s.byKey(ctx, chatID, id.UID, keyRef)
+		if m == nil && err == nil {
+			err = fmt.Errorf("idempotency key %s exists without its message", keyRef.ID)
+		}
+		return m, false, translate(err)
+	}
 	if err != nil {
 		return nil, false, translate(err)
 	}
 	return out, created, nil
+}
+
+// byKey returns the message an idempotency key points to, nil if the key
+// does not exist. The caller must still be a member to get it.
+func (s *MessageService) byKey(ctx context.Context, chatID, uid string, keyRef *firestore.DocumentRef) (*chat.Message, error) {
+	snap, err := keyRef.Get(ctx)
+	if isNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, translate(err)
+	}
+	if _, err := s.chats.chatOf(ctx, nil, chatID, uid); err != nil {
+		return nil, translate(err)
+	}
+	mid, _ := snap.Data()["messageId"].(string)
+	msnap, err := s.db.messages(chatID).Doc(mid).Get(ctx)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var m messageDoc
+	if err := msnap.DataTo(&m); err != nil {
+		return nil, translate(err)
+	}
+	return m.toMessage(mid), nil
 }
 
 // FindMessages implements chat.MessageService.
