@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"cloud.google.com/go/firestore"
 
 	"github.com/chatapp/chat"
@@ -25,12 +28,13 @@ func NewMessageService(db *DB, chats *ChatService) *MessageService {
 	return &MessageService{db: db, chats: chats, lanes: newLanes()}
 }
 
-// SendMessage implements chat.MessageService. One transaction reads the
-// chat (its lastSeq), the sender's profile and the idempotency key, then
-// writes the message, the chat's lastSeq/lastMessage, the sender's read
-// marker and the key. Firestore serialises transactions on the chat
-// document, so seqs are gapless and the same clientMessageId sent to two
-// instances at once yields one message.
+// SendMessage implements chat.MessageService. It reads the chat (its
+// lastSeq) and commits the message, the chat's lastSeq/lastMessage, the
+// sender's read marker and the idempotency key in one atomic batch,
+// conditional on the chat being unchanged since it was read. Seqs are
+// therefore gapless, and the same clientMessageId sent to two instances at
+// once yields one message (the key is created with a must-not-exist
+// precondition).
 func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat.MessageCreate) (*chat.Message, bool, error) {
 	id, ok := chat.IdentityFromContext(ctx)
 	if !ok {
@@ -69,59 +73,75 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 			return m, false, err
 		}
 	}
-	var out *chat.Message
-	created := false
-	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		out, created = nil, false
-		d, err := s.chats.chatOf(ctx, tx, chatID, id.UID)
-		if err != nil {
-			return err
-		}
-		now := s.db.now()
-		if d.LastMessage != nil && now.Before(d.LastMessage.CreatedAt) {
-			now = d.LastMessage.CreatedAt // never earlier than its predecessor
-		}
-		seq := d.LastSeq + 1
-		mid := messageID(seq, random)
-		m := messageDoc{
-			ChatID: chatID, Seq: seq, SenderID: id.UID, SenderUsername: username, Content: in.Content,
-			CreatedAt: now, ClientMessageID: in.ClientMessageID, MemberIDs: slices.Clone(d.MemberIDs),
-		}
-		if err := tx.Create(s.db.messages(chatID).Doc(mid), m); err != nil {
-			return err
-		}
-		last := m
-		last.ID, last.MemberIDs = mid, nil
-		if err := tx.Update(s.db.chatRef(chatID), []firestore.Update{
-			{Path: "lastSeq", Value: seq}, {Path: "lastMessage", Value: last}, {Path: "activityAt", Value: now},
-		}); err != nil {
-			return err
-		}
-		// Sending marks the chat read for the sender.
-		if err := tx.Update(s.db.memberRef(chatID, id.UID), []firestore.Update{{Path: "readSeq", Value: seq}}); err != nil {
-			return err
-		}
-		if keyRef != nil {
-			if err := tx.Create(keyRef, map[string]any{"messageId": mid}); err != nil {
-				return err
+	// Optimistic concurrency instead of a transaction: read the chat, then
+	// commit every write at once on the condition that the chat is still
+	// the version read. Two RPCs, no locks held between them; a send that
+	// lost the race to another instance reads again and takes the next seq.
+	for attempt := 0; attempt < txAttempts; attempt++ {
+		msg, err := s.commit(ctx, chatID, id.UID, username, random, in, keyRef)
+		switch {
+		case err == nil:
+			return msg, true, nil
+		case status.Code(err) == codes.FailedPrecondition:
+			continue // the chat moved on: another message took this seq
+		case keyRef != nil && isAlreadyExists(err):
+			// The same clientMessageId committed first elsewhere: the key's
+			// must-not-exist precondition turned this one away.
+			m, err := s.byKey(ctx, chatID, id.UID, keyRef)
+			if m == nil && err == nil {
+				err = fmt.Errorf("idempotency key %s exists without its message", keyRef.ID)
 			}
+			return m, false, translate(err)
+		default:
+			return nil, false, translate(err)
 		}
-		out, created = m.toMessage(mid), true
-		return nil
-	}, firestore.MaxAttempts(txAttempts))
-	if keyRef != nil && isAlreadyExists(err) {
-		// The same clientMessageId committed first on another instance:
-		// the key's must-not-exist precondition turned this one away.
-		m, err := s.byKey(ctx, chatID, id.UID, keyRef)
-		if m == nil && err == nil {
-			err = fmt.Errorf("idempotency key %s exists without its message", keyRef.ID)
-		}
-		return m, false, translate(err)
 	}
-	if err != nil {
-		return nil, false, translate(err)
+	return nil, false, chat.Errorf(chat.ECONFLICT, "The chat is too busy to take the message now; retry.")
+}
+
+// commit makes one attempt at storing a message: the message, the chat's
+// lastSeq/lastMessage (conditional on the version read), the sender's read
+// marker and the idempotency key, in one atomic batch.
+func (s *MessageService) commit(ctx context.Context, chatID, uid, username, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef) (*chat.Message, error) {
+	snap, err := s.db.chatRef(chatID).Get(ctx)
+	if isNotFound(err) {
+		return nil, errChatNotFound()
+	} else if err != nil {
+		return nil, err
 	}
-	return out, created, nil
+	var d chatDoc
+	if err := snap.DataTo(&d); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(d.MemberIDs, uid) {
+		return nil, errChatNotFound()
+	}
+	now := s.db.now()
+	if d.LastMessage != nil && now.Before(d.LastMessage.CreatedAt) {
+		now = d.LastMessage.CreatedAt // never earlier than its predecessor
+	}
+	seq := d.LastSeq + 1
+	mid := messageID(seq, random)
+	m := messageDoc{
+		ChatID: chatID, Seq: seq, SenderID: uid, SenderUsername: username, Content: in.Content,
+		CreatedAt: now, ClientMessageID: in.ClientMessageID, MemberIDs: slices.Clone(d.MemberIDs),
+	}
+	last := m
+	last.ID, last.MemberIDs = mid, nil
+	b := s.db.client.Batch()
+	b.Create(s.db.messages(chatID).Doc(mid), m)
+	b.Update(s.db.chatRef(chatID), []firestore.Update{
+		{Path: "lastSeq", Value: seq}, {Path: "lastMessage", Value: last}, {Path: "activityAt", Value: now},
+	}, firestore.LastUpdateTime(snap.UpdateTime))
+	// Sending marks the chat read for the sender.
+	b.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: seq}})
+	if keyRef != nil {
+		b.Create(keyRef, map[string]any{"messageId": mid})
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return m.toMessage(mid), nil
 }
 
 // byKey returns the message an idempotency key points to, nil if the key
