@@ -99,4 +99,7 @@ func marker(t *testing.T, a api, s *chattest.Socket, from, to chattest.User) {
 	ch := a.mustChat(t, from.Token, map[string]any{"userIds": []string{to.UID}})
 	m := a.mustSend(t, from.Token, ch.ID, fmt.Sprintf("marker %d", chattest.Unique()))
 	s.Wait(t, "newMessage", field("id", m.ID))
+	// Its chatSummary is emitted right after it: wait for that too, so the
+	// marker is wholly in before anything is counted.
+	s.Wait(t, "chatSummary", summaryFor(ch.ID, m.ID))
 }
