@@ -25,7 +25,8 @@ type chatDoc struct {
 	MemberIDs  []string             `firestore:"memberIds"`
 	Joined     map[string]time.Time `firestore:"joined"`
 	// LastSeq is the seq of the newest message: a member's unread count is
-	// LastSeq - member.ReadSeq, exact because both move in transactions.
+	// LastSeq - member.ReadSeq, exact because both move atomically with
+	// the messages (conditional batch on send, transaction on read).
 	LastSeq     int64       `firestore:"lastSeq"`
 	LastMessage *messageDoc `firestore:"lastMessage"`
 	ActivityAt  time.Time   `firestore:"activityAt"`
@@ -81,7 +82,8 @@ func (db *DB) messages(chatID string) *firestore.CollectionRef {
 }
 
 // clientIDRef is the idempotency key of a sender's clientMessageId in a
-// chat; creating it in the send transaction makes a retried send a no-op.
+// chat; creating it (must not exist) in the send's batch makes a retried
+// send a no-op.
 func (db *DB) clientIDRef(chatID, senderID, clientMessageID string) *firestore.DocumentRef {
 	return db.chatRef(chatID).Collection("clientIds").Doc(hashKey(senderID, clientMessageID))
 }

@@ -5,9 +5,9 @@ import (
 	"sync"
 )
 
-// txAttempts is how often a contended transaction is tried before the
-// request fails: the library's default of 5 gives up too early when several
-// instances write one chat at once.
+// txAttempts is how often a send whose chat moved on between its read and
+// its write is tried before the request fails: several instances may write
+// one chat at once.
 const txAttempts = 12
 
 // lanes serialises work per key within the process: one goroutine at a

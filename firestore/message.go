@@ -50,8 +50,8 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		return nil, false, err
 	}
 	random := rand.Text()[:8]
-	// The sender's name is read outside the transaction: it needs no lock,
-	// and every read inside one lengthens the contended section.
+	// The sender's name is read once, before the contended section: retries
+	// need not read it again.
 	username := id.Name
 	if u, err := s.chats.users.getUsers(ctx, []string{id.UID}); err != nil {
 		return nil, false, translate(err)
@@ -59,8 +59,8 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		username = u[id.UID].Username
 	}
 	// Sends to one chat contend for its document; queueing them here
-	// leaves Firestore at most one transaction per chat per instance to
-	// arbitrate, instead of many that abort and retry each other.
+	// leaves at most one send per chat per instance racing the others'
+	// instances, instead of many that fail their preconditions and retry.
 	release, err := s.lanes.acquire(ctx, chatID)
 	if err != nil {
 		return nil, false, err
