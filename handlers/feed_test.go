@@ -69,15 +69,25 @@ func TestStalledListenerRestarts(t *testing.T) {
 	first := w.a.mustSend(t, ana.Token, ch.ID, "before")
 	bobB.Wait(t, "newMessage", field("id", first.ID))
 
+	old := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true, "name": "old"})
+	bobB.Wait(t, "newChat", field("id", old.ID))
+
 	restarts := w.b.in.Feed.Restarts()
 	w.b.in.Feed.Freeze() // B's listeners now drop everything, silently
 	var sent []string
 	for i := 0; i < 3; i++ {
 		sent = append(sent, w.a.mustSend(t, ana.Token, ch.ID, "during").ID)
 	}
+	// Membership changes during the stall are reconciled after it.
+	gained := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true, "name": "new"})
+	if r := w.a.call(t, "DELETE", "/api/chats/{id}/members/{uid}", "/api/chats/"+old.ID+"/members/"+bob.UID, ana.Token, nil); r.Status != 204 {
+		t.Fatalf("remove %d", r.Status)
+	}
 	// Detected by the missing heartbeat, restarted, and caught up: each
 	// message exactly once, in order.
 	bobB.Wait(t, "newMessage", field("id", sent[2]))
+	bobB.Wait(t, "newChat", field("id", gained.ID))
+	bobB.Wait(t, "chatDeleted", isString(old.ID))
 	if w.b.in.Feed.Restarts() == restarts {
 		t.Fatal("no restart recorded")
 	}
