@@ -38,20 +38,27 @@ func get(ctx context.Context, tx *firestore.Transaction, ref *firestore.Document
 // list), ENOTFOUND for a chat that does not exist or that the caller is not
 // in: no existence leak.
 func (s *ChatService) chatOf(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, error) {
+	doc, _, err := s.chatVersion(ctx, tx, chatID, uid)
+	return doc, err
+}
+
+// chatVersion is chatOf that also returns the version read (its update
+// time), for writes conditional on the chat not having changed since.
+func (s *ChatService) chatVersion(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, time.Time, error) {
 	snap, err := get(ctx, tx, s.db.chatRef(chatID))
 	if isNotFound(err) {
-		return nil, errChatNotFound()
+		return nil, time.Time{}, errChatNotFound()
 	} else if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	var doc chatDoc
 	if err := snap.DataTo(&doc); err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if !slices.Contains(doc.MemberIDs, uid) {
-		return nil, errChatNotFound()
+		return nil, time.Time{}, errChatNotFound()
 	}
-	return &doc, nil
+	return &doc, snap.UpdateTime, nil
 }
 
 // member is chatOf plus the caller's membership document (read marker).

@@ -216,14 +216,20 @@ func (f *Feed) place(shards *[]*shard, kind, key string, live func(string) bool)
 		target = f.newShard(kind)
 		*shards = append(*shards, target)
 	}
-	target.pending = append(target.pending, key)
+	return target, target.enqueue(key)
+}
+
+// enqueue asks the shard to cover key (Feed.mu held) and returns the
+// channel that reports when its listeners do.
+func (sh *shard) enqueue(key string) <-chan error {
+	sh.pending = append(sh.pending, key)
 	ch := make(chan error, 1)
-	target.waiters = append(target.waiters, ch)
+	sh.waiters = append(sh.waiters, ch)
 	select {
-	case target.wake <- struct{}{}:
+	case sh.wake <- struct{}{}:
 	default:
 	}
-	return target, ch
+	return ch
 }
 
 // run owns the shard's listeners: it (re)starts them when keys change, a
@@ -444,5 +450,22 @@ func (f *Feed) wait(ctx context.Context, ch <-chan error) error {
 		return ctx.Err()
 	case <-f.ctx.Done():
 		return errClosed
+	}
+}
+
+// allDocs decodes every document of a snapshot (a listener's first one
+// holds the whole result), keeping those keep accepts; undecodable ones,
+// such as heartbeats, are skipped.
+func allDocs[T any](snap *firestore.QuerySnapshot, keep func(*T) bool) []*T {
+	var out []*T
+	for {
+		d, err := snap.Documents.Next()
+		if err != nil {
+			return out
+		}
+		v := new(T)
+		if d.DataTo(v) == nil && keep(v) {
+			out = append(out, v)
+		}
 	}
 }

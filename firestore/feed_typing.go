@@ -120,19 +120,11 @@ func (sh *shard) onTyping(gen int64, snap *firestore.QuerySnapshot, first bool) 
 	now := sh.f.db.Now()
 	if first {
 		present := map[string]map[string]*typingDoc{}
-		for {
-			d, err := snap.Documents.Next()
-			if err != nil {
-				break
-			}
-			var t typingDoc
-			if d.DataTo(&t) != nil || t.UserID == "" {
-				continue
-			}
+		for _, t := range allDocs(snap, func(t *typingDoc) bool { return t.UserID != "" }) {
 			if present[t.ChatID] == nil {
 				present[t.ChatID] = map[string]*typingDoc{}
 			}
-			present[t.ChatID][t.UserID] = &t
+			present[t.ChatID][t.UserID] = t
 		}
 		for _, cid := range sh.keys {
 			rs := sh.servedRoom(cid)

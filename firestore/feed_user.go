@@ -77,14 +77,7 @@ func (f *Feed) Track(ctx context.Context, uid string) (func(), error) {
 func (f *Feed) placeExisting(sh *shard, key string) (*shard, <-chan error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ch := make(chan error, 1)
-	sh.pending = append(sh.pending, key)
-	sh.waiters = append(sh.waiters, ch)
-	select {
-	case sh.wake <- struct{}{}:
-	default:
-	}
-	return sh, ch
+	return sh, sh.enqueue(key)
 }
 
 func (f *Feed) releaser(uid string) func() {
@@ -137,19 +130,11 @@ func (sh *shard) onMembers(gen int64, snap *firestore.QuerySnapshot, first bool)
 	cache := map[string]*loadedChat{}
 	if first {
 		seen := map[string]map[string]*memberDoc{}
-		for {
-			d, err := snap.Documents.Next()
-			if err != nil {
-				break
-			}
-			var m memberDoc
-			if d.DataTo(&m) != nil || m.ChatID == "" {
-				continue
-			}
+		for _, m := range allDocs(snap, func(m *memberDoc) bool { return m.ChatID != "" }) {
 			if seen[m.UserID] == nil {
 				seen[m.UserID] = map[string]*memberDoc{}
 			}
-			seen[m.UserID][m.ChatID] = &m
+			seen[m.UserID][m.ChatID] = m
 		}
 		for _, uid := range sh.keys {
 			st := sh.servedUser(uid)

@@ -103,18 +103,9 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 // lastSeq/lastMessage (conditional on the version read), the sender's read
 // marker and the idempotency key, in one atomic batch.
 func (s *MessageService) commit(ctx context.Context, chatID, uid, username, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef) (*chat.Message, error) {
-	snap, err := s.db.chatRef(chatID).Get(ctx)
-	if isNotFound(err) {
-		return nil, errChatNotFound()
-	} else if err != nil {
+	d, version, err := s.chats.chatVersion(ctx, nil, chatID, uid)
+	if err != nil {
 		return nil, err
-	}
-	var d chatDoc
-	if err := snap.DataTo(&d); err != nil {
-		return nil, err
-	}
-	if !slices.Contains(d.MemberIDs, uid) {
-		return nil, errChatNotFound()
 	}
 	now := s.db.now()
 	if d.LastMessage != nil && now.Before(d.LastMessage.CreatedAt) {
@@ -132,7 +123,7 @@ func (s *MessageService) commit(ctx context.Context, chatID, uid, username, rand
 	b.Create(s.db.messages(chatID).Doc(mid), m)
 	b.Update(s.db.chatRef(chatID), []firestore.Update{
 		{Path: "lastSeq", Value: seq}, {Path: "lastMessage", Value: last}, {Path: "activityAt", Value: now},
-	}, firestore.LastUpdateTime(snap.UpdateTime))
+	}, firestore.LastUpdateTime(version))
 	// Sending marks the chat read for the sender.
 	b.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: seq}})
 	if keyRef != nil {
