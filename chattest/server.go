@@ -13,58 +13,55 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatapp/chat/auth"
+	"github.com/chatapp/chat"
+	"github.com/chatapp/chat/app"
 	"github.com/chatapp/chat/firestore"
 	"github.com/chatapp/chat/handlers"
+	"github.com/chatapp/chat/realtime"
 )
 
-// Instance is one server instance in the test process, wired like
-// cmd/server and serving on a loopback port. Several instances share only
-// the Firestore emulator, as Cloud Run instances do.
+// Instance is one server instance in the test process, wired by package
+// app exactly as cmd/server is and serving on a loopback port. Several
+// instances share only the Firestore emulator, as Cloud Run instances do.
 type Instance struct {
 	URL  string
-	Feed *firestore.Feed
+	App  *app.App
+	Node *realtime.Node
 	DB   *firestore.DB
 	srv  *httptest.Server
-	hub  *handlers.Hub
 }
 
-// Options tune an instance.
+// Options tune an instance: engine timings and fakes put in front of real
+// parts at their interfaces.
 type Options struct {
-	Feed        firestore.FeedOptions
+	Realtime    realtime.Options
 	CORSOrigins []string
+	WrapSource  func(realtime.Source) realtime.Source
+	WrapReader  func(realtime.Reader) realtime.Reader
+	WrapRooms   func(chat.RoomService) chat.RoomService
 }
 
 // NewInstance starts an instance, stopped with the test.
 func NewInstance(tb testing.TB, opts Options) *Instance {
 	tb.Helper()
 	env := MustEnv(tb)
-	ctx := context.Background()
 	log := handlers.NewLogger(logWriter(tb), env.Project, slog.LevelInfo)
-	verifier, err := auth.NewVerifier(ctx, env.Project)
+	a, err := app.Build(context.Background(), app.Settings{
+		ProjectID: env.Project, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime,
+		WrapSource: opts.WrapSource, WrapReader: opts.WrapReader, WrapRooms: opts.WrapRooms,
+	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db := MustOpenDB(tb)
-	users := firestore.NewUserService(db)
-	chats := firestore.NewChatService(db, users)
-	hub := handlers.NewHub(log)
-	if opts.Feed.Logger == nil {
-		opts.Feed.Logger = log
-	}
-	feed := firestore.NewFeed(db, chats, hub, opts.Feed)
-	h := handlers.NewServer(handlers.Services{
-		Verifier: verifier, Users: users, Chats: chats,
-		Messages: firestore.NewMessageService(db, chats), Rooms: firestore.NewRoomService(db, chats),
-		Feed: feed, Ready: db.Ping,
-	}, hub, handlers.Options{CORSOrigins: opts.CORSOrigins, Logger: log})
-	srv := httptest.NewServer(h)
-	in := &Instance{URL: srv.URL, Feed: feed, DB: db, srv: srv, hub: hub}
+	srv := httptest.NewServer(a.Handler)
+	in := &Instance{URL: srv.URL, App: a, Node: a.Node, DB: a.DB, srv: srv}
 	tb.Cleanup(func() {
-		hub.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.CloseSockets(ctx)
 		srv.CloseClientConnections()
 		srv.Close()
-		feed.Close()
+		a.Close()
 	})
 	return in
 }

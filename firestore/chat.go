@@ -26,60 +26,6 @@ func NewChatService(db *DB, users *UserService) *ChatService {
 	return &ChatService{db: db, users: users}
 }
 
-// get reads a document in tx, or outside any transaction when tx is nil.
-func get(ctx context.Context, tx *firestore.Transaction, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
-	if tx != nil {
-		return tx.Get(ref)
-	}
-	return ref.Get(ctx)
-}
-
-// chatOf reads a chat the caller is a member of (by the chat's member
-// list), ENOTFOUND for a chat that does not exist or that the caller is not
-// in: no existence leak.
-func (s *ChatService) chatOf(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, error) {
-	doc, _, err := s.chatVersion(ctx, tx, chatID, uid)
-	return doc, err
-}
-
-// chatVersion is chatOf that also returns the version read (its update
-// time), for writes conditional on the chat not having changed since.
-func (s *ChatService) chatVersion(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, time.Time, error) {
-	snap, err := get(ctx, tx, s.db.chatRef(chatID))
-	if isNotFound(err) {
-		return nil, time.Time{}, errChatNotFound()
-	} else if err != nil {
-		return nil, time.Time{}, err
-	}
-	var doc chatDoc
-	if err := snap.DataTo(&doc); err != nil {
-		return nil, time.Time{}, err
-	}
-	if !slices.Contains(doc.MemberIDs, uid) {
-		return nil, time.Time{}, errChatNotFound()
-	}
-	return &doc, snap.UpdateTime, nil
-}
-
-// member is chatOf plus the caller's membership document (read marker).
-func (s *ChatService) member(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, *memberDoc, error) {
-	doc, err := s.chatOf(ctx, tx, chatID, uid)
-	if err != nil {
-		return nil, nil, err
-	}
-	msnap, err := get(ctx, tx, s.db.memberRef(chatID, uid))
-	if isNotFound(err) {
-		return nil, nil, errChatNotFound()
-	} else if err != nil {
-		return nil, nil, err
-	}
-	var m memberDoc
-	if err := msnap.DataTo(&m); err != nil {
-		return nil, nil, err
-	}
-	return doc, &m, nil
-}
-
 // callerIn returns the caller's uid after checking the chat id a client
 // gave: the preamble of every chat operation.
 func callerIn(ctx context.Context, chatID string) (string, error) {
@@ -108,7 +54,7 @@ func normalizeUserIDs(ids []string, caller string) ([]string, error) {
 
 // requireProfiles refuses ids with no profile.
 func (s *ChatService) requireProfiles(ctx context.Context, ids []string) error {
-	found, err := s.users.getUsers(ctx, ids)
+	found, err := s.db.getUsers(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -225,11 +171,11 @@ func (s *ChatService) CreateChat(ctx context.Context, in chat.ChatCreate) (*chat
 func (s *ChatService) build(ctx context.Context, chatID string, doc *chatDoc, viewer string, readSeq int64, msgs []*chat.Message) (*chat.Chat, error) {
 	if msgs == nil {
 		var err error
-		if msgs, err = s.lastMessages(ctx, chatID, chat.ChatMessagesLen); err != nil {
+		if msgs, err = s.db.lastMessages(ctx, chatID, chat.ChatMessagesLen); err != nil {
 			return nil, err
 		}
 	}
-	users, err := s.users.getUsers(ctx, doc.MemberIDs)
+	users, err := s.db.getUsers(ctx, doc.MemberIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -260,30 +206,13 @@ func render(chatID string, doc *chatDoc, viewer string, readSeq int64, users map
 	return c
 }
 
-// lastMessages returns the newest n messages, oldest first.
-func (s *ChatService) lastMessages(ctx context.Context, chatID string, n int) ([]*chat.Message, error) {
-	docs, err := s.db.messages(chatID).OrderBy("seq", firestore.Desc).Limit(n).Documents(ctx).GetAll()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*chat.Message, len(docs))
-	for i, d := range docs {
-		var m messageDoc
-		if err := d.DataTo(&m); err != nil {
-			return nil, err
-		}
-		out[len(docs)-1-i] = m.toMessage(d.Ref.ID)
-	}
-	return out, nil
-}
-
 // FindChat implements chat.ChatService.
 func (s *ChatService) FindChat(ctx context.Context, chatID string) (*chat.Chat, error) {
 	uid, err := callerIn(ctx, chatID)
 	if err != nil {
 		return nil, err
 	}
-	doc, m, err := s.member(ctx, nil, chatID, uid)
+	doc, m, err := s.db.member(ctx, nil, chatID, uid)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -348,7 +277,7 @@ func (s *ChatService) FindChats(ctx context.Context, f chat.ChatFilter) ([]*chat
 			}
 		}
 	}
-	users, err := s.users.getUsers(ctx, memberIDs)
+	users, err := s.db.getUsers(ctx, memberIDs)
 	if err != nil {
 		return nil, "", translate(err)
 	}
@@ -423,7 +352,7 @@ func (s *ChatService) changeGroup(ctx context.Context, chatID, uid, notGroup str
 	var doc *chatDoc
 	var readSeq int64
 	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		d, m, err := s.member(ctx, tx, chatID, uid)
+		d, m, err := s.db.member(ctx, tx, chatID, uid)
 		if err != nil {
 			return err
 		}
@@ -468,7 +397,7 @@ func (s *ChatService) DeleteChat(ctx context.Context, chatID string) error {
 		return err
 	}
 	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		d, _, err := s.member(ctx, tx, chatID, uid)
+		d, _, err := s.db.member(ctx, tx, chatID, uid)
 		if err != nil {
 			return err
 		}
@@ -536,7 +465,7 @@ func (s *ChatService) MarkRead(ctx context.Context, chatID string) error {
 	}
 	// Most opens of a chat find nothing unread: answer those from plain
 	// reads, without a transaction.
-	d, m, err := s.member(ctx, nil, chatID, uid)
+	d, m, err := s.db.member(ctx, nil, chatID, uid)
 	if err != nil {
 		return translate(err)
 	}
@@ -544,7 +473,7 @@ func (s *ChatService) MarkRead(ctx context.Context, chatID string) error {
 		return nil
 	}
 	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		d, m, err := s.member(ctx, tx, chatID, uid)
+		d, m, err := s.db.member(ctx, tx, chatID, uid)
 		if err != nil {
 			return err
 		}

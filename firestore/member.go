@@ -27,7 +27,7 @@ func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []s
 	}
 	// Existence of the caller's membership is checked before profiles so a
 	// non-member learns nothing about users either.
-	if _, _, err := s.member(ctx, nil, chatID, uid); err != nil {
+	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
 		return nil, translate(err)
 	}
 	if err := s.requireProfiles(ctx, ids); err != nil {
@@ -77,7 +77,7 @@ func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) e
 	deleted := false
 	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		deleted = false
-		d, _, err := s.member(ctx, tx, chatID, uid)
+		d, _, err := s.db.member(ctx, tx, chatID, uid)
 		if err != nil {
 			return err
 		}

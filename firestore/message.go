@@ -19,13 +19,12 @@ var _ chat.MessageService = (*MessageService)(nil)
 // MessageService implements chat.MessageService.
 type MessageService struct {
 	db    *DB
-	chats *ChatService
 	lanes *lanes
 }
 
 // NewMessageService returns a MessageService on db.
-func NewMessageService(db *DB, chats *ChatService) *MessageService {
-	return &MessageService{db: db, chats: chats, lanes: newLanes()}
+func NewMessageService(db *DB) *MessageService {
+	return &MessageService{db: db, lanes: newLanes()}
 }
 
 // SendMessage implements chat.MessageService. It reads the chat (its
@@ -53,7 +52,7 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 	// The sender's name is read once, before the contended section: retries
 	// need not read it again.
 	username := id.Name
-	if u, err := s.chats.users.getUsers(ctx, []string{id.UID}); err != nil {
+	if u, err := s.db.getUsers(ctx, []string{id.UID}); err != nil {
 		return nil, false, translate(err)
 	} else if u[id.UID] != nil {
 		username = u[id.UID].Username
@@ -103,7 +102,7 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 // lastSeq/lastMessage (conditional on the version read), the sender's read
 // marker and the idempotency key, in one atomic batch.
 func (s *MessageService) commit(ctx context.Context, chatID, uid, username, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef) (*chat.Message, error) {
-	d, version, err := s.chats.chatVersion(ctx, nil, chatID, uid)
+	d, version, err := s.db.chatVersion(ctx, nil, chatID, uid)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +143,7 @@ func (s *MessageService) byKey(ctx context.Context, chatID, uid string, keyRef *
 	} else if err != nil {
 		return nil, translate(err)
 	}
-	if _, err := s.chats.chatOf(ctx, nil, chatID, uid); err != nil {
+	if _, err := s.db.chatOf(ctx, nil, chatID, uid); err != nil {
 		return nil, translate(err)
 	}
 	mid, _ := snap.Data()["messageId"].(string)
@@ -180,7 +179,7 @@ func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat
 			}
 		}
 	}
-	if _, _, err := s.chats.member(ctx, nil, chatID, uid); err != nil {
+	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
 		return nil, "", translate(err)
 	}
 	col := s.db.messages(chatID)

@@ -24,7 +24,7 @@ type RoomService struct {
 	db    *DB
 	chats *ChatService
 
-	mu      sync.Mutex
+	mu      sync.Mutex           // guards written
 	written map[string]time.Time // chat+user → last typing write
 }
 
@@ -40,21 +40,26 @@ func (s *RoomService) JoinChat(ctx context.Context, chatID string) error {
 
 // CheckMember implements chat.RoomService.
 func (s *RoomService) CheckMember(ctx context.Context, chatID string) error {
-	uid, err := chat.CallerUID(ctx)
+	uid, err := callerIn(ctx, chatID)
 	if err != nil {
 		return err
 	}
-	_, _, err = s.chats.member(ctx, nil, chatID, uid)
+	_, err = s.db.chatOf(ctx, nil, chatID, uid)
 	return translate(err)
 }
 
 // SetTyping implements chat.RoomService. Every instance with the chat's
 // room open listens to the typing documents and expires them by `until`
 // itself, so an instance that dies mid-typing leaves no stuck indicator.
+// Only a member may type: the check is made here, whatever the transport
+// checked before.
 func (s *RoomService) SetTyping(ctx context.Context, chatID string, typing bool) error {
 	id, ok := chat.IdentityFromContext(ctx)
 	if !ok {
 		return chat.Errorf(chat.EUNAUTHORIZED, "Authentication is required.")
+	}
+	if err := chat.ValidateID("Chat id", chatID); err != nil {
+		return err
 	}
 	key := chatID + "\x00" + id.UID
 	ref := s.db.chatRef(chatID).Collection("typing").Doc(id.UID)
@@ -63,11 +68,9 @@ func (s *RoomService) SetTyping(ctx context.Context, chatID string, typing bool)
 	last, seen := s.written[key]
 	if typing && seen && now.Sub(last) < typingRefresh {
 		s.mu.Unlock()
-		return nil
+		return nil // written moments ago by a member: still valid
 	}
-	if typing {
-		s.written[key] = now
-	} else {
+	if !typing {
 		delete(s.written, key)
 	}
 	for k, t := range s.written { // forget long-stale entries
@@ -77,13 +80,23 @@ func (s *RoomService) SetTyping(ctx context.Context, chatID string, typing bool)
 	}
 	s.mu.Unlock()
 	if !typing {
+		// Ending typing needs no membership: a removed member's entry must
+		// still go.
 		_, err := ref.Delete(ctx)
 		return translate(err)
 	}
+	if _, err := s.db.chatOf(ctx, nil, chatID, id.UID); err != nil {
+		return translate(err)
+	}
 	username := id.Name
-	if u, err := s.chats.users.getUsers(ctx, []string{id.UID}); err == nil && u[id.UID] != nil {
+	if u, err := s.db.getUsers(ctx, []string{id.UID}); err == nil && u[id.UID] != nil {
 		username = u[id.UID].Username
 	}
-	_, err := ref.Set(ctx, typingDoc{ChatID: chatID, UserID: id.UID, Username: username, Until: now.Add(TypingTTL)})
-	return translate(err)
+	if _, err := ref.Set(ctx, typingDoc{ChatID: chatID, UserID: id.UID, Username: username, Until: now.Add(TypingTTL)}); err != nil {
+		return translate(err)
+	}
+	s.mu.Lock()
+	s.written[key] = now
+	s.mu.Unlock()
+	return nil
 }

@@ -21,7 +21,7 @@ func mustServices(t *testing.T) services {
 	db := chattest.MustOpenDB(t)
 	users := firestore.NewUserService(db)
 	chats := firestore.NewChatService(db, users)
-	return services{users, chats, firestore.NewMessageService(db, chats)}
+	return services{users, chats, firestore.NewMessageService(db)}
 }
 
 // as returns a context for a new user with a profile.

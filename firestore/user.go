@@ -227,33 +227,6 @@ func (s *UserService) FindUsers(ctx context.Context, f chat.UserFilter) ([]*chat
 	return out, nil
 }
 
-// getUsers reads profiles by id in one call; missing ones are absent from
-// the map.
-func (s *UserService) getUsers(ctx context.Context, ids []string) (map[string]*chat.User, error) {
-	refs := make([]*firestore.DocumentRef, 0, len(ids))
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			refs = append(refs, s.users().Doc(id))
-		}
-	}
-	out := make(map[string]*chat.User, len(refs))
-	if len(refs) == 0 {
-		return out, nil
-	}
-	snaps, err := s.db.client.GetAll(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
-	for _, snap := range snaps {
-		if snap.Exists() {
-			out[snap.Ref.ID] = toUser(snap, snap.Ref.ID)
-		}
-	}
-	return out, nil
-}
-
 func toUser(snap *firestore.DocumentSnapshot, uid string) *chat.User {
 	var doc userDoc
 	_ = snap.DataTo(&doc)

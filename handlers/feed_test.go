@@ -1,38 +1,21 @@
 package handlers_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chatapp/chat/chattest"
-	"github.com/chatapp/chat/firestore"
+	"github.com/chatapp/chat/realtime"
 )
 
-// changeCounter counts every document change an instance's listeners
-// receive, per chat id, before any filtering.
-type changeCounter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (c *changeCounter) hook(_, chatID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n[chatID]++
-}
-
-func (c *changeCounter) get(chatID string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[chatID]
-}
-
 func TestTargetedFanOut(t *testing.T) {
-	counter := &changeCounter{n: map[string]int{}}
+	var counter *chattest.FaultySource
 	w := world{
 		newAPI(t, chattest.NewInstance(t, chattest.Options{})),
-		newAPI(t, chattest.NewInstance(t, chattest.Options{Feed: firestore.FeedOptions{OnChange: counter.hook}})),
+		newAPI(t, chattest.NewInstance(t, chattest.Options{WrapSource: func(s realtime.Source) realtime.Source {
+			counter = chattest.NewFaultySource(s)
+			return counter
+		}})),
 	}
 	u := newUsers(t, w.a, 4)
 	ana, bob, cid, dan := u[0], u[1], u[2], u[3]
@@ -50,16 +33,20 @@ func TestTargetedFanOut(t *testing.T) {
 	anaA.Wait(t, "chatUpdated", field("name", "n"))
 	// Marker through B's listeners: cid's own chat, after all of the above.
 	marker(t, w.a, cidB, dan, cid)
-	if n := counter.get(g.ID); n != 0 {
+	if n := counter.Changes(g.ID); n != 0 {
 		t.Fatalf("instance B received %d changes of a chat none of its users is in", n)
 	}
 }
 
 func TestStalledListenerRestarts(t *testing.T) {
-	opts := firestore.FeedOptions{HeartbeatInterval: 200 * time.Millisecond, StallTimeout: 1500 * time.Millisecond}
+	opts := realtime.Options{HeartbeatInterval: 200 * time.Millisecond, StallTimeout: 1500 * time.Millisecond}
+	var src *chattest.FaultySource
 	w := world{
 		newAPI(t, chattest.NewInstance(t, chattest.Options{})),
-		newAPI(t, chattest.NewInstance(t, chattest.Options{Feed: opts})),
+		newAPI(t, chattest.NewInstance(t, chattest.Options{Realtime: opts, WrapSource: func(s realtime.Source) realtime.Source {
+			src = chattest.NewFaultySource(s)
+			return src
+		}})),
 	}
 	u := newUsers(t, w.a, 2)
 	ana, bob := u[0], u[1]
@@ -72,8 +59,8 @@ func TestStalledListenerRestarts(t *testing.T) {
 	old := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true, "name": "old"})
 	bobB.Wait(t, "newChat", field("id", old.ID))
 
-	restarts := w.b.in.Feed.Restarts()
-	w.b.in.Feed.Freeze() // B's listeners now drop everything, silently
+	restarts := w.b.in.Node.Restarts()
+	src.Freeze() // B's listeners now drop everything, silently
 	var sent []string
 	for i := 0; i < 3; i++ {
 		sent = append(sent, w.a.mustSend(t, ana.Token, ch.ID, "during").ID)
@@ -88,7 +75,7 @@ func TestStalledListenerRestarts(t *testing.T) {
 	bobB.Wait(t, "newMessage", field("id", sent[2]))
 	bobB.Wait(t, "newChat", field("id", gained.ID))
 	bobB.Wait(t, "chatDeleted", isString(old.ID))
-	if w.b.in.Feed.Restarts() == restarts {
+	if w.b.in.Node.Restarts() == restarts {
 		t.Fatal("no restart recorded")
 	}
 	after := w.a.mustSend(t, ana.Token, ch.ID, "after")
@@ -119,7 +106,7 @@ func TestShardedListeners(t *testing.T) {
 	for i, u := range users {
 		sockets[i] = chattest.MustDial(t, a.in.URL, u.Token)
 	}
-	if got, want := a.in.Feed.Listeners(), 2*((n+28)/29); got != want {
+	if got, want := a.in.Node.Listeners(), 2*((n+28)/29); got != want {
 		t.Fatalf("%d listeners for %d users, want %d", got, n, want)
 	}
 	// A message to a group of the first and last users reaches both.

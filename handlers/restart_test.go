@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/chatapp/chat/chattest"
-	"github.com/chatapp/chat/firestore"
+	"github.com/chatapp/chat/realtime"
 )
 
 // TestEmulatorRestart restarts Firestore under a running instance: its
@@ -14,8 +14,8 @@ import (
 func TestEmulatorRestart(t *testing.T) {
 	emu := chattest.StartFirestore(t)
 	t.Setenv("FIRESTORE_EMULATOR_HOST", emu.Host)
-	opts := firestore.FeedOptions{HeartbeatInterval: 500 * time.Millisecond, StallTimeout: 3 * time.Second}
-	a := newAPI(t, chattest.NewInstance(t, chattest.Options{Feed: opts}))
+	opts := realtime.Options{HeartbeatInterval: 500 * time.Millisecond, StallTimeout: 3 * time.Second}
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{Realtime: opts}))
 	ana, bob := chattest.NewUser(t, unique("ana")), chattest.NewUser(t, unique("bob"))
 	setup := func() chatBody {
 		for _, u := range []chattest.User{ana, bob} {
@@ -35,5 +35,5 @@ func TestEmulatorRestart(t *testing.T) {
 	bobS.Wait(t, "newChat", field("id", ch2.ID))
 	m2 := a.mustSend(t, ana.Token, ch2.ID, "after restart")
 	bobS.Wait(t, "newMessage", field("id", m2.ID))
-	t.Logf("listener restarts by the watchdog: %d", a.in.Feed.Restarts())
+	t.Logf("listener restarts by the watchdog: %d", a.in.Node.Restarts())
 }

@@ -26,7 +26,6 @@ type Services struct {
 	Chats    chat.ChatService
 	Messages chat.MessageService
 	Rooms    chat.RoomService
-	Feed     chat.Feed
 	// Ready answers the readiness probe: nil when storage answers.
 	Ready func(ctx context.Context) error
 }
@@ -74,7 +73,7 @@ func NewServer(svc Services, hub *Hub, opts Options) *Server {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", s.readyz)
 
-	sio := echo.WrapHandler(hub.handler(svc, s.originAllowed))
+	sio := echo.WrapHandler(hub.Handler())
 	e.Any("/socket.io/", sio, s.checkOrigin)
 	e.Any("/socket.io/*", sio, s.checkOrigin)
 
@@ -176,7 +175,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 // site must not open a socket with a token it got hold of.
 func (s *Server) checkOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if origin := c.Request().Header.Get("Origin"); origin != "" && !s.originAllowed(origin) {
+		if origin := c.Request().Header.Get("Origin"); origin != "" && !originAllowed(s.opts.CORSOrigins, origin) {
 			return chat.Errorf(chat.EFORBIDDEN, "This origin may not connect.")
 		}
 		return next(c)
@@ -184,8 +183,8 @@ func (s *Server) checkOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // originAllowed tells whether a browser page of origin may use the API.
-func (s *Server) originAllowed(origin string) bool {
-	return slices.Contains(s.opts.CORSOrigins, origin) || slices.Contains(s.opts.CORSOrigins, "*")
+func originAllowed(allowed []string, origin string) bool {
+	return slices.Contains(allowed, origin) || slices.Contains(allowed, "*")
 }
 
 // authenticate verifies the bearer token and puts the identity in the

@@ -21,14 +21,28 @@ var _ chat.EventSink = (*Hub)(nil)
 // because chatUpdated and typing address the intersection of a room and a
 // user (or its complement), which library rooms cannot express.
 type Hub struct {
-	io  *socket.Server
-	log *slog.Logger
+	io      *socket.Server
+	handler http.Handler
+	svc     Services
+	feed chat.Feed
+	log  *slog.Logger
+	bg   sync.WaitGroup // clean-ups that outlive a socket (typing ends)
 
-	mu      sync.Mutex
+	mu      sync.Mutex // guards sockets, rooms, evicted, evictions, closing and every conn's joined/typing
 	sockets map[socket.SocketId]*conn
 	rooms   map[string]map[socket.SocketId]*conn // chat id → sockets that joined it
+	// evicted records, per user and chat, the eviction count when the
+	// user was last taken out of the chat's room; a joinChat that checked
+	// membership before that eviction must not enter the room after it.
+	evicted   map[string]eviction
+	evictions uint64
+	closing   bool // set by Close: refuse new sockets
+}
 
-	closing bool // set by Close: refuse new sockets
+// eviction is one removal of a user from a chat room.
+type eviction struct {
+	n  uint64
+	at time.Time
 }
 
 // conn is one connected socket.
@@ -48,27 +62,26 @@ type conn struct {
 	typing map[string]bool
 }
 
-// NewHub returns a Hub; its Socket.IO handler is mounted by NewServer.
-func NewHub(log *slog.Logger) *Hub {
-	return &Hub{log: log, sockets: map[socket.SocketId]*conn{}, rooms: map[string]map[socket.SocketId]*conn{}}
-}
-
-func userRoom(uid string) socket.Room { return socket.Room("user:" + uid) }
-
-// handler builds the Socket.IO server on the services.
-func (h *Hub) handler(svc Services, allowOrigin func(string) bool) http.Handler {
-	opts := socket.DefaultServerOptions()
-	opts.SetCors(&types.Cors{
-		Origin:         allowOrigin,
+// NewHub builds the Socket.IO server on the services. newFeed builds the
+// realtime feed with the hub as its sink, so the hub is complete, and can
+// take events, when NewHub returns.
+func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.Feed) *Hub {
+	h := &Hub{svc: svc, log: opts.Logger, sockets: map[socket.SocketId]*conn{},
+		rooms: map[string]map[socket.SocketId]*conn{}, evicted: map[string]eviction{}}
+	so := socket.DefaultServerOptions()
+	so.SetCors(&types.Cors{
+		Origin:         func(origin string) bool { return originAllowed(opts.CORSOrigins, origin) },
 		Credentials:    true,
 		Methods:        []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders: []string{"Content-Type", "Authorization"},
 	})
-	opts.SetPingInterval(25 * time.Second)
-	opts.SetPingTimeout(20 * time.Second)
-	opts.SetMaxHttpBufferSize(1e6)
-	opts.SetConnectTimeout(45 * time.Second)
-	h.io = socket.NewServer(nil, opts)
+	so.SetPingInterval(25 * time.Second)
+	so.SetPingTimeout(20 * time.Second)
+	so.SetMaxHttpBufferSize(1e6)
+	so.SetConnectTimeout(45 * time.Second)
+	h.io = socket.NewServer(nil, so)
+	h.handler = h.io.ServeHandler(so)
+	h.feed = newFeed(h)
 	connected := sync.Map{} // socket id → chan closed on `connection`
 	_ = h.io.On("connection", func(args ...any) {
 		if s, ok := args[0].(*socket.Socket); ok {
@@ -81,7 +94,7 @@ func (h *Hub) handler(svc Services, allowOrigin func(string) bool) http.Handler 
 		// Everything a socket needs is set up here, before next: the
 		// library sends CONNECT before `connection` handlers run, so a
 		// handler registered later can miss a fast client's first event.
-		if err := h.accept(svc, s); err != nil {
+		if err := h.accept(s); err != nil {
 			next(err)
 			return
 		}
@@ -102,11 +115,17 @@ func (h *Hub) handler(svc Services, allowOrigin func(string) bool) http.Handler 
 			h.log.Warn("socket connect not confirmed", "socket", string(s.Id()))
 		}
 	})
-	return h.io.ServeHandler(opts)
+	return h
 }
 
+// Handler is the Socket.IO endpoint, mounted by NewServer.
+func (h *Hub) Handler() http.Handler { return h.handler }
+
+func userRoom(uid string) socket.Room { return socket.Room("user:" + uid) }
+
 // accept authenticates a handshake and wires the socket.
-func (h *Hub) accept(svc Services, s *socket.Socket) *socket.ExtendedError {
+func (h *Hub) accept(s *socket.Socket) *socket.ExtendedError {
+	svc := h.svc
 	token, _ := s.Handshake().Auth["token"].(string)
 	vctx, vcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer vcancel()
@@ -131,7 +150,7 @@ func (h *Hub) accept(svc Services, s *socket.Socket) *socket.ExtendedError {
 	if err != nil {
 		return fail(err)
 	}
-	release, err := svc.Feed.Track(sctx, id.UID)
+	release, err := h.feed.Track(sctx, id.UID)
 	if err != nil {
 		return fail(err)
 	}
@@ -147,7 +166,7 @@ func (h *Hub) accept(svc Services, s *socket.Socket) *socket.ExtendedError {
 	h.sockets[s.Id()] = c
 	h.mu.Unlock()
 	s.Join(userRoom(id.UID))
-	h.register(svc, c)
+	h.register(c)
 	// No socket outlives its token: the client reconnects with a fresh one
 	// and the revocation check runs again.
 	c.expiry = time.AfterFunc(time.Until(id.Expires), func() {
@@ -166,8 +185,8 @@ func transportOf(s *socket.Socket) string {
 }
 
 // register installs the socket's event handlers.
-func (h *Hub) register(svc Services, c *conn) {
-	s := c.s
+func (h *Hub) register(c *conn) {
+	s, svc := c.s, h.svc
 	on := func(ev string, fn func(chatID string) error) {
 		_ = s.On(ev, func(args ...any) {
 			chatID, ack, err := parseArgs(args)
@@ -188,38 +207,12 @@ func (h *Hub) register(svc Services, c *conn) {
 			ack([]any{map[string]any{"ok": true}}, nil)
 		})
 	}
-	on("joinChat", func(chatID string) error {
-		if err := svc.Rooms.JoinChat(c.ctx, chatID); err != nil {
-			return err
-		}
-		h.mu.Lock()
-		_, already := c.joined[chatID]
-		h.mu.Unlock()
-		if already {
-			return nil
-		}
-		release, err := svc.Feed.WatchChat(c.ctx, chatID)
-		if err != nil {
-			return err
-		}
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if _, dup := c.joined[chatID]; dup || c.ctx.Err() != nil {
-			release()
-			return nil
-		}
-		c.joined[chatID] = release
-		if h.rooms[chatID] == nil {
-			h.rooms[chatID] = map[socket.SocketId]*conn{}
-		}
-		h.rooms[chatID][s.Id()] = c
-		return nil
-	})
+	on("joinChat", func(chatID string) error { return h.join(c, chatID) })
 	on("leaveChat", func(chatID string) error {
 		if !h.inRoom(c, chatID) {
 			return svc.Rooms.CheckMember(c.ctx, chatID)
 		}
-		h.leave(svc, c, chatID)
+		h.leave(c, chatID)
 		return nil
 	})
 	on("typing", func(chatID string) error {
@@ -260,7 +253,7 @@ func (h *Hub) register(svc Services, c *conn) {
 		delete(h.sockets, s.Id())
 		h.mu.Unlock()
 		for _, id := range chats {
-			h.leave(svc, c, id)
+			h.leave(c, id)
 		}
 		c.expiry.Stop()
 		c.release()
@@ -269,6 +262,47 @@ func (h *Hub) register(svc Services, c *conn) {
 	})
 }
 
+// join puts a socket in a chat's room once the service has checked the
+// membership (and marked the chat read). A removal processed between that
+// check and the insertion would otherwise leave the removed user in the
+// room: the eviction count taken before the check tells.
+func (h *Hub) join(c *conn, chatID string) error {
+	h.mu.Lock()
+	start := h.evictions
+	h.mu.Unlock()
+	if err := h.svc.Rooms.JoinChat(c.ctx, chatID); err != nil {
+		return err
+	}
+	if h.inRoom(c, chatID) {
+		return nil
+	}
+	release, err := h.feed.WatchChat(c.ctx, chatID)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	_, dup := c.joined[chatID]
+	removed := h.evicted[evictKey(c.uid, chatID)].n > start
+	ok := !dup && !removed && c.ctx.Err() == nil
+	if ok {
+		c.joined[chatID] = release
+		if h.rooms[chatID] == nil {
+			h.rooms[chatID] = map[socket.SocketId]*conn{}
+		}
+		h.rooms[chatID][c.s.Id()] = c
+	}
+	h.mu.Unlock()
+	if !ok {
+		release()
+	}
+	if removed {
+		return chat.Errorf(chat.ENOTFOUND, "Chat not found.")
+	}
+	return nil
+}
+
+func evictKey(uid, chatID string) string { return uid + "\x00" + chatID }
+
 func (h *Hub) inRoom(c *conn, chatID string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -276,8 +310,11 @@ func (h *Hub) inRoom(c *conn, chatID string) bool {
 	return ok
 }
 
-// leave takes a socket out of a chat room, ending its typing there.
-func (h *Hub) leave(svc Services, c *conn, chatID string) {
+// leave takes a socket out of a chat room, ending its typing there. The
+// typing entry is deleted in the background on a short context of its own:
+// leave runs from event delivery and disconnects, which must not wait on
+// storage, and the socket's context may be gone.
+func (h *Hub) leave(c *conn, chatID string) {
 	h.mu.Lock()
 	release, ok := c.joined[chatID]
 	wasTyping := c.typing[chatID]
@@ -291,13 +328,15 @@ func (h *Hub) leave(svc Services, c *conn, chatID string) {
 	}
 	h.mu.Unlock()
 	if wasTyping {
-		// The socket's context may be gone (disconnect): stop typing on a
-		// short context of its own so others' indicators clear now.
-		ctx, cancel := context.WithTimeout(chat.NewContextWithIdentity(context.Background(), identityOf(c)), 5*time.Second)
-		if err := svc.Rooms.SetTyping(ctx, chatID, false); err != nil {
-			h.log.Warn("stop typing failed", "user", c.uid, "chat", chatID, "err", err.Error())
-		}
-		cancel()
+		h.bg.Add(1)
+		go func() {
+			defer h.bg.Done()
+			ctx, cancel := context.WithTimeout(chat.NewContextWithIdentity(context.Background(), identityOf(c)), 5*time.Second)
+			defer cancel()
+			if err := h.svc.Rooms.SetTyping(ctx, chatID, false); err != nil {
+				h.log.Warn("stop typing failed", "user", c.uid, "chat", chatID, "err", err.Error())
+			}
+		}()
 	}
 	if ok {
 		release()
@@ -372,25 +411,27 @@ func (h *Hub) roomSockets(chatID string, keep func(*conn) bool) []*conn {
 // evict takes a user who left or lost a chat out of its room on this
 // instance: a removed member must not keep receiving typing or chatUpdated.
 func (h *Hub) evict(uid, chatID string) {
+	now := time.Now()
+	h.mu.Lock()
+	h.evictions++
+	h.evicted[evictKey(uid, chatID)] = eviction{n: h.evictions, at: now}
+	if len(h.evicted) > 4096 { // joins take seconds: older marks are moot
+		for k, e := range h.evicted {
+			if now.Sub(e.at) > time.Minute {
+				delete(h.evicted, k)
+			}
+		}
+	}
+	h.mu.Unlock()
 	for _, c := range h.roomSockets(chatID, func(c *conn) bool { return c.uid == uid }) {
-		h.mu.Lock()
-		release, ok := c.joined[chatID]
-		delete(c.joined, chatID)
-		delete(c.typing, chatID)
-		delete(h.rooms[chatID], c.s.Id())
-		if len(h.rooms[chatID]) == 0 {
-			delete(h.rooms, chatID)
-		}
-		h.mu.Unlock()
-		if ok {
-			release()
-		}
+		h.leave(c, chatID)
 	}
 }
 
-// Close refuses new sockets and disconnects the connected ones, so clients
-// reconnect to another instance at once instead of waiting for a timeout.
-func (h *Hub) Close() {
+// Close refuses new sockets, disconnects the connected ones, so clients
+// reconnect to another instance at once instead of waiting for a timeout,
+// and waits for their clean-ups until ctx ends.
+func (h *Hub) Close(ctx context.Context) {
 	h.mu.Lock()
 	h.closing = true
 	conns := make([]*conn, 0, len(h.sockets))
@@ -400,5 +441,11 @@ func (h *Hub) Close() {
 	h.mu.Unlock()
 	for _, c := range conns {
 		c.s.Disconnect(true)
+	}
+	done := make(chan struct{})
+	go func() { h.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }

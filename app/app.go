@@ -1,0 +1,149 @@
+// Package app wires the adapters into a running server: the one wiring
+// that cmd/server and the tests both use, so what is tested is what runs.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/chatapp/chat"
+	"github.com/chatapp/chat/auth"
+	"github.com/chatapp/chat/firestore"
+	"github.com/chatapp/chat/handlers"
+	"github.com/chatapp/chat/realtime"
+)
+
+// Settings is what the wiring needs. cmd/server fills it from the
+// environment; tests fill it directly.
+type Settings struct {
+	ProjectID   string
+	CORSOrigins []string
+	Logger      *slog.Logger
+	// InstanceID names this instance's heartbeat documents (default: random).
+	InstanceID string
+	Realtime   realtime.Options
+
+	// The Wrap hooks let tests put a fake in front of a real part at its
+	// interface (a listener that freezes, a reader that fails, a room
+	// service that races); nil leaves the part as it is.
+	WrapSource func(realtime.Source) realtime.Source
+	WrapReader func(realtime.Reader) realtime.Reader
+	WrapRooms  func(chat.RoomService) chat.RoomService
+}
+
+// App is a wired server. Tests run several in one process.
+type App struct {
+	// Handler serves REST and Socket.IO.
+	Handler http.Handler
+	// Node is the realtime engine, for its counters.
+	Node *realtime.Node
+	// DB is the Firestore handle.
+	DB       *firestore.DB
+	log      *slog.Logger
+	hub      *handlers.Hub
+	listener *firestore.Listener
+}
+
+// Build connects the adapters and hands them to the handlers.
+func Build(ctx context.Context, s Settings) (*App, error) {
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if s.InstanceID == "" {
+		s.InstanceID = "i" + rand.Text()[:16]
+	}
+	verifier, err := auth.NewVerifier(ctx, s.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	db, err := firestore.Open(ctx, s.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	users := firestore.NewUserService(db)
+	chats := firestore.NewChatService(db, users)
+	var rooms chat.RoomService = firestore.NewRoomService(db, chats)
+	if s.WrapRooms != nil {
+		rooms = s.WrapRooms(rooms)
+	}
+	listener := firestore.NewListener(db, s.InstanceID)
+	var src realtime.Source = listener
+	if s.WrapSource != nil {
+		src = s.WrapSource(src)
+	}
+	var rd realtime.Reader = firestore.NewReader(db)
+	if s.WrapReader != nil {
+		rd = s.WrapReader(rd)
+	}
+	if s.Realtime.Logger == nil {
+		s.Realtime.Logger = log
+	}
+	svc := handlers.Services{
+		Verifier: verifier, Users: users, Chats: chats,
+		Messages: firestore.NewMessageService(db), Rooms: rooms, Ready: db.Ping,
+	}
+	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log}
+	var node *realtime.Node
+	hub := handlers.NewHub(svc, opts, func(sink chat.EventSink) chat.Feed {
+		node = realtime.NewNode(src, rd, sink, s.Realtime)
+		return node
+	})
+	return &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, log: log, hub: hub, listener: listener}, nil
+}
+
+// ShutdownBudget leaves Cloud Run's SIGKILL (10 s after SIGTERM) two
+// seconds of slack.
+const ShutdownBudget = 8 * time.Second
+
+// Serve serves on ln until ctx ends, then shuts down within ShutdownBudget:
+// stop accepting, disconnect sockets (clients reconnect elsewhere), drain
+// requests, stop listeners.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	a.log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		a.Close()
+		if !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("serve failed: " + err.Error())
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownBudget-time.Second)
+	defer cancel()
+	a.CloseSockets(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		// Hijacked websockets are not tracked by Shutdown; anything still
+		// open now is cut.
+		_ = hs.Close()
+	}
+	a.Close()
+	a.log.Info("stopped")
+	return nil
+}
+
+// CloseSockets refuses new sockets and disconnects the open ones, waiting
+// for their clean-up until ctx ends.
+func (a *App) CloseSockets(ctx context.Context) { a.hub.Close(ctx) }
+
+// Close stops the realtime engine and releases the adapters.
+func (a *App) Close() {
+	a.Node.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	a.listener.Close(ctx)
+	if err := a.DB.Close(); err != nil {
+		a.log.Warn("firestore close: " + err.Error())
+	}
+}

@@ -1,0 +1,192 @@
+package firestore
+
+import (
+	"context"
+	"slices"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat"
+	"github.com/chatapp/chat/realtime"
+)
+
+var (
+	_ realtime.Source = (*Listener)(nil)
+	_ realtime.Reader = (*Reader)(nil)
+)
+
+// Listener implements realtime.Source with Firestore snapshot listeners:
+// the only code that knows Firestore's listener API. Each query also
+// matches this instance's heartbeat documents, which Beat rewrites, so a
+// listener that stops delivering is noticed by the engine.
+type Listener struct {
+	db    *DB
+	inst  *firestore.DocumentRef
+	hbKey string
+}
+
+// NewListener returns the listener layer of the instance named instanceID.
+func NewListener(db *DB, instanceID string) *Listener {
+	return &Listener{db: db, inst: db.client.Collection("instances").Doc(instanceID), hbKey: "~hb~" + instanceID}
+}
+
+// Listen implements realtime.Source.
+func (l *Listener) Listen(ctx context.Context, q realtime.Query, emit func(realtime.Batch)) error {
+	keys := append(slices.Clone(q.Keys), l.hbKey)
+	var fq firestore.Query
+	switch q.Kind {
+	case realtime.Members:
+		fq = l.db.client.CollectionGroup("members").Where("userId", "in", keys)
+	case realtime.Messages:
+		fq = l.db.client.CollectionGroup("messages").Where("memberIds", "array-contains-any", keys).
+			Where("createdAt", ">", q.Since).OrderBy("createdAt", firestore.Asc)
+	case realtime.Typing:
+		fq = l.db.client.CollectionGroup("typing").Where("chatId", "in", keys)
+	}
+	it := fq.Snapshots(ctx)
+	defer it.Stop()
+	for {
+		snap, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		emit(decodeBatch(q.Kind, snap))
+	}
+}
+
+// decodeBatch turns a snapshot into domain changes. Documents that do not
+// decode are skipped; the heartbeat becomes a flag.
+func decodeBatch(kind realtime.Kind, snap *firestore.QuerySnapshot) realtime.Batch {
+	b := realtime.Batch{ReadTime: snap.ReadTime}
+	for _, ch := range snap.Changes {
+		ref := ch.Doc.Ref
+		if ref.ID == "hb" && ref.Parent.Parent != nil && ref.Parent.Parent.Parent.ID == "instances" {
+			b.Heartbeat = true
+			continue
+		}
+		c := realtime.Change{Removed: ch.Kind == firestore.DocumentRemoved}
+		switch kind {
+		case realtime.Members:
+			var m memberDoc
+			if ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.UserID == "" {
+				continue
+			}
+			c.Membership = &realtime.Membership{UserID: m.UserID, ChatID: m.ChatID, ReadSeq: m.ReadSeq, MetaVersion: m.MetaVersion}
+		case realtime.Messages:
+			var m messageDoc
+			if ch.Kind != firestore.DocumentAdded || ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.Seq == 0 {
+				continue // messages never change once created
+			}
+			c.Posted = &realtime.Posted{Message: m.toMessage(ref.ID), MemberIDs: m.MemberIDs}
+		case realtime.Typing:
+			var t typingDoc
+			if ch.Doc.DataTo(&t) != nil || t.UserID == "" || t.ChatID == "" {
+				continue
+			}
+			c.Typing = &realtime.TypingEntry{Typing: chat.Typing{ChatID: t.ChatID, UserID: t.UserID, Username: t.Username}, Until: t.Until}
+		}
+		b.Changes = append(b.Changes, c)
+	}
+	return b
+}
+
+// Beat implements realtime.Source: one document in each listened
+// collection group that every listener of this instance matches.
+func (l *Listener) Beat(ctx context.Context) error {
+	now := l.db.now()
+	bw := l.db.client.BulkWriter(ctx)
+	var jobs []*firestore.BulkWriterJob
+	for _, w := range []struct {
+		col string
+		doc any
+	}{
+		{"messages", messageDoc{MemberIDs: []string{l.hbKey}, CreatedAt: now}},
+		{"members", map[string]any{"userId": l.hbKey, "beat": now}},
+		{"typing", map[string]any{"chatId": l.hbKey, "until": now}},
+	} {
+		j, err := bw.Set(l.inst.Collection(w.col).Doc("hb"), w.doc)
+		if err != nil {
+			bw.End()
+			return err
+		}
+		jobs = append(jobs, j)
+	}
+	bw.End()
+	for _, j := range jobs {
+		if _, err := j.Results(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close removes the instance's heartbeat documents.
+func (l *Listener) Close(ctx context.Context) {
+	for _, c := range []string{"messages", "members", "typing"} {
+		_, _ = l.inst.Collection(c).Doc("hb").Delete(ctx)
+	}
+}
+
+// Reader implements realtime.Reader: the reads the delivery rules need.
+type Reader struct{ db *DB }
+
+// NewReader returns the engine's reader on db.
+func NewReader(db *DB) *Reader { return &Reader{db: db} }
+
+// LoadChat implements realtime.Reader.
+func (r *Reader) LoadChat(ctx context.Context, chatID string) (*realtime.ChatView, error) {
+	snap, err := r.db.chatRef(chatID).Get(ctx)
+	if isNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var doc chatDoc
+	if err := snap.DataTo(&doc); err != nil {
+		return nil, err
+	}
+	msgs, err := r.db.lastMessages(ctx, chatID, chat.ChatMessagesLen)
+	if err != nil {
+		return nil, err
+	}
+	users, err := r.db.getUsers(ctx, doc.MemberIDs)
+	if err != nil {
+		return nil, err
+	}
+	return &realtime.ChatView{Chat: render(chatID, &doc, "", doc.LastSeq, users, msgs), LastSeq: doc.LastSeq, MetaVersion: doc.MetaVersion}, nil
+}
+
+// MessagesBetween implements realtime.Reader.
+func (r *Reader) MessagesBetween(ctx context.Context, chatID, uid string, from, to int64) ([]*chat.Message, error) {
+	snaps, err := r.db.messages(chatID).Where("seq", ">", from).Where("seq", "<", to).
+		OrderBy("seq", firestore.Asc).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, err
+	}
+	var out []*chat.Message
+	for _, s := range snaps {
+		var md messageDoc
+		if s.DataTo(&md) == nil && slices.Contains(md.MemberIDs, uid) {
+			out = append(out, md.toMessage(s.Ref.ID))
+		}
+	}
+	return out, nil
+}
+
+// ReadSeq implements realtime.Reader.
+func (r *Reader) ReadSeq(ctx context.Context, chatID, uid string) (int64, bool, error) {
+	snap, err := r.db.memberRef(chatID, uid).Get(ctx)
+	if isNotFound(err) {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, err
+	}
+	var m memberDoc
+	if err := snap.DataTo(&m); err != nil {
+		return 0, false, err
+	}
+	return m.ReadSeq, true, nil
+}

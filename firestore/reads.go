@@ -1,0 +1,113 @@
+package firestore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat"
+)
+
+// The reads every service (and the realtime reader) shares are functions of
+// the storage handle, not of one service.
+
+// get reads a document in tx, or outside any transaction when tx is nil.
+func get(ctx context.Context, tx *firestore.Transaction, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
+	if tx != nil {
+		return tx.Get(ref)
+	}
+	return ref.Get(ctx)
+}
+
+// chatOf reads a chat the caller is a member of (by the chat's member
+// list), ENOTFOUND for a chat that does not exist or that the caller is not
+// in: no existence leak.
+func (db *DB) chatOf(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, error) {
+	doc, _, err := db.chatVersion(ctx, tx, chatID, uid)
+	return doc, err
+}
+
+// chatVersion is chatOf that also returns the version read (its update
+// time), for writes conditional on the chat not having changed since.
+func (db *DB) chatVersion(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, time.Time, error) {
+	snap, err := get(ctx, tx, db.chatRef(chatID))
+	if isNotFound(err) {
+		return nil, time.Time{}, errChatNotFound()
+	} else if err != nil {
+		return nil, time.Time{}, err
+	}
+	var doc chatDoc
+	if err := snap.DataTo(&doc); err != nil {
+		return nil, time.Time{}, err
+	}
+	if !slices.Contains(doc.MemberIDs, uid) {
+		return nil, time.Time{}, errChatNotFound()
+	}
+	return &doc, snap.UpdateTime, nil
+}
+
+// member is chatOf plus the caller's membership document (read marker).
+func (db *DB) member(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, *memberDoc, error) {
+	doc, err := db.chatOf(ctx, tx, chatID, uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	msnap, err := get(ctx, tx, db.memberRef(chatID, uid))
+	if isNotFound(err) {
+		return nil, nil, errChatNotFound()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	var m memberDoc
+	if err := msnap.DataTo(&m); err != nil {
+		return nil, nil, err
+	}
+	return doc, &m, nil
+}
+
+// lastMessages returns the newest n messages, oldest first.
+func (db *DB) lastMessages(ctx context.Context, chatID string, n int) ([]*chat.Message, error) {
+	docs, err := db.messages(chatID).OrderBy("seq", firestore.Desc).Limit(n).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*chat.Message, len(docs))
+	for i, d := range docs {
+		var m messageDoc
+		if err := d.DataTo(&m); err != nil {
+			return nil, err
+		}
+		out[len(docs)-1-i] = m.toMessage(d.Ref.ID)
+	}
+	return out, nil
+}
+
+// getUsers reads profiles by id in one call; missing ones are absent from
+// the map.
+func (db *DB) getUsers(ctx context.Context, ids []string) (map[string]*chat.User, error) {
+	refs := make([]*firestore.DocumentRef, 0, len(ids))
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			refs = append(refs, db.client.Collection("users").Doc(id))
+		}
+	}
+	out := make(map[string]*chat.User, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	snaps, err := db.client.GetAll(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	for _, snap := range snaps {
+		if snap.Exists() {
+			out[snap.Ref.ID] = toUser(snap, snap.Ref.ID)
+		}
+	}
+	return out, nil
+}
+

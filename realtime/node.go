@@ -1,0 +1,256 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/chatapp/chat"
+)
+
+var _ chat.Feed = (*Node)(nil)
+
+// maxKeys is how many keys one shard's listeners cover: Firestore's `in`
+// and `array-contains-any` take 30 values, one of them the heartbeat's.
+const maxKeys = 29
+
+// Options tune the engine; zero values take the defaults.
+type Options struct {
+	// HeartbeatInterval is how often the Source's heartbeat is written
+	// (default 10 s).
+	HeartbeatInterval time.Duration
+	// StallTimeout restarts a listener that has delivered no heartbeat for
+	// this long (default 35 s): server-side listeners can stall silently.
+	StallTimeout time.Duration
+	// FirstSnapshotTimeout restarts listeners whose first snapshot has not
+	// come this long after they started (default 10 s).
+	FirstSnapshotTimeout time.Duration
+	// Rollover restarts listeners periodically so their result sets (every
+	// message since they started) stay small (default 5 min).
+	Rollover time.Duration
+	// Margin is how far before the last good snapshot a restarted message
+	// listener reads again, covering commits still in flight (default 15 s).
+	Margin time.Duration
+	// Linger keeps a user's or room's listeners after their last socket,
+	// so a reload does not restart a shard (default 10 s).
+	Linger time.Duration
+	// ReadTimeout bounds each read the delivery rules need (default 10 s).
+	ReadTimeout time.Duration
+	// MaxBackoff caps the wait between retries of a failed read or
+	// listener (default 5 s); the first retry waits 100 ms.
+	MaxBackoff time.Duration
+	Logger     *slog.Logger
+}
+
+func (o *Options) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.HeartbeatInterval, 10*time.Second)
+	def(&o.StallTimeout, 35*time.Second)
+	def(&o.FirstSnapshotTimeout, 10*time.Second)
+	def(&o.Rollover, 5*time.Minute)
+	def(&o.Margin, 15*time.Second)
+	def(&o.Linger, 10*time.Second)
+	def(&o.ReadTimeout, 10*time.Second)
+	def(&o.MaxBackoff, 5*time.Second)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Node is the realtime engine of one instance: it turns data changes made
+// by any instance into events for the users and chat rooms this instance
+// serves. Users are grouped in shards of up to 29, each shard listening to
+// its users' memberships and messages; open chat rooms are sharded the same
+// way for typing. See docs/design.md for the model and the concurrency.
+type Node struct {
+	src    Source
+	rd     Reader
+	sink   chat.EventSink
+	opts   Options
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine the node starts
+	loads  singleflight.Group
+
+	users *Registry[string, *sub]
+	rooms *Registry[string, *sub]
+
+	mu         sync.Mutex // guards userShards, roomShards and each shard's count
+	userShards []*shard
+	roomShards []*shard
+
+	restarts atomic.Int64
+}
+
+// sub is a key (user or chat) placed in a shard.
+type sub struct {
+	key   string
+	sh    *shard
+	ready chan struct{} // closed once the shard's listeners cover key
+}
+
+// NewNode starts the engine's heartbeat; listeners start with the first
+// Track or WatchChat. Events go to sink, which must not block.
+func NewNode(src Source, rd Reader, sink chat.EventSink, opts Options) *Node {
+	opts.defaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{src: src, rd: rd, sink: sink, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel}
+	n.users = NewRegistry(opts.Linger, func(uid string) *sub { return n.place(true, uid) }, n.unplace)
+	n.rooms = NewRegistry(opts.Linger, func(chatID string) *sub { return n.place(false, chatID) }, n.unplace)
+	n.wg.Add(1)
+	go n.heartbeat()
+	return n
+}
+
+// ErrClosed is returned by Track and WatchChat once the node is closed.
+var ErrClosed = errors.New("realtime: node closed")
+
+// Track implements chat.Feed.
+func (n *Node) Track(ctx context.Context, uid string) (func(), error) {
+	return n.subscribe(ctx, n.users, uid)
+}
+
+// WatchChat implements chat.Feed.
+func (n *Node) WatchChat(ctx context.Context, chatID string) (func(), error) {
+	return n.subscribe(ctx, n.rooms, chatID)
+}
+
+func (n *Node) subscribe(ctx context.Context, reg *Registry[string, *sub], key string) (func(), error) {
+	s, release, ok := reg.Acquire(key)
+	if !ok {
+		return nil, ErrClosed
+	}
+	select {
+	case <-s.ready:
+		return release, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	case <-n.ctx.Done():
+		release()
+		return nil, ErrClosed
+	}
+}
+
+// place puts a key in the first shard with room (called under the
+// registry's lock; it only posts to the shard).
+func (n *Node) place(users bool, key string) *sub {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	shards := &n.roomShards
+	if users {
+		shards = &n.userShards
+	}
+	var target *shard
+	for _, sh := range *shards {
+		if sh.count < maxKeys {
+			target = sh
+			break
+		}
+	}
+	if target == nil {
+		target = newShard(n, users)
+		*shards = append(*shards, target)
+		n.wg.Add(1)
+		go target.run()
+	}
+	target.count++
+	s := &sub{key: key, sh: target, ready: make(chan struct{})}
+	target.box.post(addKey{s})
+	return s
+}
+
+// unplace takes a key out of its shard after its linger.
+func (n *Node) unplace(key string, s *sub) {
+	n.mu.Lock()
+	s.sh.count--
+	n.mu.Unlock()
+	s.sh.box.post(removeKey{s})
+}
+
+// Restarts counts listener restarts for a reason other than a change of
+// keys (stall, error, late first snapshot, rollover): an operator's signal.
+func (n *Node) Restarts() int64 { return n.restarts.Load() }
+
+// Listeners counts the listeners running now: two per user shard with
+// keys, one per room shard with keys. Operators watch it against the ~100
+// streams a gRPC connection carries.
+func (n *Node) Listeners() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	total := 0
+	for _, sh := range append(append([]*shard(nil), n.userShards...), n.roomShards...) {
+		total += int(sh.listening.Load())
+	}
+	return total
+}
+
+// Served counts the users and rooms the node holds, lingering ones included.
+func (n *Node) Served() (users, rooms int) { return n.users.Len(), n.rooms.Len() }
+
+// Close stops every listener, read and timer of the node and waits for
+// them.
+func (n *Node) Close() {
+	n.users.Close()
+	n.rooms.Close()
+	n.cancel()
+	n.wg.Wait()
+}
+
+// heartbeat writes the Source's heartbeat every HeartbeatInterval.
+func (n *Node) heartbeat() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.opts.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(n.ctx, n.opts.HeartbeatInterval)
+		if err := n.src.Beat(ctx); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("heartbeat failed", "err", err.Error())
+		}
+		cancel()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// read runs one read with its deadline. Chat loads are shared by every
+// shard that needs the same chat at once: a rename seen by 29 members
+// of a shard, or by several shards, is read once.
+func (n *Node) read(ctx context.Context, uid string, r read) (any, error) {
+	switch r.kind {
+	case readChat:
+		ch := n.loads.DoChan(r.chatID, func() (any, error) {
+			lctx, cancel := context.WithTimeout(n.ctx, n.opts.ReadTimeout)
+			defer cancel()
+			return n.rd.LoadChat(lctx, r.chatID)
+		})
+		select {
+		case res := <-ch:
+			return res.Val, res.Err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	case readGap:
+		rctx, cancel := context.WithTimeout(ctx, n.opts.ReadTimeout)
+		defer cancel()
+		return n.rd.MessagesBetween(rctx, r.chatID, uid, r.from, r.to)
+	default:
+		rctx, cancel := context.WithTimeout(ctx, n.opts.ReadTimeout)
+		defer cancel()
+		seq, found, err := n.rd.ReadSeq(rctx, r.chatID, uid)
+		return seqResult{seq: seq, found: found}, err
+	}
+}

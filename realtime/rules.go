@@ -1,0 +1,316 @@
+package realtime
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/chatapp/chat"
+)
+
+// This file holds the delivery rules for a served user as pure code: from
+// the user's state and one input (a decoded change) to the events to emit
+// and the new state, or to the reads still needed. When reads are needed
+// the state is left as it was; the shard does the reads and steps the same
+// input again with their results. State therefore advances only once every
+// read an input needs has succeeded, and nothing is emitted twice or lost
+// when a read fails.
+
+// input is one thing that happened to a user, queued in arrival order.
+type input struct {
+	// member is a membership added, changed or (removed) gone.
+	member  *Membership
+	removed bool
+	// memberSet is every membership of the user: a listener's first batch.
+	memberSet map[string]Membership
+	// posted is a message addressed to the user; baseline marks one from a
+	// new user's first batch: known, not emitted.
+	posted   *chat.Message
+	baseline bool
+}
+
+// readKind is what a read fetches.
+type readKind int
+
+const (
+	readChat readKind = iota // the chat as a ChatView
+	readGap                  // messages with seq in (from, to) for the user
+	readSeq                  // the user's read marker
+)
+
+// read is one read a rule needs; comparable, so results are keyed by it.
+type read struct {
+	kind     readKind
+	chatID   string
+	from, to int64
+}
+
+// readResults holds the results of reads, by read.
+type readResults map[read]any
+
+// seqResult is the result of a readSeq.
+type seqResult struct {
+	seq   int64
+	found bool
+}
+
+// userFeed is what the engine knows of a served user.
+type userFeed struct {
+	uid string
+	// fresh: the user's first listener batches are still to come; they
+	// are a baseline, not news.
+	freshMembers, freshMessages bool
+	chats                       map[string]*membership
+}
+
+// membership is one chat of a served user as the user was last told.
+type membership struct {
+	readSeq     int64
+	metaVersion int64
+	lastSeq     int64         // seq of the last newMessage emitted; 0 none yet
+	lastMsg     *chat.Message // that message
+	summary     string        // the last chatSummary emitted, to skip repeats
+}
+
+func newUserFeed(uid string) *userFeed {
+	return &userFeed{uid: uid, freshMembers: true, freshMessages: true, chats: map[string]*membership{}}
+}
+
+// step applies in. It returns the events to emit and nil, having updated u;
+// or the reads still missing from got, having changed nothing.
+func (u *userFeed) step(in input, got readResults) ([]chat.Event, []read) {
+	switch {
+	case in.memberSet != nil:
+		return u.stepMemberSet(in.memberSet, got)
+	case in.member != nil && in.removed:
+		return u.stepRemoved(in.member.ChatID), nil
+	case in.member != nil:
+		ms, evs, need := u.memberChanged(*in.member, u.chats[in.member.ChatID], got)
+		if need != nil {
+			return nil, need
+		}
+		if ms != nil {
+			u.chats[in.member.ChatID] = ms
+		}
+		return evs, nil
+	case in.posted != nil && in.baseline:
+		if ms := u.chats[in.posted.ChatID]; ms != nil && in.posted.Seq > ms.lastSeq {
+			ms.lastSeq, ms.lastMsg = in.posted.Seq, in.posted
+		}
+		return nil, nil
+	case in.posted != nil:
+		return u.stepPosted(in.posted, got)
+	}
+	return nil, nil
+}
+
+func (u *userFeed) stepRemoved(chatID string) []chat.Event {
+	if _, ok := u.chats[chatID]; !ok {
+		return nil
+	}
+	delete(u.chats, chatID)
+	return []chat.Event{{Kind: chat.EventChatDeleted, UserID: u.uid, ChatID: chatID}}
+}
+
+// stepMemberSet reconciles the user's chats with the whole set of their
+// memberships: the first batch of a (re)started listener. For a new user it
+// is the baseline; otherwise chats gained or lost, renamed or read while
+// the listener was being replaced yield their events now.
+func (u *userFeed) stepMemberSet(set map[string]Membership, got readResults) ([]chat.Event, []read) {
+	if u.freshMembers {
+		for _, m := range set {
+			u.chats[m.ChatID] = &membership{readSeq: m.ReadSeq, metaVersion: m.MetaVersion}
+		}
+		u.freshMembers = false
+		return nil, nil
+	}
+	var evs []chat.Event
+	var need []read
+	next := maps.Clone(u.chats)
+	for _, cid := range slices.Sorted(maps.Keys(u.chats)) {
+		if _, ok := set[cid]; !ok {
+			delete(next, cid)
+			evs = append(evs, chat.Event{Kind: chat.EventChatDeleted, UserID: u.uid, ChatID: cid})
+		}
+	}
+	for _, cid := range slices.Sorted(maps.Keys(set)) {
+		ms, e, n := u.memberChanged(set[cid], u.chats[cid], got)
+		need = append(need, n...)
+		evs = append(evs, e...)
+		if ms != nil {
+			next[cid] = ms
+		}
+	}
+	if need != nil {
+		return nil, need
+	}
+	u.chats = next
+	return evs, nil
+}
+
+// memberChanged compares a membership with what the user was last told
+// (cur, nil for a chat new to them). It returns the membership's new state
+// (nil: unchanged) and the events, or the reads needed.
+func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults) (*membership, []chat.Event, []read) {
+	if cur == nil {
+		r := read{kind: readChat, chatID: m.ChatID}
+		v, ok := got[r]
+		if !ok {
+			return nil, nil, []read{r}
+		}
+		view, _ := v.(*ChatView)
+		if view == nil || !view.has(u.uid) {
+			return nil, nil, nil // gone already: its removal follows
+		}
+		ms := &membership{readSeq: m.ReadSeq, metaVersion: max(m.MetaVersion, view.MetaVersion)}
+		// The view's messages are in newChat: the listener's copies of them
+		// are repeats.
+		if n := len(view.Chat.Messages); n > 0 {
+			ms.lastMsg = view.Chat.Messages[n-1]
+			ms.lastSeq = ms.lastMsg.Seq
+		}
+		return ms, []chat.Event{{Kind: chat.EventNewChat, UserID: u.uid, ChatID: m.ChatID, Chat: view.For(u.uid, m.ReadSeq)}}, nil
+	}
+	next := *cur
+	var evs []chat.Event
+	var view *ChatView
+	if m.MetaVersion > cur.metaVersion || (m.ReadSeq > cur.readSeq && cur.lastMsg == nil) {
+		r := read{kind: readChat, chatID: m.ChatID}
+		v, ok := got[r]
+		if !ok {
+			return nil, nil, []read{r}
+		}
+		view, _ = v.(*ChatView)
+	}
+	if m.MetaVersion > cur.metaVersion {
+		next.metaVersion = m.MetaVersion
+		if view != nil && view.has(u.uid) {
+			evs = append(evs, chat.Event{Kind: chat.EventChatUpdated, UserID: u.uid, ChatID: m.ChatID, Chat: view.For(u.uid, m.ReadSeq)})
+		}
+	}
+	if m.ReadSeq > cur.readSeq {
+		next.readSeq = m.ReadSeq
+		last, lastSeq := cur.lastMsg, cur.lastSeq
+		if last == nil && view != nil {
+			if n := len(view.Chat.Messages); n > 0 {
+				last = view.Chat.Messages[n-1]
+			}
+			lastSeq = view.LastSeq
+		}
+		if last != nil {
+			if ev, ok := next.summarize(u.uid, last, lastSeq-m.ReadSeq); ok {
+				evs = append(evs, ev)
+			}
+		}
+	}
+	return &next, evs, nil
+}
+
+// stepPosted delivers a message: repeats (a restarted listener's overlap)
+// are dropped by seq, a gap is filled first, and a chat the user was not
+// known to be in is announced with newChat before its message.
+func (u *userFeed) stepPosted(msg *chat.Message, got readResults) ([]chat.Event, []read) {
+	var evs []chat.Event
+	cur := u.chats[msg.ChatID]
+	if cur == nil {
+		// The message listener ran ahead of the membership listener (a
+		// chat created and written to at once), or the user left the chat.
+		rc, rs := read{kind: readChat, chatID: msg.ChatID}, read{kind: readSeq, chatID: msg.ChatID}
+		vc, okc := got[rc]
+		vs, oks := got[rs]
+		if !okc || !oks {
+			return nil, missing(got, rc, rs)
+		}
+		view, _ := vc.(*ChatView)
+		seq, _ := vs.(seqResult)
+		if view == nil || !view.has(u.uid) || !seq.found {
+			return nil, nil // not a member (any more): nothing to tell
+		}
+		cur = &membership{readSeq: seq.seq, metaVersion: view.MetaVersion}
+		if n := len(view.Chat.Messages); n > 0 {
+			cur.lastMsg = view.Chat.Messages[n-1]
+			cur.lastSeq = cur.lastMsg.Seq
+		}
+		evs = append(evs, chat.Event{Kind: chat.EventNewChat, UserID: u.uid, ChatID: msg.ChatID, Chat: view.For(u.uid, seq.seq)})
+	}
+	if msg.Seq <= cur.lastSeq {
+		if evs != nil { // announced the chat, which already holds msg
+			u.chats[msg.ChatID] = cur
+		}
+		return evs, nil
+	}
+	next := *cur
+	msgs := []*chat.Message{msg}
+	if cur.lastSeq > 0 && msg.Seq > cur.lastSeq+1 {
+		r := read{kind: readGap, chatID: msg.ChatID, from: cur.lastSeq, to: msg.Seq}
+		v, ok := got[r]
+		if !ok {
+			return nil, []read{r}
+		}
+		gap, _ := v.([]*chat.Message)
+		msgs = append(slices.Clone(gap), msg)
+	}
+	for _, m := range msgs {
+		next.lastSeq, next.lastMsg = m.Seq, m
+		evs = append(evs, chat.Event{Kind: chat.EventNewMessage, UserID: u.uid, ChatID: m.ChatID, Message: m})
+		if m.SenderID == u.uid {
+			next.readSeq = max(next.readSeq, m.Seq) // sending marks the chat read
+		}
+		if ev, ok := next.summarize(u.uid, m, m.Seq-next.readSeq); ok {
+			evs = append(evs, ev)
+		}
+	}
+	u.chats[msg.ChatID] = &next
+	return evs, nil
+}
+
+// summarize returns the chatSummary for msg unless the user was just told
+// the same.
+func (ms *membership) summarize(uid string, msg *chat.Message, unread int64) (chat.Event, bool) {
+	unread = max(unread, 0)
+	key := msg.ID + "/" + strconv.FormatInt(unread, 10)
+	if ms.summary == key {
+		return chat.Event{}, false
+	}
+	ms.summary = key
+	return chat.Event{Kind: chat.EventChatSummary, UserID: uid, ChatID: msg.ChatID,
+		Summary: &chat.ChatSummary{ChatID: msg.ChatID, UnreadCount: int(unread), Message: msg}}, true
+}
+
+// missing returns those of rs that got lacks.
+func missing(got readResults, rs ...read) []read {
+	var out []read
+	for _, r := range rs {
+		if _, ok := got[r]; !ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// has tells whether uid is a member of the viewed chat.
+func (v *ChatView) has(uid string) bool {
+	for _, cu := range v.Chat.Users {
+		if cu.UserID == uid {
+			return true
+		}
+	}
+	return false
+}
+
+// For renders the chat for viewer, whose read marker is readSeq: the
+// contract's unreadCount is the receiving user's own.
+func (v *ChatView) For(viewer string, readSeq int64) *chat.Chat {
+	c := *v.Chat
+	c.UnreadCount = int(max(v.LastSeq-readSeq, 0))
+	c.Users = make([]*chat.ChatUser, len(v.Chat.Users))
+	for i, cu := range v.Chat.Users {
+		cp := *cu
+		cp.UnreadCount = 0
+		if cu.UserID == viewer {
+			cp.UnreadCount = c.UnreadCount
+		}
+		c.Users[i] = &cp
+	}
+	return &c
+}

@@ -1,0 +1,563 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatapp/chat"
+)
+
+// shard serves up to maxKeys keys with one set of listeners. All of its
+// state below the mailbox is owned by the goroutine running run: keys come
+// and go, listener batches, read results and timers all arrive to it as
+// messages or timer fires, and it never waits on I/O. Listeners and reads
+// run in goroutines of their own that only post to the mailbox.
+type shard struct {
+	n         *Node
+	users     bool // a user shard (members + messages) or a room shard (typing)
+	box       mailbox
+	count     int          // keys placed here; guarded by Node.mu
+	listening atomic.Int32 // listeners running, for Node.Listeners
+
+	// Owned by run's goroutine.
+	subs     map[string]*sub
+	queues   map[string]*userQueue // user shards
+	rooms    map[string]*roomFeed  // room shards
+	gen      *generation
+	genSeq   int64
+	dirty    bool      // keys changed: restart the listeners
+	lastGood time.Time // read time of the last messages batch applied
+	backoff  time.Duration
+	retrying bool // a failed listener waits for retry before restarting
+}
+
+// generation is one start of the shard's listeners over a set of keys.
+type generation struct {
+	id      int64
+	keys    map[string]bool
+	kinds   []Kind
+	cancel  context.CancelFunc
+	started time.Time
+	pending map[Kind]bool      // kinds whose first batch is still to come
+	beats   map[Kind]time.Time // last heartbeat per kind
+	// held keeps messages batches until the members' first batch is
+	// applied, so a new user's memberships are known before their messages.
+	held    []Batch
+	covered bool
+}
+
+// userQueue is a served user's inputs in arrival order. The head is
+// stepped until its reads are in; nothing behind it goes out before it.
+type userQueue struct {
+	uid          string
+	feed         *userFeed
+	inbox        []input
+	got          readResults // reads done for the head
+	reading      bool
+	messagesSeen bool // a first messages batch covering the user was applied
+	ctx          context.Context
+	cancel       context.CancelFunc // ends the user's reads when dropped
+}
+
+// Mailbox messages.
+type (
+	addKey    struct{ s *sub }
+	removeKey struct{ s *sub }
+	batchMsg  struct {
+		gen  int64
+		kind Kind
+		b    Batch
+	}
+	listenErr struct {
+		gen  int64
+		kind Kind
+		err  error
+	}
+	readDone struct {
+		q   *userQueue
+		got readResults
+	}
+)
+
+func newShard(n *Node, users bool) *shard {
+	return &shard{n: n, users: users, box: mailbox{wake: make(chan struct{}, 1)}, subs: map[string]*sub{},
+		queues: map[string]*userQueue{}, rooms: map[string]*roomFeed{}}
+}
+
+// run is the shard's owner goroutine.
+func (sh *shard) run() {
+	n := sh.n
+	defer n.wg.Done()
+	check := time.NewTicker(min(n.opts.HeartbeatInterval, n.opts.FirstSnapshotTimeout) / 2)
+	defer check.Stop()
+	typing := time.NewTimer(time.Hour)
+	typing.Stop()
+	defer typing.Stop()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	defer sh.stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-sh.box.wake:
+			for _, m := range sh.box.take() {
+				sh.handle(m, retry)
+			}
+		case <-check.C:
+			sh.checkHealth()
+		case <-typing.C:
+			sh.expireTyping()
+		case <-retry.C:
+			sh.retrying, sh.dirty = false, true
+		}
+		if sh.dirty && !sh.retrying {
+			sh.restart()
+		}
+		if t := sh.nextTyping(); !t.IsZero() {
+			typing.Reset(max(time.Until(t), 0))
+		} else {
+			typing.Stop()
+		}
+	}
+}
+
+func (sh *shard) handle(m any, retry *time.Timer) {
+	switch m := m.(type) {
+	case addKey:
+		sh.subs[m.s.key] = m.s
+		if sh.gen != nil {
+			// Back after a removal: the running listeners still match the
+			// key but never gave this subscription its baseline.
+			delete(sh.gen.keys, m.s.key)
+		}
+		if sh.users {
+			ctx, cancel := context.WithCancel(sh.n.ctx)
+			sh.queues[m.s.key] = &userQueue{uid: m.s.key, feed: newUserFeed(m.s.key), ctx: ctx, cancel: cancel}
+		} else {
+			sh.rooms[m.s.key] = newRoomFeed(m.s.key)
+		}
+		sh.dirty = true
+	case removeKey:
+		if sh.subs[m.s.key] != m.s {
+			return
+		}
+		delete(sh.subs, m.s.key)
+		if q := sh.queues[m.s.key]; q != nil {
+			q.cancel()
+			delete(sh.queues, m.s.key)
+		}
+		delete(sh.rooms, m.s.key)
+		// A key no longer wanted stays in the running listeners until the
+		// next restart, its changes ignored; only an empty shard stops.
+		if len(sh.subs) == 0 {
+			sh.dirty = true
+		}
+	case batchMsg:
+		sh.onBatch(m)
+	case listenErr:
+		if sh.gen == nil || m.gen != sh.gen.id {
+			return
+		}
+		sh.n.restarts.Add(1)
+		sh.backoff = min(max(2*sh.backoff, 100*time.Millisecond), sh.n.opts.MaxBackoff)
+		sh.n.log.Warn("listener failed; restarting", "listener", m.kind.String(), "err", m.err.Error(), "retryInMs", sh.backoff.Milliseconds())
+		sh.stopGen()
+		sh.retrying = true
+		retry.Reset(sh.backoff)
+	case readDone:
+		if sh.queues[m.q.uid] != m.q {
+			return // dropped meanwhile
+		}
+		if m.q.got == nil {
+			m.q.got = readResults{}
+		}
+		maps.Copy(m.q.got, m.got)
+		m.q.reading = false
+		sh.drain(m.q)
+	}
+}
+
+// restart replaces the running listeners by a generation over the live
+// keys. A restarted messages listener starts Margin before the last good
+// batch, so what the old one missed is in the new one's first batch; the
+// rules drop the overlap by seq.
+func (sh *shard) restart() {
+	n := sh.n
+	sh.dirty = false
+	sh.stopGen()
+	if len(sh.subs) == 0 {
+		sh.lastGood = time.Time{} // the next keys start from now
+		return
+	}
+	ctx, cancel := context.WithCancel(n.ctx)
+	sh.genSeq++
+	g := &generation{id: sh.genSeq, keys: map[string]bool{}, cancel: cancel, started: time.Now(),
+		pending: map[Kind]bool{}, beats: map[Kind]time.Time{}}
+	for k := range sh.subs {
+		g.keys[k] = true
+	}
+	g.kinds = []Kind{Typing}
+	if sh.users {
+		g.kinds = []Kind{Members, Messages}
+	}
+	since := sh.lastGood.Add(-n.opts.Margin)
+	if sh.lastGood.IsZero() {
+		since = time.Now().Add(-n.opts.Margin)
+	}
+	keys := slices.Sorted(maps.Keys(g.keys))
+	for _, kind := range g.kinds {
+		g.pending[kind] = true
+		q := Query{Kind: kind, Keys: keys, Since: since}
+		id := g.id
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			err := n.src.Listen(ctx, q, func(b Batch) { sh.box.post(batchMsg{gen: id, kind: kind, b: b}) })
+			if ctx.Err() == nil {
+				if err == nil {
+					err = errors.New("listener ended")
+				}
+				sh.box.post(listenErr{gen: id, kind: kind, err: err})
+			}
+		}()
+	}
+	sh.gen = g
+	sh.listening.Store(int32(len(g.kinds)))
+}
+
+func (sh *shard) stopGen() {
+	if sh.gen != nil {
+		sh.gen.cancel()
+		sh.gen = nil
+	}
+	sh.listening.Store(0)
+}
+
+// stop ends the shard's listeners and reads: the node is closing.
+func (sh *shard) stop() {
+	sh.stopGen()
+	for _, q := range sh.queues {
+		q.cancel()
+	}
+}
+
+// checkHealth restarts listeners that are late with their first batch,
+// stalled (no heartbeat for StallTimeout) or due for rollover. It looks
+// only at state the shard owns, so a hung listener cannot stop it.
+func (sh *shard) checkHealth() {
+	g := sh.gen
+	if g == nil {
+		return
+	}
+	o := sh.n.opts
+	now := time.Now()
+	reason := ""
+	switch {
+	case len(g.pending) > 0 && now.Sub(g.started) > o.FirstSnapshotTimeout:
+		reason = "first snapshot late"
+	case now.Sub(g.started) > o.Rollover:
+		reason = "rollover"
+	default:
+		for _, k := range g.kinds {
+			last := g.beats[k]
+			if last.Before(g.started) {
+				last = g.started
+			}
+			if now.Sub(last) > o.StallTimeout {
+				reason = "stalled: no heartbeat on " + k.String()
+				break
+			}
+		}
+	}
+	if reason != "" {
+		sh.n.restarts.Add(1)
+		sh.n.log.Warn("listener restarting", "reason", reason, "keys", len(g.keys))
+		sh.restart()
+	}
+}
+
+// onBatch applies a listener's batch of the running generation.
+func (sh *shard) onBatch(m batchMsg) {
+	g := sh.gen
+	if g == nil || m.gen != g.id {
+		return // an old generation's late batch
+	}
+	if m.b.Heartbeat {
+		g.beats[m.kind] = time.Now()
+	}
+	if m.kind == Messages && g.pending[Members] {
+		g.held = append(g.held, m.b)
+		return
+	}
+	sh.apply(g, m.kind, m.b)
+	if m.kind == Members {
+		held := g.held
+		g.held = nil
+		for _, b := range held {
+			sh.apply(g, Messages, b)
+		}
+	}
+	if len(g.pending) == 0 && !g.covered {
+		// Every listener has its first batch: from now on nothing
+		// committed is missed for these keys.
+		g.covered = true
+		sh.backoff = 0
+		for k := range g.keys {
+			if s := sh.subs[k]; s != nil && !isClosed(s.ready) {
+				close(s.ready)
+			}
+		}
+	}
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func (sh *shard) apply(g *generation, kind Kind, b Batch) {
+	first := g.pending[kind]
+	delete(g.pending, kind)
+	switch kind {
+	case Members:
+		sh.onMembers(g, b, first)
+	case Messages:
+		sh.onMessages(g, b, first)
+		if !b.ReadTime.IsZero() {
+			sh.lastGood = b.ReadTime
+		}
+	case Typing:
+		sh.onTyping(g, b, first)
+	}
+}
+
+// onMembers queues membership changes for their users. A first batch is
+// the whole set of each covered user's memberships.
+func (sh *shard) onMembers(g *generation, b Batch, first bool) {
+	if first {
+		sets := map[string]map[string]Membership{}
+		for _, c := range b.Changes {
+			if m := c.Membership; m != nil && !c.Removed {
+				if sets[m.UserID] == nil {
+					sets[m.UserID] = map[string]Membership{}
+				}
+				sets[m.UserID][m.ChatID] = *m
+			}
+		}
+		for _, uid := range slices.Sorted(maps.Keys(g.keys)) {
+			if q := sh.queues[uid]; q != nil {
+				set := sets[uid]
+				if set == nil {
+					set = map[string]Membership{}
+				}
+				sh.push(q, input{memberSet: set})
+			}
+		}
+		return
+	}
+	for _, c := range b.Changes {
+		m := c.Membership
+		if m == nil {
+			continue
+		}
+		// A user added since this generation started is not covered yet:
+		// the restart it asked for brings its baseline.
+		if q := sh.queues[m.UserID]; q != nil && g.keys[m.UserID] && !q.feed.freshMembers {
+			sh.push(q, input{member: m, removed: c.Removed})
+		}
+	}
+}
+
+// onMessages queues each message for its served recipients. In a first
+// batch, a new user's messages are a baseline.
+func (sh *shard) onMessages(g *generation, b Batch, first bool) {
+	for _, c := range b.Changes {
+		p := c.Posted
+		if p == nil || c.Removed {
+			continue
+		}
+		for _, uid := range p.MemberIDs {
+			q := sh.queues[uid]
+			if q == nil || !g.keys[uid] {
+				continue
+			}
+			switch {
+			case q.messagesSeen:
+				sh.push(q, input{posted: p.Message})
+			case first:
+				sh.push(q, input{posted: p.Message, baseline: true})
+			}
+		}
+	}
+	if first {
+		for uid := range g.keys {
+			if q := sh.queues[uid]; q != nil {
+				q.messagesSeen = true
+			}
+		}
+	}
+}
+
+// push queues an input for a user and delivers what can go out.
+func (sh *shard) push(q *userQueue, in input) {
+	q.inbox = append(q.inbox, in)
+	sh.drain(q)
+}
+
+// drain steps the user's inputs in order until one needs reads, which are
+// then fetched; their result comes back as readDone.
+func (sh *shard) drain(q *userQueue) {
+	for len(q.inbox) > 0 && !q.reading {
+		evs, need := q.feed.step(q.inbox[0], q.got)
+		if need != nil {
+			q.reading = true
+			sh.fetch(q, need)
+			return
+		}
+		sh.deliver(evs)
+		q.inbox[0] = input{}
+		q.inbox = q.inbox[1:]
+		q.got = nil
+	}
+}
+
+// fetch does reads for a user's head input in a goroutine of its own,
+// retrying a failure with capped backoff until it succeeds or the user is
+// dropped: a transient error delays events, never loses them.
+func (sh *shard) fetch(q *userQueue, need []read) {
+	n := sh.n
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		got := readResults{}
+		wait := 100 * time.Millisecond
+		for {
+			var err error
+			for _, r := range need {
+				if _, ok := got[r]; ok {
+					continue
+				}
+				var v any
+				if v, err = n.read(q.ctx, q.uid, r); err != nil {
+					break
+				}
+				got[r] = v
+			}
+			if err == nil {
+				sh.box.post(readDone{q: q, got: got})
+				return
+			}
+			if q.ctx.Err() != nil {
+				return
+			}
+			n.log.Warn("read failed; retrying", "user", q.uid, "err", err.Error(), "retryInMs", wait.Milliseconds())
+			t := time.NewTimer(wait)
+			select {
+			case <-q.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			wait = min(2*wait, n.opts.MaxBackoff)
+		}
+	}()
+}
+
+func (sh *shard) deliver(evs []chat.Event) {
+	for _, ev := range evs {
+		sh.n.sink.Deliver(ev)
+	}
+}
+
+// onTyping applies typing entries to the shard's rooms.
+func (sh *shard) onTyping(g *generation, b Batch, first bool) {
+	now := time.Now()
+	if first {
+		sets := map[string]map[string]TypingEntry{}
+		for _, c := range b.Changes {
+			if t := c.Typing; t != nil && !c.Removed {
+				if sets[t.Typing.ChatID] == nil {
+					sets[t.Typing.ChatID] = map[string]TypingEntry{}
+				}
+				sets[t.Typing.ChatID][t.Typing.UserID] = *t
+			}
+		}
+		for _, cid := range slices.Sorted(maps.Keys(g.keys)) {
+			if r := sh.rooms[cid]; r != nil {
+				sh.deliver(r.reconcile(sets[cid], now))
+			}
+		}
+		return
+	}
+	for _, c := range b.Changes {
+		t := c.Typing
+		if t == nil {
+			continue
+		}
+		r := sh.rooms[t.Typing.ChatID]
+		if r == nil || r.fresh || !g.keys[r.chatID] {
+			continue
+		}
+		if c.Removed {
+			sh.deliver(r.gone(t.Typing.UserID))
+		} else {
+			sh.deliver(r.seen(*t, now))
+		}
+	}
+}
+
+func (sh *shard) expireTyping() {
+	now := time.Now()
+	for _, cid := range slices.Sorted(maps.Keys(sh.rooms)) {
+		sh.deliver(sh.rooms[cid].expire(now))
+	}
+}
+
+func (sh *shard) nextTyping() time.Time {
+	var t time.Time
+	for _, r := range sh.rooms {
+		if nx := r.next(); !nx.IsZero() && (t.IsZero() || nx.Before(t)) {
+			t = nx
+		}
+	}
+	return t
+}
+
+// mailbox is an unbounded queue of messages to a shard's goroutine.
+// Posting never blocks, so it may be done under the registry's lock and
+// from listener callbacks.
+type mailbox struct {
+	wake chan struct{} // signalled when q becomes non-empty
+
+	mu sync.Mutex // guards q
+	q  []any
+}
+
+func (m *mailbox) post(v any) {
+	m.mu.Lock()
+	m.q = append(m.q, v)
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (m *mailbox) take() []any {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.q
+	m.q = nil
+	return q
+}
