@@ -110,4 +110,3 @@ func (db *DB) getUsers(ctx context.Context, ids []string) (map[string]*chat.User
 	}
 	return out, nil
 }
-

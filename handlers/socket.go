@@ -24,9 +24,9 @@ type Hub struct {
 	io      *socket.Server
 	handler http.Handler
 	svc     Services
-	feed chat.Feed
-	log  *slog.Logger
-	bg   sync.WaitGroup // clean-ups that outlive a socket (typing ends)
+	feed    chat.Feed
+	log     *slog.Logger
+	bg      sync.WaitGroup // clean-ups that outlive a socket (typing ends)
 
 	mu      sync.Mutex // guards sockets, rooms, evicted, evictions, closing and every conn's joined/typing
 	sockets map[socket.SocketId]*conn
