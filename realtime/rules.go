@@ -162,13 +162,9 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 		if view == nil || !view.has(u.uid) {
 			return nil, nil, nil // gone already: its removal follows
 		}
+		// Messages sent to the user still come as newMessage, also those
+		// the view already holds: clients count on one newMessage per message.
 		ms := &membership{readSeq: m.ReadSeq, metaVersion: max(m.MetaVersion, view.MetaVersion)}
-		// The view's messages are in newChat: the listener's copies of them
-		// are repeats.
-		if n := len(view.Chat.Messages); n > 0 {
-			ms.lastMsg = view.Chat.Messages[n-1]
-			ms.lastSeq = ms.lastMsg.Seq
-		}
 		return ms, []chat.Event{{Kind: chat.EventNewChat, UserID: u.uid, ChatID: m.ChatID, Chat: view.For(u.uid, m.ReadSeq)}}, nil
 	}
 	next := *cur
@@ -227,17 +223,10 @@ func (u *userFeed) stepPosted(msg *chat.Message, got readResults) ([]chat.Event,
 			return nil, nil // not a member (any more): nothing to tell
 		}
 		cur = &membership{readSeq: seq.seq, metaVersion: view.MetaVersion}
-		if n := len(view.Chat.Messages); n > 0 {
-			cur.lastMsg = view.Chat.Messages[n-1]
-			cur.lastSeq = cur.lastMsg.Seq
-		}
 		evs = append(evs, chat.Event{Kind: chat.EventNewChat, UserID: u.uid, ChatID: msg.ChatID, Chat: view.For(u.uid, seq.seq)})
 	}
 	if msg.Seq <= cur.lastSeq {
-		if evs != nil { // announced the chat, which already holds msg
-			u.chats[msg.ChatID] = cur
-		}
-		return evs, nil
+		return nil, nil
 	}
 	next := *cur
 	msgs := []*chat.Message{msg}

@@ -1,0 +1,205 @@
+package realtime_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"reflect"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chatapp/chat/realtime"
+)
+
+// fast are engine timings for tests: the same rules, short clocks.
+func fast() realtime.Options {
+	return realtime.Options{
+		HeartbeatInterval: 50 * time.Millisecond, StallTimeout: 400 * time.Millisecond,
+		FirstSnapshotTimeout: 300 * time.Millisecond, Linger: time.Millisecond,
+		ReadTimeout: 200 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+// MustNode starts an engine on st, closed with the test.
+func MustNode(tb testing.TB, st *store, k *sink, opts realtime.Options) *realtime.Node {
+	tb.Helper()
+	n := realtime.NewNode(st, st, k, opts)
+	tb.Cleanup(n.Close)
+	return n
+}
+
+func mustTrack(t *testing.T, n *realtime.Node, uid string) func() {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	release, err := n.Track(ctx, uid)
+	if err != nil {
+		t.Fatalf("track %s: %v", uid, err)
+	}
+	return release
+}
+
+func TestFirstSnapshotThatNeverComes(t *testing.T) {
+	st, k := newStore(), newSink()
+	n := MustNode(t, st, k, fast())
+	st.set(func(s *store) { s.holdFirst = true })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := n.Track(ctx, "ana"); err == nil {
+		t.Fatal("Track returned before any first snapshot")
+	}
+	st.set(func(s *store) { s.holdFirst = false })
+	// The held listeners stay silent: only the late-first-snapshot check
+	// can replace them.
+	mustTrack(t, n, "ana")
+	if n.Restarts() == 0 {
+		t.Fatal("no restart recorded")
+	}
+}
+
+func TestListenerErrorsRestartWithBackoff(t *testing.T) {
+	st, k := newStore(), newSink()
+	n := MustNode(t, st, k, fast())
+	st.set(func(s *store) { s.listenErrs = 3 })
+	mustTrack(t, n, "ana")
+	if n.Restarts() < 2 {
+		t.Fatalf("restarts %d, want the failures counted", n.Restarts())
+	}
+	st.join("g", "ana")
+	k.waitFor(t, "ana", "newChat:g:unread=0")
+}
+
+// TestFailedReadsRetried: a chat load that fails is retried, and nothing
+// queued behind it for the user goes out first or is lost.
+func TestFailedReadsRetried(t *testing.T) {
+	st, k := newStore(), newSink()
+	n := MustNode(t, st, k, fast())
+	mustTrack(t, n, "ana")
+	st.set(func(s *store) { s.failLoads = 3 })
+	st.join("g", "bob")
+	st.join("g", "ana")
+	st.send("g", "bob")
+	got := k.waitFor(t, "ana", "newMessage:g:1")
+	want := []string{"newChat:g:unread=1", "newMessage:g:1", "chatSummary:g:1/1"} // the chat is read after the send
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+}
+
+// TestFailedGapFillRetried: a message the listener never delivered is read
+// before the next one goes out, retried until the read works.
+func TestFailedGapFillRetried(t *testing.T) {
+	st, k := newStore(), newSink()
+	n := MustNode(t, st, k, fast())
+	st.join("g", "bob")
+	st.join("g", "ana")
+	mustTrack(t, n, "ana")
+	st.send("g", "bob")
+	k.waitFor(t, "ana", "newMessage:g:1")
+	st.set(func(s *store) { s.dropNext = 1 })
+	st.send("g", "bob") // lost by the listener
+	st.set(func(s *store) { s.failLoads = 3 })
+	st.send("g", "bob")
+	got := k.waitFor(t, "ana", "newMessage:g:3")
+	want := []string{"newMessage:g:1", "chatSummary:g:1/1", "newMessage:g:2", "chatSummary:g:2/2", "newMessage:g:3", "chatSummary:g:3/3"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+}
+
+// TestHungReadDoesNotStopStallDetector: while a read hangs, the shard
+// still notices its stalled listeners and replaces them; the read times
+// out and is retried.
+func TestHungReadDoesNotStopStallDetector(t *testing.T) {
+	st, k := newStore(), newSink()
+	n := MustNode(t, st, k, fast())
+	mustTrack(t, n, "ana")
+	st.set(func(s *store) { s.hangReads = true })
+	st.join("g", "ana") // its newChat needs a read, which hangs
+	waitUntil(t, "a hung read", func() bool {
+		var r int
+		st.set(func(s *store) { r = s.reads })
+		return r > 0
+	})
+	before := n.Restarts()
+	st.freeze()
+	waitUntil(t, "a stall restart during the hung read", func() bool { return n.Restarts() > before })
+	st.set(func(s *store) { s.hangReads = false })
+	st.send("g", "ana")
+	got := k.waitFor(t, "ana", "newMessage:g:1")
+	if want := []string{"newChat:g:unread=1", "newMessage:g:1", "chatSummary:g:1/0"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+}
+
+// TestStallReconciled: memberships gained and lost while the listeners
+// were stalled come out after the restart, each once.
+func TestStallReconciled(t *testing.T) {
+	st, k := newStore(), newSink()
+	n := MustNode(t, st, k, fast())
+	st.join("old", "ana")
+	mustTrack(t, n, "ana")
+	st.freeze()
+	st.join("new", "ana")
+	st.leave("old", "ana")
+	k.waitFor(t, "ana", "chatDeleted:old")
+	got := k.waitFor(t, "ana", "newChat:new:unread=0")
+	slices.Sort(got)
+	if want := []string{"chatDeleted:old", "newChat:new:unread=0"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+}
+
+// TestShardsAndLinger: keys are sharded 29 to a shard; a released key
+// lingers, then its shard stops listening for it.
+func TestShardsAndLinger(t *testing.T) {
+	st, k := newStore(), newSink()
+	opts := fast()
+	opts.Linger = 200 * time.Millisecond
+	n := MustNode(t, st, k, opts)
+	var releases []func()
+	for i := range 30 {
+		releases = append(releases, mustTrack(t, n, string(rune('a'+i))))
+	}
+	if got := n.Listeners(); got != 4 {
+		t.Fatalf("%d listeners for 30 users, want 4", got)
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rel, err := n.WatchChat(rctx, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Listeners(); got != 5 {
+		t.Fatalf("%d listeners with a room, want 5", got)
+	}
+	releases[29]() // the second shard's only user
+	releases[29]() // twice is harmless
+	if u, _ := n.Served(); u != 30 {
+		t.Fatalf("served %d right after release, want 30 (lingering)", u)
+	}
+	mustTrack(t, n, string(rune('a'+29)))() // back within the linger, then gone again
+	rel()
+	waitUntil(t, "linger to end", func() bool { u, r := n.Served(); return u == 29 && r == 0 })
+	waitUntil(t, "idle shards to stop", func() bool { return n.Listeners() == 2 })
+}
+
+// TestCloseStopsEverything: after Close no goroutine of the engine is left.
+func TestCloseStopsEverything(t *testing.T) {
+	base := runtime.NumGoroutine()
+	st, k := newStore(), newSink()
+	n := realtime.NewNode(st, st, k, fast())
+	for _, u := range []string{"a", "b", "c"} {
+		mustTrack(t, n, u)
+	}
+	st.set(func(s *store) { s.hangReads = true })
+	st.join("g", "a") // a read hangs at Close
+	n.Close()
+	waitUntil(t, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= base })
+	if _, err := n.Track(context.Background(), "d"); err == nil {
+		t.Fatal("Track after Close succeeded")
+	}
+}
