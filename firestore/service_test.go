@@ -15,13 +15,14 @@ type services struct {
 	users    *firestore.UserService
 	chats    *firestore.ChatService
 	messages *firestore.MessageService
+	rooms    *firestore.RoomService
 }
 
 func mustServices(t *testing.T) services {
 	db := chattest.MustOpenDB(t)
 	users := firestore.NewUserService(db)
 	chats := firestore.NewChatService(db, users)
-	return services{users, chats, firestore.NewMessageService(db)}
+	return services{users, chats, firestore.NewMessageService(db), firestore.NewRoomService(db, chats)}
 }
 
 // as returns a context for a new user with a profile.
@@ -63,6 +64,15 @@ func TestServices(t *testing.T) {
 		_, _, err = s.messages.SendMessage(eveCtx, c.ID, chat.MessageCreate{Content: "x"})
 		code(t, err, chat.ENOTFOUND)
 		code(t, s.chats.MarkRead(eveCtx, c.ID), chat.ENOTFOUND)
+		// Typing is refused by the service itself, whatever the transport
+		// checked: a non-member, an unknown chat, a malformed id.
+		code(t, s.rooms.SetTyping(eveCtx, c.ID, true), chat.ENOTFOUND)
+		code(t, s.rooms.SetTyping(eveCtx, "no-such-chat", true), chat.ENOTFOUND)
+		code(t, s.rooms.SetTyping(eveCtx, "a/b", true), chat.EINVALID)
+		code(t, s.rooms.SetTyping(context.Background(), c.ID, true), chat.EUNAUTHORIZED)
+		if err := s.rooms.SetTyping(bobCtx, c.ID, true); err != nil {
+			t.Fatalf("a member's typing: %v", err)
+		}
 	})
 	t.Run("SeqAndUnread", func(t *testing.T) {
 		var last *chat.Message

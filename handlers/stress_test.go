@@ -1,0 +1,214 @@
+package handlers_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatapp/chat/chattest"
+	"github.com/chatapp/chat/realtime"
+)
+
+// stressSocket is one socket of the stress run and when it was open.
+type stressSocket struct {
+	s        *chattest.Socket
+	uid      string
+	openedAt time.Time // the client had seen connect by then
+	closedAt time.Time // zero while open
+	joined   []string
+}
+
+// stressSend is one acknowledged message.
+type stressSend struct {
+	id, chatID string
+	at, ack    time.Time
+}
+
+// TestStress runs 200 users over two instances for 30 s: sockets connect
+// and disconnect, join and leave rooms, type, and messages are sent. Then
+// every acknowledged message must have reached, exactly once, every member
+// socket that was connected from before its send until 5 s after its ack;
+// no socket may have any message twice; and once every socket is closed the
+// goroutines and listeners are back at their baseline.
+func TestStress(t *testing.T) {
+	const (
+		nUsers   = 200
+		nWorkers = 20
+		run      = 30 * time.Second
+		settle   = 5 * time.Second
+	)
+	opts := chattest.Options{Realtime: realtime.Options{Linger: 300 * time.Millisecond}}
+	insts := []api{newAPI(t, chattest.NewInstance(t, opts)), newAPI(t, chattest.NewInstance(t, opts))}
+	users := newUsers(t, insts[0], nUsers)
+	// 40 groups of 10 overlapping by half: every user is in two groups.
+	type group struct {
+		id      string
+		members []string
+	}
+	var groups []group
+	chatsOf := map[string][]string{}
+	for i := 0; i < nUsers/5; i++ {
+		var ids []string
+		for j := range 10 {
+			ids = append(ids, users[(i*5+j)%nUsers].UID)
+		}
+		c := insts[i%2].mustChat(t, users[i*5].Token, map[string]any{"userIds": ids[1:], "isGroup": true})
+		groups = append(groups, group{c.ID, ids})
+		for _, uid := range ids {
+			chatsOf[uid] = append(chatsOf[uid], c.ID)
+		}
+	}
+	members := map[string][]string{}
+	for _, g := range groups {
+		members[g.id] = g.members
+	}
+	http.DefaultClient.CloseIdleConnections()
+	baseline := runtime.NumGoroutine()
+
+	var mu sync.Mutex // guards sockets and sends
+	var sockets []*stressSocket
+	var sends []stressSend
+	stop := time.Now().Add(run)
+	var wg sync.WaitGroup
+	for w := range nWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			mine := users[w*nUsers/nWorkers : (w+1)*nUsers/nWorkers]
+			var open []*stressSocket
+			tick := time.NewTicker(200 * time.Millisecond)
+			defer tick.Stop()
+			for n := 0; time.Now().Before(stop); n++ {
+				<-tick.C
+				u := mine[rng.IntN(len(mine))]
+				in := insts[rng.IntN(2)]
+				switch p := rng.IntN(100); {
+				case p < 25: // connect
+					s, err := chattest.Dial(t, in.in.URL, u.Token)
+					if err != nil {
+						t.Errorf("dial: %v", err)
+						continue
+					}
+					ss := &stressSocket{s: s, uid: u.UID, openedAt: time.Now()}
+					open = append(open, ss)
+					mu.Lock()
+					sockets = append(sockets, ss)
+					mu.Unlock()
+				case p < 35 && len(open) > 0: // disconnect
+					i := rng.IntN(len(open))
+					mu.Lock()
+					open[i].closedAt = time.Now()
+					mu.Unlock()
+					open[i].s.Close()
+					open = slices.Delete(open, i, i+1)
+				case p < 60 && len(open) > 0: // join, type, or leave
+					ss := open[rng.IntN(len(open))]
+					cid := chatsOf[ss.uid][rng.IntN(len(chatsOf[ss.uid]))]
+					ev := "joinChat"
+					if slices.Contains(ss.joined, cid) {
+						ev = []string{"leaveChat", "typing", "stopTyping"}[rng.IntN(3)]
+					}
+					if code := emitCode(ss.s, ev, cid); code != "" {
+						t.Errorf("%s: %s", ev, code)
+						continue
+					}
+					if ev == "joinChat" {
+						ss.joined = append(ss.joined, cid)
+					} else if ev == "leaveChat" {
+						ss.joined = slices.DeleteFunc(ss.joined, func(c string) bool { return c == cid })
+					}
+				case p < 80: // send
+					cid := chatsOf[u.UID][rng.IntN(len(chatsOf[u.UID]))]
+					at := time.Now()
+					r := in.in.Do(t, "POST", "/api/chats/"+cid+"/messages", u.Token,
+						map[string]any{"content": fmt.Sprintf("w%d n%d", w, n), "clientMessageId": fmt.Sprintf("%d-%d", w, n)})
+					if r.Status != 201 {
+						t.Errorf("send: %d %s", r.Status, r.Body)
+						continue
+					}
+					var m msgBody
+					r.JSON(t, &m)
+					mu.Lock()
+					sends = append(sends, stressSend{id: m.ID, chatID: cid, at: at, ack: time.Now()})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	// Every qualifying (socket, message) pair: delivered, and only once.
+	expected, checked := 0, 0
+	for _, ss := range sockets {
+		got := map[string]int{}
+		for _, ev := range ss.s.Events("newMessage") {
+			got[decode[msgBody](t, ev.Data).ID]++
+		}
+		for id, n := range got {
+			if n > 1 {
+				t.Errorf("socket of %s got message %s %d times", ss.uid, id, n)
+			}
+		}
+		for _, m := range sends {
+			if !slices.Contains(members[m.chatID], ss.uid) || !ss.openedAt.Before(m.at) ||
+				(!ss.closedAt.IsZero() && ss.closedAt.Before(m.ack.Add(settle))) {
+				continue
+			}
+			expected++
+			if ss.closedAt.IsZero() {
+				ss.s.Wait(t, "newMessage", field("id", m.id)) // may still be on its way
+			} else if got[m.id] != 1 {
+				t.Errorf("closed socket of %s, open from before message %s until 5 s after its ack, got it %d times", ss.uid, m.id, got[m.id])
+			}
+			checked++
+		}
+	}
+	t.Logf("%d sockets, %d messages acknowledged, %d deliveries required and checked", len(sockets), len(sends), checked)
+	if len(sends) < 100 || expected < 500 {
+		t.Fatalf("too little traffic to mean anything: %d sends, %d deliveries", len(sends), expected)
+	}
+
+	for _, ss := range sockets {
+		ss.s.Close()
+	}
+	for i, in := range insts {
+		waitFor(t, fmt.Sprintf("instance %d to release users, rooms and listeners", i), func() bool {
+			u, r := in.in.Node.Served()
+			return u == 0 && r == 0 && in.in.Node.Listeners() == 0
+		})
+	}
+	http.DefaultClient.CloseIdleConnections()
+	waitFor(t, "goroutines back to their baseline", func() bool { return runtime.NumGoroutine() <= baseline })
+}
+
+// emitCode emits an event with an ack and returns the error code, "" when
+// ok; it never fails the test itself (it runs in worker goroutines).
+func emitCode(s *chattest.Socket, name, chatID string) string {
+	raw, err := s.EmitRaw(name, chatID)
+	if err != nil {
+		return err.Error()
+	}
+	if string(raw) == `{"ok":true}` {
+		return ""
+	}
+	return string(raw)
+}
+
+// waitFor polls cond until it holds or the wait times out.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(chattest.WaitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("timed out waiting for %s; goroutines:\n%s", what, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
