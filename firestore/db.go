@@ -74,7 +74,9 @@ func translate(err error) error {
 	case codes.NotFound:
 		return chat.Errorf(chat.ENOTFOUND, "Not found.")
 	case codes.Canceled:
-		return context.Canceled
+		// Our context is not done (checked above): the server cancelled
+		// the call itself. That is its failure, not the client leaving.
+		return fmt.Errorf("firestore: call cancelled by the server: %w", err)
 	}
 	return fmt.Errorf("firestore: %w", err)
 }

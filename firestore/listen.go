@@ -3,6 +3,7 @@ package firestore
 import (
 	"context"
 	"slices"
+	"time"
 
 	"cloud.google.com/go/firestore"
 
@@ -45,7 +46,7 @@ func (l *Listener) Listen(ctx context.Context, q realtime.Query, emit func(realt
 	}
 	it := fq.Snapshots(ctx)
 	defer it.Stop()
-	for {
+	for first := true; ; first = false {
 		snap, err := it.Next()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -53,15 +54,27 @@ func (l *Listener) Listen(ctx context.Context, q realtime.Query, emit func(realt
 			}
 			return err
 		}
-		emit(decodeBatch(q.Kind, snap))
+		changes := snap.Changes
+		if first {
+			// The first batch is the whole result set: read it as such.
+			changes = nil
+			for {
+				d, err := snap.Documents.Next()
+				if err != nil {
+					break
+				}
+				changes = append(changes, firestore.DocumentChange{Kind: firestore.DocumentAdded, Doc: d})
+			}
+		}
+		emit(decodeBatch(q.Kind, snap.ReadTime, changes))
 	}
 }
 
-// decodeBatch turns a snapshot into domain changes. Documents that do not
-// decode are skipped; the heartbeat becomes a flag.
-func decodeBatch(kind realtime.Kind, snap *firestore.QuerySnapshot) realtime.Batch {
-	b := realtime.Batch{ReadTime: snap.ReadTime}
-	for _, ch := range snap.Changes {
+// decodeBatch turns a snapshot's changes into domain changes. Documents
+// that do not decode are skipped; the heartbeat becomes a flag.
+func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.DocumentChange) realtime.Batch {
+	b := realtime.Batch{ReadTime: readTime}
+	for _, ch := range changes {
 		ref := ch.Doc.Ref
 		if ref.ID == "hb" && ref.Parent.Parent != nil && ref.Parent.Parent.Parent.ID == "instances" {
 			b.Heartbeat = true

@@ -76,13 +76,29 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 	// commit every write at once on the condition that the chat is still
 	// the version read. Two RPCs, no locks held between them; a send that
 	// lost the race to another instance reads again and takes the next seq.
+	//
+	// A failed commit may still have been applied: the client library
+	// retries Commit on Unavailable (the retry then fails its precondition)
+	// and a server can cancel a call it has done. Before trying again, the
+	// previous attempt's message is looked up by its id: found, it is the
+	// answer, so a retry never stores the message twice.
+	var tried string
 	for attempt := 0; attempt < txAttempts; attempt++ {
-		msg, err := s.commit(ctx, chatID, id.UID, username, random, in, keyRef)
+		if tried != "" {
+			if m, err := s.byID(ctx, chatID, tried); err != nil || m != nil {
+				return m, m != nil, translate(err)
+			}
+		}
+		msg, mid, err := s.commit(ctx, chatID, id.UID, username, random, in, keyRef)
 		switch {
 		case err == nil:
 			return msg, true, nil
 		case status.Code(err) == codes.FailedPrecondition:
+			tried = mid
 			continue // the chat moved on: another message took this seq
+		case ctx.Err() == nil && retryable(err):
+			tried = mid
+			continue
 		case keyRef != nil && isAlreadyExists(err):
 			// The same clientMessageId committed first elsewhere: the key's
 			// must-not-exist precondition turned this one away.
@@ -101,10 +117,10 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 // commit makes one attempt at storing a message: the message, the chat's
 // lastSeq/lastMessage (conditional on the version read), the sender's read
 // marker and the idempotency key, in one atomic batch.
-func (s *MessageService) commit(ctx context.Context, chatID, uid, username, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef) (*chat.Message, error) {
+func (s *MessageService) commit(ctx context.Context, chatID, uid, username, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef) (*chat.Message, string, error) {
 	d, version, err := s.db.chatVersion(ctx, nil, chatID, uid)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	now := s.db.now()
 	if d.LastMessage != nil && now.Before(d.LastMessage.CreatedAt) {
@@ -129,6 +145,31 @@ func (s *MessageService) commit(ctx context.Context, chatID, uid, username, rand
 		b.Create(keyRef, map[string]any{"messageId": mid})
 	}
 	if _, err := b.Commit(ctx); err != nil {
+		return nil, mid, err
+	}
+	return m.toMessage(mid), mid, nil
+}
+
+// retryable tells whether a failed commit may be tried again: the server
+// was unavailable or cancelled the call on its own.
+func retryable(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.Canceled, codes.Aborted, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+// byID returns a message of the chat by id, nil if there is none.
+func (s *MessageService) byID(ctx context.Context, chatID, mid string) (*chat.Message, error) {
+	snap, err := s.db.messages(chatID).Doc(mid).Get(ctx)
+	if isNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var m messageDoc
+	if err := snap.DataTo(&m); err != nil {
 		return nil, err
 	}
 	return m.toMessage(mid), nil

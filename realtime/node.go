@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -170,12 +171,22 @@ func (n *Node) place(users bool, key string) *sub {
 	return s
 }
 
-// unplace takes a key out of its shard after its linger.
+// unplace takes a key out of its shard after its linger. A shard left
+// with no key is retired: its goroutine ends once it has handled what was
+// posted before.
 func (n *Node) unplace(key string, s *sub) {
 	n.mu.Lock()
-	s.sh.count--
-	n.mu.Unlock()
-	s.sh.box.post(removeKey{s})
+	defer n.mu.Unlock()
+	sh := s.sh
+	sh.count--
+	sh.box.post(removeKey{s})
+	if sh.count > 0 {
+		return
+	}
+	for _, list := range []*[]*shard{&n.userShards, &n.roomShards} {
+		*list = slices.DeleteFunc(*list, func(x *shard) bool { return x == sh })
+	}
+	sh.box.post(retire{})
 }
 
 // Restarts counts listener restarts for a reason other than a change of

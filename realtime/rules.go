@@ -128,7 +128,19 @@ func (u *userFeed) stepMemberSet(set map[string]Membership, got readResults) ([]
 	var need []read
 	next := maps.Clone(u.chats)
 	for _, cid := range slices.Sorted(maps.Keys(u.chats)) {
-		if _, ok := set[cid]; !ok {
+		if _, ok := set[cid]; ok {
+			continue
+		}
+		// Gone from the set: removed while the listener was replaced, or
+		// missing from a first snapshot (the emulator has been seen to
+		// leave out a document being written). The membership itself says.
+		r := read{kind: readSeq, chatID: cid}
+		v, ok := got[r]
+		if !ok {
+			need = append(need, r)
+			continue
+		}
+		if seq, _ := v.(seqResult); !seq.found {
 			delete(next, cid)
 			evs = append(evs, chat.Event{Kind: chat.EventChatDeleted, UserID: u.uid, ChatID: cid})
 		}

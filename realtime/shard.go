@@ -82,6 +82,7 @@ type (
 		q   *userQueue
 		got readResults
 	}
+	retire struct{} // the shard has no keys left: end
 )
 
 func newShard(n *Node, users bool) *shard {
@@ -108,6 +109,9 @@ func (sh *shard) run() {
 			return
 		case <-sh.box.wake:
 			for _, m := range sh.box.take() {
+				if _, ok := m.(retire); ok {
+					return
+				}
 				sh.handle(m, retry)
 			}
 		case <-check.C:
