@@ -11,23 +11,21 @@ import (
 
 // FaultySource wraps the real listener layer so a test can make it
 // misbehave at its boundary: freeze the running listeners (they drop what
-// they receive, as a silently stalled stream would), or hold back first
-// snapshots. It also counts every change any listener receives, per chat,
-// before the engine filters anything.
+// they receive, as a silently stalled stream would). It also counts every
+// change any listener receives, per chat, before the engine filters
+// anything.
 type FaultySource struct {
 	realtime.Source
 
-	mu          sync.Mutex // guards everything below
+	mu          sync.Mutex // guards started, frozenBelow, changes
 	started     int        // listeners started so far
 	frozenBelow int        // listeners started before this are frozen
-	holdFirst   bool       // listeners started while set drop until released
-	held        map[int]bool
 	changes     map[string]int
 }
 
 // NewFaultySource wraps src; WrapSource in Options takes it.
 func NewFaultySource(src realtime.Source) *FaultySource {
-	return &FaultySource{Source: src, held: map[int]bool{}, changes: map[string]int{}}
+	return &FaultySource{Source: src, changes: map[string]int{}}
 }
 
 // Listen implements realtime.Source.
@@ -35,16 +33,13 @@ func (f *FaultySource) Listen(ctx context.Context, q realtime.Query, emit func(r
 	f.mu.Lock()
 	id := f.started
 	f.started++
-	if f.holdFirst {
-		f.held[id] = true
-	}
 	f.mu.Unlock()
 	return f.Source.Listen(ctx, q, func(b realtime.Batch) {
 		f.mu.Lock()
 		for _, c := range b.Changes {
 			f.changes[changeChat(c)]++
 		}
-		drop := id < f.frozenBelow || f.held[id]
+		drop := id < f.frozenBelow
 		f.mu.Unlock()
 		if !drop {
 			emit(b)
@@ -72,22 +67,6 @@ func (f *FaultySource) Freeze() {
 	f.frozenBelow = f.started
 }
 
-// HoldFirstSnapshots makes listeners started from now on deliver nothing
-// (not even their first snapshot) until Release.
-func (f *FaultySource) HoldFirstSnapshots() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.holdFirst = true
-}
-
-// Release ends HoldFirstSnapshots for listeners started from now on; the
-// held ones stay silent, as hung streams do, until the engine replaces them.
-func (f *FaultySource) Release() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.holdFirst = false
-}
-
 // Changes counts the changes of a chat any listener has received.
 func (f *FaultySource) Changes(chatID string) int {
 	f.mu.Lock()
@@ -95,74 +74,53 @@ func (f *FaultySource) Changes(chatID string) int {
 	return f.changes[chatID]
 }
 
-// FaultyReader wraps the engine's reader so a test can make reads fail or
-// hang until healed.
+// FaultyReader wraps the engine's reader so a test can make every read
+// fail until healed.
 type FaultyReader struct {
 	realtime.Reader
 
-	mu     sync.Mutex // guards mode, failed
-	mode   string     // "", "fail" or "hang"
-	failed int
-	healed chan struct{}
+	mu      sync.Mutex // guards failing, failed
+	failing bool
+	failed  int
 }
 
 // NewFaultyReader wraps rd; WrapReader in Options takes it.
-func NewFaultyReader(rd realtime.Reader) *FaultyReader {
-	return &FaultyReader{Reader: rd, healed: make(chan struct{})}
-}
+func NewFaultyReader(rd realtime.Reader) *FaultyReader { return &FaultyReader{Reader: rd} }
 
 // Fail makes every read fail until Heal.
-func (f *FaultyReader) Fail() { f.set("fail") }
-
-// Hang makes every read block until its deadline or Heal.
-func (f *FaultyReader) Hang() { f.set("hang") }
+func (f *FaultyReader) Fail() { f.set(true) }
 
 // Heal makes reads work again.
-func (f *FaultyReader) Heal() { f.set("") }
+func (f *FaultyReader) Heal() { f.set(false) }
 
-// Failed counts the reads that failed or hung.
+// Failed counts the reads that failed.
 func (f *FaultyReader) Failed() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.failed
 }
 
-func (f *FaultyReader) set(mode string) {
+func (f *FaultyReader) set(failing bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.mode != "" && mode == "" {
-		close(f.healed)
-		f.healed = make(chan struct{})
-	}
-	f.mode = mode
+	f.failing = failing
 }
 
 var errInjected = errors.New("chattest: injected read failure")
 
-func (f *FaultyReader) fault(ctx context.Context) error {
+func (f *FaultyReader) fault() error {
 	f.mu.Lock()
-	mode, healed := f.mode, f.healed
-	if mode != "" {
-		f.failed++
+	defer f.mu.Unlock()
+	if !f.failing {
+		return nil
 	}
-	f.mu.Unlock()
-	switch mode {
-	case "fail":
-		return errInjected
-	case "hang":
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-healed:
-			return errInjected // the hung call itself still fails; the retry works
-		}
-	}
-	return nil
+	f.failed++
+	return errInjected
 }
 
 // LoadChat implements realtime.Reader.
 func (f *FaultyReader) LoadChat(ctx context.Context, chatID string) (*realtime.ChatView, error) {
-	if err := f.fault(ctx); err != nil {
+	if err := f.fault(); err != nil {
 		return nil, err
 	}
 	return f.Reader.LoadChat(ctx, chatID)
@@ -170,7 +128,7 @@ func (f *FaultyReader) LoadChat(ctx context.Context, chatID string) (*realtime.C
 
 // MessagesBetween implements realtime.Reader.
 func (f *FaultyReader) MessagesBetween(ctx context.Context, chatID, uid string, from, to int64) ([]*chat.Message, error) {
-	if err := f.fault(ctx); err != nil {
+	if err := f.fault(); err != nil {
 		return nil, err
 	}
 	return f.Reader.MessagesBetween(ctx, chatID, uid, from, to)
@@ -178,7 +136,7 @@ func (f *FaultyReader) MessagesBetween(ctx context.Context, chatID, uid string, 
 
 // ReadSeq implements realtime.Reader.
 func (f *FaultyReader) ReadSeq(ctx context.Context, chatID, uid string) (int64, bool, error) {
-	if err := f.fault(ctx); err != nil {
+	if err := f.fault(); err != nil {
 		return 0, false, err
 	}
 	return f.Reader.ReadSeq(ctx, chatID, uid)

@@ -116,3 +116,33 @@ func TestShardedListeners(t *testing.T) {
 		sockets[i].Wait(t, "newMessage", field("id", m.ID))
 	}
 }
+
+// TestReadFailuresRetried: while instance B's reads fail, a new chat and a
+// message in it wait; once reads work, bob on B gets newChat, then the
+// message, each once.
+func TestReadFailuresRetried(t *testing.T) {
+	var rd *chattest.FaultyReader
+	w := world{
+		newAPI(t, chattest.NewInstance(t, chattest.Options{})),
+		newAPI(t, chattest.NewInstance(t, chattest.Options{WrapReader: func(r realtime.Reader) realtime.Reader {
+			rd = chattest.NewFaultyReader(r)
+			return rd
+		}})),
+	}
+	u := newUsers(t, w.a, 2)
+	ana, bob := u[0], u[1]
+	bobB := chattest.MustDial(t, w.b.in.URL, bob.Token)
+	rd.Fail()
+	g := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true})
+	m := w.a.mustSend(t, ana.Token, g.ID, "waits behind its chat")
+	waitFor(t, "reads to fail", func() bool { return rd.Failed() >= 2 })
+	if n := len(bobB.Events("newChat")) + len(bobB.Events("newMessage")); n != 0 {
+		t.Fatalf("%d events went out while their chat could not be read", n)
+	}
+	rd.Heal()
+	bobB.Wait(t, "newMessage", field("id", m.ID))
+	chats, msgs := bobB.Events("newChat"), bobB.Events("newMessage")
+	if len(chats) != 1 || len(msgs) != 1 || !chats[0].At.Before(msgs[0].At) && !chats[0].At.Equal(msgs[0].At) {
+		t.Fatalf("want one newChat then one newMessage; got %d newChat, %d newMessage", len(chats), len(msgs))
+	}
+}
