@@ -20,11 +20,13 @@ type Emulator struct {
 	tb   testing.TB
 	cmd  *exec.Cmd
 	log  string
+	args []string
 }
 
 // StartFirestore starts a private Firestore emulator on a free loopback
 // port, stopped with the test. It fails (never skips) when gcloud is missing.
-func StartFirestore(tb testing.TB) *Emulator {
+// args go to `gcloud emulators firestore start` (e.g. --rules=FILE).
+func StartFirestore(tb testing.TB, args ...string) *Emulator {
 	tb.Helper()
 	if _, err := exec.LookPath("gcloud"); err != nil {
 		tb.Fatalf("gcloud is required for the Firestore emulator: %v", err)
@@ -35,7 +37,7 @@ func StartFirestore(tb testing.TB) *Emulator {
 	}
 	host := l.Addr().String()
 	l.Close()
-	e := &Emulator{Host: host, tb: tb, log: filepath.Join(tb.TempDir(), "firestore.log")}
+	e := &Emulator{Host: host, tb: tb, log: filepath.Join(tb.TempDir(), "firestore.log"), args: args}
 	e.start()
 	tb.Cleanup(e.stop)
 	return e
@@ -47,7 +49,7 @@ func (e *Emulator) start() {
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	cmd := exec.Command("gcloud", "emulators", "firestore", "start", "--host-port="+e.Host, "--quiet")
+	cmd := exec.Command("gcloud", append([]string{"emulators", "firestore", "start", "--host-port=" + e.Host, "--quiet"}, e.args...)...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

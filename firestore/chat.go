@@ -233,8 +233,7 @@ func (s *ChatService) FindChats(ctx context.Context, f chat.ChatFilter) ([]*chat
 	if err != nil {
 		return nil, "", err
 	}
-	q := s.db.client.Collection("chats").Where("memberIds", "array-contains", uid).
-		OrderBy("activityAt", firestore.Desc).OrderBy(firestore.DocumentID, firestore.Desc)
+	q := s.db.query(qChatsOfUser, nil, uid)
 	if f.Before != "" {
 		at, id, err := parseChatCursor(f.Before)
 		if err != nil {

@@ -37,12 +37,11 @@ func (l *Listener) Listen(ctx context.Context, q realtime.Query, emit func(realt
 	var fq firestore.Query
 	switch q.Kind {
 	case realtime.Members:
-		fq = l.db.client.CollectionGroup("members").Where("userId", "in", keys)
+		fq = l.db.query(qMembershipsOfUsers, nil, keys)
 	case realtime.Messages:
-		fq = l.db.client.CollectionGroup("messages").Where("memberIds", "array-contains-any", keys).
-			Where("createdAt", ">", q.Since).OrderBy("createdAt", firestore.Asc)
+		fq = l.db.query(qMessagesToUsers, nil, keys, q.Since)
 	case realtime.Typing:
-		fq = l.db.client.CollectionGroup("typing").Where("chatId", "in", keys)
+		fq = l.db.query(qTypingInChats, nil, keys)
 	}
 	it := fq.Snapshots(ctx)
 	defer it.Stop()
@@ -106,19 +105,26 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 	return b
 }
 
+// heartbeatTTL is how long a heartbeat document outlives its last write
+// before the TTL policy may delete it.
+const heartbeatTTL = time.Hour
+
 // Beat implements realtime.Source: one document in each listened
 // collection group that every listener of this instance matches.
 func (l *Listener) Beat(ctx context.Context) error {
 	now := l.db.now()
+	// expireAt lets Firestore's TTL policy (deploy/firestore.indexes.json)
+	// remove the heartbeats of an instance that died without Close.
+	expire := now.Add(heartbeatTTL)
 	bw := l.db.client.BulkWriter(ctx)
 	var jobs []*firestore.BulkWriterJob
 	for _, w := range []struct {
 		col string
 		doc any
 	}{
-		{"messages", messageDoc{MemberIDs: []string{l.hbKey}, CreatedAt: now}},
-		{"members", map[string]any{"userId": l.hbKey, "beat": now}},
-		{"typing", map[string]any{"chatId": l.hbKey, "until": now}},
+		{"messages", map[string]any{"memberIds": []string{l.hbKey}, "createdAt": now, "expireAt": expire}},
+		{"members", map[string]any{"userId": l.hbKey, "beat": now, "expireAt": expire}},
+		{"typing", map[string]any{"chatId": l.hbKey, "until": expire}},
 	} {
 		j, err := bw.Set(l.inst.Collection(w.col).Doc("hb"), w.doc)
 		if err != nil {
@@ -174,8 +180,7 @@ func (r *Reader) LoadChat(ctx context.Context, chatID string) (*realtime.ChatVie
 
 // MessagesBetween implements realtime.Reader.
 func (r *Reader) MessagesBetween(ctx context.Context, chatID, uid string, from, to int64) ([]*chat.Message, error) {
-	snaps, err := r.db.messages(chatID).Where("seq", ">", from).Where("seq", "<", to).
-		OrderBy("seq", firestore.Asc).Documents(ctx).GetAll()
+	snaps, err := r.db.query(qMessagesBetween, r.db.chatRef(chatID), from, to).Documents(ctx).GetAll()
 	if err != nil {
 		return nil, err
 	}

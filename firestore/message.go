@@ -223,14 +223,14 @@ func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat
 	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
 		return nil, "", translate(err)
 	}
-	col := s.db.messages(chatID)
+	chatRef := s.db.chatRef(chatID)
 	var q firestore.Query
 	if f.After != "" {
-		q = col.Where("seq", ">", cursor).OrderBy("seq", firestore.Asc)
+		q = s.db.query(qMessagesAfter, chatRef, cursor)
 	} else if f.Before != "" {
-		q = col.Where("seq", "<", cursor).OrderBy("seq", firestore.Desc)
+		q = s.db.query(qMessagesBefore, chatRef, cursor)
 	} else {
-		q = col.OrderBy("seq", firestore.Desc)
+		q = s.db.query(qMessagesLatest, chatRef)
 	}
 	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
 	if err != nil {

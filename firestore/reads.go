@@ -69,7 +69,7 @@ func (db *DB) member(ctx context.Context, tx *firestore.Transaction, chatID, uid
 
 // lastMessages returns the newest n messages, oldest first.
 func (db *DB) lastMessages(ctx context.Context, chatID string, n int) ([]*chat.Message, error) {
-	docs, err := db.messages(chatID).OrderBy("seq", firestore.Desc).Limit(n).Documents(ctx).GetAll()
+	docs, err := db.query(qMessagesLatest, db.chatRef(chatID)).Limit(n).Documents(ctx).GetAll()
 	if err != nil {
 		return nil, err
 	}

@@ -105,8 +105,7 @@ func (s *UserService) ensure(ctx context.Context, id chat.Identity) (*chat.User,
 // reading the taken names with one prefix query.
 func (s *UserService) lowestFree(ctx context.Context, base string) (string, error) {
 	lower := foldName(base)
-	docs, err := s.users().Where("usernameLower", ">=", lower).
-		Where("usernameLower", "<", lower+"\U0010FFFF").Select("usernameLower").Documents(ctx).GetAll()
+	docs, err := s.db.query(qUsernamesWithPrefix, nil, lower, lower+"\U0010FFFF").Select("usernameLower").Documents(ctx).GetAll()
 	if err != nil {
 		return "", err
 	}
@@ -211,10 +210,9 @@ func (s *UserService) FindUsers(ctx context.Context, f chat.UserFilter) ([]*chat
 		return nil, chat.Errorf(chat.EINVALID, "q must be at most %d characters.", chat.MaxUsernameLen)
 	}
 	p := foldName(f.Prefix)
-	q := s.users().OrderBy("usernameLower", firestore.Asc).Limit(limit)
+	q := s.db.query(qUsersByName, nil).Limit(limit)
 	if p != "" {
-		q = s.users().Where("usernameLower", ">=", p).Where("usernameLower", "<", p+"\U0010FFFF").
-			OrderBy("usernameLower", firestore.Asc).Limit(limit)
+		q = s.db.query(qUsersByPrefix, nil, p, p+"\U0010FFFF").Limit(limit)
 	}
 	docs, err := q.Documents(ctx).GetAll()
 	if err != nil {

@@ -15,6 +15,11 @@ import (
 	"github.com/chatapp/chat/handlers"
 )
 
+// version is stamped at build time (-ldflags "-X main.version=…"; the
+// Dockerfile passes the commit) and logged at start, so a log line tells
+// which build served it.
+var version = "dev"
+
 func main() {
 	if err := run(context.Background(), os.Getenv, os.Stdout); err != nil {
 		os.Exit(1)
@@ -33,6 +38,7 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 		log.Error("invalid configuration: " + err.Error())
 		return err
 	}
+	log.Info("starting", "version", version)
 	if cfg.FirebaseAuthEmulatorHost != "" {
 		log.Warn("auth emulator mode: token signatures are not checked", "host", cfg.FirebaseAuthEmulatorHost)
 	}
