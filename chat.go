@@ -98,6 +98,9 @@ func ValidateChatName(name string) (string, error) {
 	if utf8.RuneCountInString(name) > MaxChatNameLen {
 		return "", Errorf(EINVALID, "Chat name must be at most %d characters.", MaxChatNameLen)
 	}
+	if !utf8.ValidString(name) || strings.IndexFunc(name, forbiddenInName) >= 0 {
+		return "", Errorf(EINVALID, "Chat name must not contain control, bidirectional or invisible formatting characters.")
+	}
 	return name, nil
 }
 

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -58,17 +59,45 @@ func ValidateUsername(name string) (string, error) {
 	if n := utf8.RuneCountInString(name); n > MaxUsernameLen {
 		return "", Errorf(EINVALID, "Username must be at most %d characters.", MaxUsernameLen)
 	}
-	if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return "", Errorf(EINVALID, "Username must not contain control characters.")
+	if !utf8.ValidString(name) || strings.IndexFunc(name, forbiddenInName) >= 0 {
+		return "", Errorf(EINVALID, "Username must not contain control, bidirectional or invisible formatting characters.")
 	}
 	return name, nil
 }
 
-// ValidateProfilePic checks a picture URL's length; the contract treats it
-// as an opaque string.
+// forbiddenInName reports the characters the contract refuses in user and
+// chat names: C0/C1 controls; the bidi controls U+202A–U+202E,
+// U+2066–U+2069, U+200E, U+200F, U+061C, which can make a name display as
+// another (U+202E turns "gnp.exe" around); and the invisible U+200B,
+// U+2060, U+FEFF, which make look-alike duplicates. ZWJ and ZWNJ stay:
+// emoji sequences and several scripts need them.
+func forbiddenInName(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	switch r {
+	case 0x200E, 0x200F, 0x061C, 0x200B, 0x2060, 0xFEFF:
+		return true
+	}
+	return false
+}
+
+// ValidateProfilePic checks a picture URL: empty, or an https URL with a
+// host (a javascript: or data: URL in an <img> or link is an attack on the
+// people who see it).
 func ValidateProfilePic(pic string) error {
+	if pic == "" {
+		return nil
+	}
 	if utf8.RuneCountInString(pic) > MaxProfilePicLen {
 		return Errorf(EINVALID, "Profile picture must be at most %d characters.", MaxProfilePicLen)
+	}
+	u, err := url.Parse(pic)
+	if err != nil || u.Scheme != "https" || u.Host == "" || strings.IndexFunc(pic, unicode.IsControl) >= 0 {
+		return Errorf(EINVALID, "Profile picture must be an https:// URL.")
 	}
 	return nil
 }
@@ -85,12 +114,12 @@ func BaseUsername(id Identity) string {
 			return name
 		}
 		// A too-long name is cut rather than dropped: the user chose it.
-		c = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
+		c = strings.TrimSpace(strings.Map(func(r rune) rune {
+			if forbiddenInName(r) {
 				return -1
 			}
 			return r
-		}, strings.TrimSpace(c))
+		}, c))
 		if r := []rune(c); len(r) > 0 {
 			if len(r) > MaxUsernameLen {
 				r = r[:MaxUsernameLen]

@@ -393,3 +393,36 @@ func DialEmit(tb testing.TB, baseURL, token, name string, arg any, timeout time.
 		}
 	}
 }
+
+// Flood writes n events name(arg) back to back, each asking for an ack,
+// without waiting in between (a pipelining client), then waits for all the
+// acks and returns them in order.
+func (s *Socket) Flood(tb testing.TB, n int, name string, arg any) []json.RawMessage {
+	tb.Helper()
+	chans := make([]chan json.RawMessage, n)
+	s.mu.Lock()
+	ids := make([]int, n)
+	for i := range chans {
+		s.nextAck++
+		ids[i] = s.nextAck
+		chans[i] = make(chan json.RawMessage, 1)
+		s.acks[ids[i]] = chans[i]
+	}
+	s.mu.Unlock()
+	payload := string(MustJSON([]any{name, arg}))
+	for _, id := range ids {
+		if err := s.write("42" + strconv.Itoa(id) + payload); err != nil {
+			tb.Fatalf("flood: %v", err)
+		}
+	}
+	out := make([]json.RawMessage, n)
+	timeout := time.After(WaitTimeout)
+	for i, ch := range chans {
+		select {
+		case out[i] = <-ch:
+		case <-timeout:
+			tb.Fatalf("flood: %d of %d acks came", i, n)
+		}
+	}
+	return out
+}

@@ -39,13 +39,21 @@ func callerIn(ctx context.Context, chatID string) (string, error) {
 func errChatNotFound() error { return chat.Errorf(chat.ENOTFOUND, "Chat not found.") }
 
 // normalizeUserIDs checks, dedupes and drops the caller from a list of ids.
+// A list longer than a group can hold is refused before anything else,
+// and the dedupe is linear: a body of 80,000 ids costs no more than its
+// decoding.
 func normalizeUserIDs(ids []string, caller string) ([]string, error) {
+	if len(ids) > chat.MaxGroupMembers {
+		return nil, chat.Errorf(chat.EINVALID, "userIds may name at most %d users.", chat.MaxGroupMembers)
+	}
 	out := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		if err := chat.ValidateID("User id", id); err != nil {
 			return nil, err
 		}
-		if id != caller && !slices.Contains(out, id) {
+		if id != caller && !seen[id] {
+			seen[id] = true
 			out = append(out, id)
 		}
 	}

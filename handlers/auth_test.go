@@ -128,6 +128,23 @@ func TestSocketAuth(t *testing.T) {
 			t.Fatal("closed before the token expired")
 		}
 	})
+	t.Run("ExpiredWithinSkewCutAtOnce", func(t *testing.T) {
+		// The Admin SDK accepts a token up to 5 minutes past its expiry
+		// (clock skew): such a socket connects, then is cut at once.
+		u := chattest.NewUser(t, "")
+		now := time.Now()
+		s, err := chattest.Dial(t, in.URL, chattest.CraftToken(t, u.UID, now.Add(-time.Hour), now.Add(-time.Minute), ""))
+		if err != nil {
+			var ce *chattest.ConnectError
+			if !errors.As(err, &ce) || ce.Message != "unauthorized" {
+				t.Fatalf("want a cut socket or connect_error unauthorized, got %v", err)
+			}
+			t.Log("refused at the handshake")
+			return
+		}
+		s.WaitClosed(t)
+		t.Log("connected, then cut at once")
+	})
 }
 
 func TestSocketOrigin(t *testing.T) {

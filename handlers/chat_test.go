@@ -26,7 +26,7 @@ func TestCreateChat(t *testing.T) {
 		}
 	})
 	t.Run("Group", func(t *testing.T) {
-		ch := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID, cid.UID}, "isGroup": true, "name": "Team", "profilePic": "p"})
+		ch := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID, cid.UID}, "isGroup": true, "name": "Team", "profilePic": "https://pics.example/p.png"})
 		if !ch.IsGroup || ch.CreatorID != ana.UID || ch.Name != "Team" || len(ch.Users) != 3 {
 			t.Fatalf("got %+v", ch)
 		}
@@ -114,7 +114,7 @@ func TestChatAccess(t *testing.T) {
 		})
 	}
 	t.Run("PatchGroup", func(t *testing.T) {
-		r := a.call(t, "PATCH", "/api/chats/{id}", "/api/chats/"+group.ID, bob.Token, map[string]any{"name": "renamed", "profilePic": "pic"})
+		r := a.call(t, "PATCH", "/api/chats/{id}", "/api/chats/"+group.ID, bob.Token, map[string]any{"name": "renamed", "profilePic": "https://pics.example/pic.png"})
 		var ch chatBody
 		r.JSON(t, &ch)
 		if r.Status != 200 || ch.Name != "renamed" {

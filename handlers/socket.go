@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+	"golang.org/x/time/rate"
 
 	"github.com/chatapp/chat"
 )
@@ -36,8 +38,22 @@ type Hub struct {
 	// membership before that eviction must not enter the room after it.
 	evicted   map[string]eviction
 	evictions uint64
-	closing   bool // set by Close: refuse new sockets
+	perUser   map[string]int // sockets per user, handshakes in progress included
+	closing   bool           // set by Close: refuse new sockets
 }
+
+// The contract's socket limits: one client must not be able to hurt an
+// instance or other users.
+const (
+	maxSocketsPerUser = 20  // per instance; a further handshake gets rate_limited
+	maxRoomsPerSocket = 100 // a further joinChat gets too_large
+	eventRate         = 20  // events per second per socket …
+	eventBurst        = 40  // … in bursts of this many; over it, rate_limited
+	// connectConfirm bounds the wait for the library to connect a socket
+	// whose handshake passed: a transport closed meanwhile never connects,
+	// and what the handshake set up is released then.
+	connectConfirm = 10 * time.Second
+)
 
 // eviction is one removal of a user from a chat room.
 type eviction struct {
@@ -52,14 +68,19 @@ type conn struct {
 	username string
 	ctx      context.Context
 	cancel   context.CancelFunc
-	release  func()
-	expiry   *time.Timer
+	release  func() // of the user's feed reference; guarded by Hub.mu
+	expiry   atomic.Pointer[time.Timer]
 	// transport the socket connected with (a polling socket may upgrade)
 	transport string
 
+	// limiter holds the socket to eventRate; only its event handlers,
+	// which the library runs one at a time, use it.
+	limiter *rate.Limiter
+
 	// guarded by Hub.mu
-	joined map[string]func() // chat id → release of the chat's typing watch
-	typing map[string]bool
+	joined  map[string]func() // chat id → release of the chat's typing watch
+	typing  map[string]bool
+	dropped bool // its resources are released (disconnect or abandoned handshake)
 }
 
 // NewHub builds the Socket.IO server on the services. newFeed builds the
@@ -67,7 +88,7 @@ type conn struct {
 // take events, when NewHub returns.
 func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.Feed) *Hub {
 	h := &Hub{svc: svc, log: opts.Logger, sockets: map[socket.SocketId]*conn{},
-		rooms: map[string]map[socket.SocketId]*conn{}, evicted: map[string]eviction{}}
+		rooms: map[string]map[socket.SocketId]*conn{}, evicted: map[string]eviction{}, perUser: map[string]int{}}
 	so := socket.DefaultServerOptions()
 	so.SetCors(&types.Cors{
 		Origin:         func(origin string) bool { return originAllowed(opts.CORSOrigins, origin) },
@@ -88,13 +109,15 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 			if ch, ok := connected.LoadAndDelete(s.Id()); ok {
 				close(ch.(chan struct{}))
 			}
+			h.connected(s)
 		}
 	})
 	h.io.Use(func(s *socket.Socket, next func(*socket.ExtendedError)) {
 		// Everything a socket needs is set up here, before next: the
 		// library sends CONNECT before `connection` handlers run, so a
 		// handler registered later can miss a fast client's first event.
-		if err := h.accept(s); err != nil {
+		c, err := h.accept(s)
+		if err != nil {
 			next(err)
 			return
 		}
@@ -108,11 +131,17 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 		// until `connection` has fired (after the socket is recorded)
 		// means the client's next packet is read only when it can be
 		// served. Measured: 12 cut of 300 under -race without this.
+		t := time.NewTimer(connectConfirm)
+		defer t.Stop()
 		select {
 		case <-ready:
-		case <-time.After(5 * time.Second):
+		case <-t.C:
+			// The transport closed before the library connected the
+			// socket: it will see neither connection nor disconnect.
 			connected.Delete(s.Id())
-			h.log.Warn("socket connect not confirmed", "socket", string(s.Id()))
+			if h.drop(c) {
+				h.log.Info("socket handshake abandoned", "user", c.uid, "socket", string(s.Id()))
+			}
 		}
 	})
 	return h
@@ -123,8 +152,9 @@ func (h *Hub) Handler() http.Handler { return h.handler }
 
 func userRoom(uid string) socket.Room { return socket.Room("user:" + uid) }
 
-// accept authenticates a handshake and wires the socket.
-func (h *Hub) accept(s *socket.Socket) *socket.ExtendedError {
+// accept authenticates a handshake and wires the socket. It returns the
+// conn, whose resources drop releases, or the handshake's refusal.
+func (h *Hub) accept(s *socket.Socket) (*conn, *socket.ExtendedError) {
 	svc := h.svc
 	token, _ := s.Handshake().Auth["token"].(string)
 	vctx, vcancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -133,15 +163,31 @@ func (h *Hub) accept(s *socket.Socket) *socket.ExtendedError {
 	if err != nil {
 		if chat.ErrorCode(err) != chat.EUNAUTHORIZED {
 			h.log.Error("socket auth failed", "socket", string(s.Id()), "err", err.Error())
-			return socket.NewExtendedError("internal", map[string]any{"code": chat.EINTERNAL})
+			return nil, socket.NewExtendedError("internal", map[string]any{"code": chat.EINTERNAL})
 		}
-		return socket.NewExtendedError(chat.EUNAUTHORIZED, map[string]any{"code": chat.EUNAUTHORIZED})
+		return nil, socket.NewExtendedError(chat.EUNAUTHORIZED, map[string]any{"code": chat.EUNAUTHORIZED})
 	}
+	// A slot is taken before any work, so a user in a reconnect loop
+	// cannot have more than maxSocketsPerUser handshakes in flight either.
+	h.mu.Lock()
+	switch {
+	case h.closing:
+		h.mu.Unlock()
+		return nil, socket.NewExtendedError("shutting_down", map[string]any{"code": "shutting_down"})
+	case h.perUser[id.UID] >= maxSocketsPerUser:
+		h.mu.Unlock()
+		h.log.Warn("socket refused: too many sockets", "user", id.UID, "limit", maxSocketsPerUser)
+		return nil, socket.NewExtendedError(chat.ERATELIMITED, map[string]any{"code": chat.ERATELIMITED})
+	}
+	h.perUser[id.UID]++
+	h.mu.Unlock()
 	ctx, cancel := context.WithCancel(chat.NewContextWithIdentity(context.Background(), id))
-	fail := func(err error) *socket.ExtendedError {
-		cancel()
+	c := &conn{s: s, uid: id.UID, ctx: ctx, cancel: cancel, release: func() {}, transport: transportOf(s),
+		limiter: rate.NewLimiter(eventRate, eventBurst), joined: map[string]func(){}, typing: map[string]bool{}}
+	fail := func(err error) (*conn, *socket.ExtendedError) {
+		h.drop(c)
 		h.log.Error("socket setup failed", "user", id.UID, "socket", string(s.Id()), "err", err.Error())
-		return socket.NewExtendedError("internal", map[string]any{"code": chat.EINTERNAL})
+		return nil, socket.NewExtendedError("internal", map[string]any{"code": chat.EINTERNAL})
 	}
 	// The handshake's own deadline bounds setup; the socket's context
 	// (ctx) lives until it disconnects.
@@ -150,31 +196,78 @@ func (h *Hub) accept(s *socket.Socket) *socket.ExtendedError {
 	if err != nil {
 		return fail(err)
 	}
+	c.username = me.Username
 	release, err := h.feed.Track(sctx, id.UID)
 	if err != nil {
 		return fail(err)
 	}
-	c := &conn{s: s, uid: id.UID, username: me.Username, ctx: ctx, cancel: cancel, release: release, transport: transportOf(s),
-		joined: map[string]func(){}, typing: map[string]bool{}}
 	h.mu.Lock()
-	if h.closing {
-		h.mu.Unlock()
-		release()
-		cancel()
-		return socket.NewExtendedError("shutting_down", map[string]any{"code": "shutting_down"})
-	}
+	c.release = release
 	h.sockets[s.Id()] = c
 	h.mu.Unlock()
 	s.Join(userRoom(id.UID))
 	h.register(c)
-	// No socket outlives its token: the client reconnects with a fresh one
-	// and the revocation check runs again.
-	c.expiry = time.AfterFunc(time.Until(id.Expires), func() {
+	return c, nil
+}
+
+// connected runs once the library has connected a socket: only now can
+// Disconnect cut it, so the token's expiry is armed here. A token that
+// expired during the handshake (the Admin SDK allows 5 minutes of skew)
+// cuts the socket at once: no socket outlives its token.
+func (h *Hub) connected(s *socket.Socket) {
+	h.mu.Lock()
+	c := h.sockets[s.Id()]
+	h.mu.Unlock()
+	if c == nil { // released already: the handshake was given up on
+		s.Disconnect(true)
+		return
+	}
+	id := identityOf(c)
+	t := time.AfterFunc(max(time.Until(id.Expires), 0), func() {
 		h.log.Info("socket token expired", "user", c.uid, "socket", string(s.Id()))
 		s.Disconnect(true)
 	})
-	h.log.Info("socket connected", "user", id.UID, "socket", string(s.Id()), "transport", c.transport)
-	return nil
+	c.expiry.Store(t)
+	h.mu.Lock()
+	dropped := c.dropped
+	h.mu.Unlock()
+	if dropped { // disconnected meanwhile: drop may have missed the timer
+		t.Stop()
+	}
+	h.log.Info("socket connected", "user", c.uid, "socket", string(s.Id()), "transport", c.transport)
+}
+
+// drop releases what a socket holds: its rooms, its user's slot and feed
+// reference, its expiry and context. It runs once per socket, from
+// disconnect or from an abandoned handshake; true the first time.
+func (h *Hub) drop(c *conn) bool {
+	h.mu.Lock()
+	if c.dropped {
+		h.mu.Unlock()
+		return false
+	}
+	c.dropped = true
+	chats := make([]string, 0, len(c.joined))
+	for id := range c.joined {
+		chats = append(chats, id)
+	}
+	if h.sockets[c.s.Id()] == c {
+		delete(h.sockets, c.s.Id())
+	}
+	if h.perUser[c.uid]--; h.perUser[c.uid] <= 0 {
+		delete(h.perUser, c.uid)
+	}
+	release := c.release
+	h.mu.Unlock()
+	for _, id := range chats {
+		h.leave(c, id)
+	}
+	if t := c.expiry.Load(); t != nil {
+		t.Stop()
+	}
+	release()
+	c.cancel()
+	return true
 }
 
 func transportOf(s *socket.Socket) string {
@@ -190,7 +283,10 @@ func (h *Hub) register(c *conn) {
 	on := func(ev string, fn func(chatID string) error) {
 		_ = s.On(ev, func(args ...any) {
 			chatID, ack, err := parseArgs(args)
-			if err == nil {
+			if !c.limiter.Allow() {
+				// Over the limit: answered, no effect, the socket stays.
+				err = chat.Errorf(chat.ERATELIMITED, "Too many events; slow down.")
+			} else if err == nil {
 				err = fn(chatID)
 			}
 			if ack == nil {
@@ -245,20 +341,9 @@ func (h *Hub) register(c *conn) {
 		if len(args) > 0 {
 			reason, _ = args[0].(string)
 		}
-		h.mu.Lock()
-		chats := make([]string, 0, len(c.joined))
-		for id := range c.joined {
-			chats = append(chats, id)
+		if h.drop(c) {
+			h.log.Info("socket disconnected", "user", c.uid, "socket", string(s.Id()), "transport", c.transport, "reason", reason)
 		}
-		delete(h.sockets, s.Id())
-		h.mu.Unlock()
-		for _, id := range chats {
-			h.leave(c, id)
-		}
-		c.expiry.Stop()
-		c.release()
-		c.cancel()
-		h.log.Info("socket disconnected", "user", c.uid, "socket", string(s.Id()), "transport", c.transport, "reason", reason)
 	})
 }
 
@@ -269,11 +354,16 @@ func (h *Hub) register(c *conn) {
 func (h *Hub) join(c *conn, chatID string) error {
 	h.mu.Lock()
 	start := h.evictions
+	_, in := c.joined[chatID]
+	full := len(c.joined) >= maxRoomsPerSocket
 	h.mu.Unlock()
+	if !in && full {
+		return chat.Errorf(chat.ETOOLARGE, "A socket can have at most %d chats open; leave one first.", maxRoomsPerSocket)
+	}
 	if err := h.svc.Rooms.JoinChat(c.ctx, chatID); err != nil {
 		return err
 	}
-	if h.inRoom(c, chatID) {
+	if in {
 		return nil
 	}
 	release, err := h.feed.WatchChat(c.ctx, chatID)

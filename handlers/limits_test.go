@@ -1,0 +1,166 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatapp/chat"
+	"github.com/chatapp/chat/chattest"
+)
+
+func ackCode(raw json.RawMessage) string {
+	var a struct {
+		OK    bool                  `json:"ok"`
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(raw, &a)
+	if a.OK {
+		return ""
+	}
+	return a.Error.Code
+}
+
+// TestSocketEventRateLimit: a flood is answered, never cut; what is over
+// the limit has no effect; the socket works again once under it; a socket
+// that stays under the limit is never refused.
+func TestSocketEventRateLimit(t *testing.T) {
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	u := newUsers(t, a, 2)
+	ana, bob := u[0], u[1]
+	ch := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	s := chattest.MustDial(t, a.in.URL, ana.Token)
+	t.Run("FloodAnsweredNotCut", func(t *testing.T) {
+		acks := s.Flood(t, 300, "leaveChat", ch.ID)
+		counts := map[string]int{}
+		for _, raw := range acks {
+			counts[ackCode(raw)]++
+		}
+		if counts[chat.ERATELIMITED] == 0 || counts[""] < 40 || counts[""]+counts[chat.ERATELIMITED] != 300 {
+			t.Fatalf("acks by code %v: want the burst of 40 served and the rest rate_limited", counts)
+		}
+		// Once under the limit the socket serves again.
+		deadline := time.Now().Add(chattest.WaitTimeout)
+		for s.Emit(t, "leaveChat", ch.ID) == chat.ERATELIMITED {
+			if time.Now().After(deadline) {
+				t.Fatal("still rate limited")
+			}
+			time.Sleep(100 * time.Millisecond) // the bucket refills with time itself
+		}
+	})
+	t.Run("OverLimitHasNoEffect", func(t *testing.T) {
+		acks := s.Flood(t, 100, "typing", ch.ID) // not joined: not_found, or rate_limited
+		for _, raw := range acks {
+			if c := ackCode(raw); c != chat.ENOTFOUND && c != chat.ERATELIMITED {
+				t.Fatalf("ack %s", raw)
+			}
+		}
+		deadline := time.Now().Add(chattest.WaitTimeout)
+		for {
+			acks := s.Flood(t, 1, "joinChat", ch.ID)
+			if ackCode(acks[0]) == "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("joinChat still refused")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	t.Run("UnderLimitNeverRefused", func(t *testing.T) {
+		fresh := chattest.MustDial(t, a.in.URL, bob.Token)
+		tick := time.NewTicker(time.Second / 20)
+		defer tick.Stop()
+		for i := range 60 {
+			<-tick.C
+			if c := fresh.Emit(t, "leaveChat", ch.ID); c != "" {
+				t.Fatalf("event %d at 20/s refused: %s", i, c)
+			}
+		}
+	})
+}
+
+// TestSocketsPerUser: 20 sockets of one user on an instance, a 21st is
+// refused with rate_limited; closing one makes room.
+func TestSocketsPerUser(t *testing.T) {
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	u := newUsers(t, a, 1)[0]
+	var socks []*chattest.Socket
+	for range 20 {
+		socks = append(socks, chattest.MustDial(t, a.in.URL, u.Token))
+	}
+	_, err := chattest.Dial(t, a.in.URL, u.Token)
+	var ce *chattest.ConnectError
+	if !errors.As(err, &ce) || ce.Message != chat.ERATELIMITED {
+		t.Fatalf("21st socket: %v, want connect_error rate_limited", err)
+	}
+	socks[0].Close()
+	deadline := time.Now().Add(chattest.WaitTimeout)
+	for {
+		s, err := chattest.Dial(t, a.in.URL, u.Token)
+		if err == nil {
+			s.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no room after a close: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // the close is processed asynchronously
+	}
+}
+
+// TestRoomsPerSocket: a socket joins at most 100 chats.
+func TestRoomsPerSocket(t *testing.T) {
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	u := newUsers(t, a, 2)
+	ana, bob := u[0], u[1]
+	var ids []string
+	pace := time.NewTicker(time.Second / 40) // under the per-user REST limit of 50/s
+	defer pace.Stop()
+	for i := range 101 {
+		<-pace.C
+		ids = append(ids, a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true, "name": fmt.Sprint(i)}).ID)
+	}
+	s := chattest.MustDial(t, a.in.URL, ana.Token)
+	events := time.NewTicker(time.Second / 18) // under the socket's 20 events/s
+	defer events.Stop()
+	for _, id := range ids[:100] {
+		<-events.C
+		s.MustEmit(t, "joinChat", id)
+	}
+	if c := s.Emit(t, "joinChat", ids[100]); c != chat.ETOOLARGE {
+		t.Fatalf("101st joinChat: %q, want %s", c, chat.ETOOLARGE)
+	}
+	s.MustEmit(t, "joinChat", ids[0]) // already joined: still fine
+	s.MustEmit(t, "leaveChat", ids[0])
+	s.MustEmit(t, "joinChat", ids[100])
+}
+
+// TestUserIDsBounded: a body naming more users than a group holds is
+// refused before any other work, fast even when huge.
+func TestUserIDsBounded(t *testing.T) {
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	u := newUsers(t, a, 2)
+	ana, bob := u[0], u[1]
+	g := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true})
+	ids := make([]string, 80000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("u%07d", i%40000) // half of them repeated
+	}
+	body := fmt.Sprintf(`{"isGroup":true,"userIds":["%s"]}`, strings.Join(ids, `","`))
+	for name, tc := range map[string]struct{ method, tpl, path, body string }{
+		"Create257":   {"POST", "/api/chats", "/api/chats", fmt.Sprintf(`{"isGroup":true,"userIds":["%s"]}`, strings.Join(ids[:257], `","`))},
+		"Create80000": {"POST", "/api/chats", "/api/chats", body},
+		"Add80000":    {"POST", "/api/chats/{id}/members", "/api/chats/" + g.ID + "/members", strings.Replace(body, `"isGroup":true,`, "", 1)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			r := a.call(t, tc.method, tc.tpl, tc.path, ana.Token, tc.body)
+			expect(t, r, 400, chat.EINVALID)
+			t.Logf("%d-byte body refused in %v", len(tc.body), time.Since(start))
+		})
+	}
+}
