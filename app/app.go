@@ -105,7 +105,10 @@ const ShutdownBudget = 8 * time.Second
 // stop accepting, disconnect sockets (clients reconnect elsewhere), drain
 // requests, stop listeners.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
+	// No ReadTimeout or WriteTimeout: a websocket is one long request and
+	// a deadline set here would cut it. Idle keep-alive connections and
+	// slow headers are bounded.
+	hs := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String())

@@ -419,6 +419,10 @@ func (s *ChatService) DeleteChat(ctx context.Context, chatID string) error {
 	return translate(s.purge(ctx, chatID))
 }
 
+// purgeTimeout bounds a purge; it runs on a context of its own, so a
+// client that goes away does not leave a chat's documents behind.
+const purgeTimeout = 2 * time.Minute
+
 // deleteInTx removes the chat and its memberships atomically: from then on
 // no listing shows it and every member's listener reports chatDeleted.
 func (s *ChatService) deleteInTx(tx *firestore.Transaction, chatID string, d *chatDoc) error {
@@ -442,6 +446,8 @@ func (s *ChatService) deleteInTx(tx *firestore.Transaction, chatID string, d *ch
 // Nothing reaches these documents once the chat is gone (every access checks
 // the chat first), so a purge cut short leaves storage, not visible data.
 func (s *ChatService) purge(ctx context.Context, chatID string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), purgeTimeout)
+	defer cancel()
 	for _, sub := range []string{"messages", "clientIds", "typing", "members"} {
 		col := s.db.chatRef(chatID).Collection(sub)
 		for {

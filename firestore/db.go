@@ -32,8 +32,9 @@ const grpcPool = 4
 
 // Open connects to Firestore for the project. With FIRESTORE_EMULATOR_HOST
 // set the client library talks to the emulator without credentials.
-func Open(ctx context.Context, projectID string) (*DB, error) {
-	client, err := firestore.NewClient(ctx, projectID, option.WithGRPCConnectionPool(grpcPool))
+// opts add to the client's options (tests put a gRPC interceptor there).
+func Open(ctx context.Context, projectID string, opts ...option.ClientOption) (*DB, error) {
+	client, err := firestore.NewClient(ctx, projectID, append([]option.ClientOption{option.WithGRPCConnectionPool(grpcPool)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore client: %w", err)
 	}

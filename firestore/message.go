@@ -78,27 +78,25 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 	// lost the race to another instance reads again and takes the next seq.
 	//
 	// A failed commit may still have been applied: the client library
-	// retries Commit on Unavailable (the retry then fails its precondition)
-	// and a server can cancel a call it has done. Before trying again, the
-	// previous attempt's message is looked up by its id: found, it is the
-	// answer, so a retry never stores the message twice.
-	var tried string
+	// retries Commit on Unavailable (the retry then fails a precondition:
+	// the chat's version, or the message's or key's must-not-exist) and a
+	// server can cancel a call it has done. So after any storage failure
+	// the attempt's message is looked up by its id: found, it is the
+	// answer, and a retry never stores the message twice.
 	for attempt := 0; attempt < txAttempts; attempt++ {
-		if tried != "" {
-			if m, err := s.byID(ctx, chatID, tried); err != nil || m != nil {
-				return m, m != nil, translate(err)
-			}
-		}
 		msg, mid, err := s.commit(ctx, chatID, id.UID, username, random, in, keyRef)
-		switch {
-		case err == nil:
+		if err == nil {
 			return msg, true, nil
-		case status.Code(err) == codes.FailedPrecondition:
-			tried = mid
-			continue // the chat moved on: another message took this seq
-		case ctx.Err() == nil && retryable(err):
-			tried = mid
-			continue
+		}
+		if mid == "" || ctx.Err() != nil || chat.ErrorCode(err) != chat.EINTERNAL {
+			return nil, false, translate(err) // not a commit failure: nothing was written
+		}
+		if m, err := s.byID(ctx, chatID, mid); err != nil || m != nil {
+			return m, m != nil, translate(err)
+		}
+		switch {
+		case status.Code(err) == codes.FailedPrecondition, retryable(err):
+			continue // the chat moved on (another message took this seq), or a transient failure
 		case keyRef != nil && isAlreadyExists(err):
 			// The same clientMessageId committed first elsewhere: the key's
 			// must-not-exist precondition turned this one away.

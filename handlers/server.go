@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -46,6 +47,10 @@ type Server struct {
 	log     *slog.Logger
 	limiter *limiter
 	hub     *Hub
+
+	readyMu sync.Mutex // guards readyAt, readyOK
+	readyAt time.Time
+	readyOK bool
 }
 
 // NewServer builds the HTTP side and mounts the hub's Socket.IO endpoint.
@@ -100,11 +105,27 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
+// readyCacheFor is how long a readiness answer is reused: probes and
+// anyone else hitting /readyz cost at most one Firestore read a second.
+const readyCacheFor = time.Second
+
 func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
-	defer cancel()
-	if err := s.svc.Ready(ctx); err != nil {
-		s.log.WarnContext(ctx, "not ready", "err", err.Error())
+	s.readyMu.Lock()
+	fresh, ok := time.Since(s.readyAt) < readyCacheFor, s.readyOK
+	s.readyMu.Unlock()
+	if !fresh {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+		err := s.svc.Ready(ctx)
+		cancel()
+		if err != nil {
+			s.log.WarnContext(c.Request().Context(), "not ready", "err", err.Error())
+		}
+		ok = err == nil
+		s.readyMu.Lock()
+		s.readyAt, s.readyOK = time.Now(), ok
+		s.readyMu.Unlock()
+	}
+	if !ok {
 		return c.JSON(http.StatusServiceUnavailable, errorBody{errorDetail{chat.EINTERNAL, "Storage does not answer."}})
 	}
 	return c.String(http.StatusOK, "ready")

@@ -99,7 +99,9 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 	so.SetPingInterval(25 * time.Second)
 	so.SetPingTimeout(20 * time.Second)
 	so.SetMaxHttpBufferSize(1e6)
-	so.SetConnectTimeout(45 * time.Second)
+	// An engine session that has not authenticated within this is closed:
+	// the handshake's own deadline is 10 s too.
+	so.SetConnectTimeout(10 * time.Second)
 	h.io = socket.NewServer(nil, so)
 	h.handler = h.io.ServeHandler(so)
 	h.feed = newFeed(h)

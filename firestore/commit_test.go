@@ -1,0 +1,92 @@
+package firestore_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/chatapp/chat"
+	"github.com/chatapp/chat/chattest"
+	"github.com/chatapp/chat/firestore"
+)
+
+// TestRetriedCommitMakesOneMessage: a Commit the server applied but whose
+// answer was lost (Unavailable) is retried, by the client library or by
+// the send loop; the message must still be stored once, with the next seq
+// free. The fault is injected at the gRPC boundary of a real client.
+func TestRetriedCommitMakesOneMessage(t *testing.T) {
+	env := chattest.MustEnv(t)
+	var armed atomic.Bool
+	var injected atomic.Int32
+	lose := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if err == nil && method == "/google.firestore.v1.Firestore/Commit" && armed.CompareAndSwap(true, false) {
+			injected.Add(1)
+			return status.Error(codes.Unavailable, "injected: applied, then the answer was lost")
+		}
+		return err
+	}
+	// With the emulator the client library dials its own connection and
+	// ignores dial options: give it one with the interceptor.
+	conn, err := grpc.NewClient(env.FirestoreHost, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(ownerCreds{}), grpc.WithChainUnaryInterceptor(lose))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := firestore.Open(context.Background(), env.Project, option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	users := firestore.NewUserService(db)
+	s := services{users, firestore.NewChatService(db, users), firestore.NewMessageService(db), nil}
+	anaCtx, _ := s.as(t, "ana")
+	_, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, clientID string }{{"WithoutClientMessageID", ""}, {"WithClientMessageID", "c-1"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			armed.Store(true)
+			m, created, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: tc.name, ClientMessageID: tc.clientID})
+			if err != nil || !created {
+				t.Fatalf("send: created %v err %v", created, err)
+			}
+			if armed.Load() {
+				t.Fatal("no commit was made to fail")
+			}
+			page, _, err := s.messages.FindMessages(anaCtx, c.ID, chat.MessageFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, x := range page {
+				if x.Content == tc.name {
+					n++
+				}
+			}
+			if n != 1 || page[len(page)-1].ID != m.ID {
+				t.Fatalf("%d stored copies of the message (want 1); newest %s, answered %s", n, page[len(page)-1].ID, m.ID)
+			}
+		})
+	}
+	if injected.Load() != 2 {
+		t.Fatalf("%d faults injected, want 2", injected.Load())
+	}
+}
+
+// ownerCreds is what the client library sends the emulator: the owner.
+type ownerCreds struct{}
+
+func (ownerCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer owner"}, nil
+}
+
+func (ownerCreds) RequireTransportSecurity() bool { return false }
