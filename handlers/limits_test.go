@@ -1,10 +1,12 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,5 +164,55 @@ func TestUserIDsBounded(t *testing.T) {
 			expect(t, r, 400, chat.EINVALID)
 			t.Logf("%d-byte body refused in %v", len(tc.body), time.Since(start))
 		})
+	}
+}
+
+// countingRooms counts the room service's JoinChat calls: each costs
+// storage reads (and a write when something is unread).
+type countingRooms struct {
+	chat.RoomService
+	joins atomic.Int32
+}
+
+func (r *countingRooms) JoinChat(ctx context.Context, chatID string) error {
+	r.joins.Add(1)
+	return r.RoomService.JoinChat(ctx, chatID)
+}
+
+// TestRejoinCostsNothing: pipelined joinChat on a chat already open and
+// read reach no storage; once a message makes it unread, the next join
+// marks it read again.
+func TestRejoinCostsNothing(t *testing.T) {
+	rooms := &countingRooms{}
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{WrapRooms: func(r chat.RoomService) chat.RoomService {
+		rooms.RoomService = r
+		return rooms
+	}}))
+	u := newUsers(t, a, 2)
+	ana, bob := u[0], u[1]
+	ch := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	s := chattest.MustDial(t, a.in.URL, bob.Token)
+	s.MustEmit(t, "joinChat", ch.ID)
+	for _, raw := range s.Flood(t, 30, "joinChat", ch.ID) {
+		if c := ackCode(raw); c != "" {
+			t.Fatalf("rejoin: %s", raw)
+		}
+	}
+	if n := rooms.joins.Load(); n != 1 {
+		t.Fatalf("%d JoinChat calls for 1 join and 30 rejoins of a read chat, want 1", n)
+	}
+	m := a.mustSend(t, ana.Token, ch.ID, "unread now")
+	s.Wait(t, "chatSummary", summaryFor(ch.ID, m.ID))
+	s.MustEmit(t, "joinChat", ch.ID) // marks it read: a call
+	s.Wait(t, "chatSummary", func(raw json.RawMessage) bool {
+		var sum summaryBody
+		return json.Unmarshal(raw, &sum) == nil && sum.ChatID == ch.ID && sum.UnreadCount == 0
+	})
+	s.MustEmit(t, "joinChat", ch.ID) // read again: no call
+	if n := rooms.joins.Load(); n != 2 {
+		t.Fatalf("%d JoinChat calls, want 2", n)
+	}
+	if got, _ := a.getChat(t, bob.Token, ch.ID); got.UnreadCount != 0 {
+		t.Fatalf("unread %d after rejoining", got.UnreadCount)
 	}
 }

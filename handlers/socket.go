@@ -39,6 +39,10 @@ type Hub struct {
 	evicted   map[string]eviction
 	evictions uint64
 	perUser   map[string]int // sockets per user, handshakes in progress included
+	// unread is each served user's unread count per chat as the last
+	// chatSummary told it: a joinChat on a chat already open and read
+	// needs no storage at all.
+	unread map[string]map[string]int
 	closing   bool           // set by Close: refuse new sockets
 }
 
@@ -88,7 +92,8 @@ type conn struct {
 // take events, when NewHub returns.
 func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.Feed) *Hub {
 	h := &Hub{svc: svc, log: opts.Logger, sockets: map[socket.SocketId]*conn{},
-		rooms: map[string]map[socket.SocketId]*conn{}, evicted: map[string]eviction{}, perUser: map[string]int{}}
+		rooms: map[string]map[socket.SocketId]*conn{}, evicted: map[string]eviction{}, perUser: map[string]int{},
+		unread: map[string]map[string]int{}}
 	so := socket.DefaultServerOptions()
 	so.SetCors(&types.Cors{
 		Origin:         func(origin string) bool { return originAllowed(opts.CORSOrigins, origin) },
@@ -182,6 +187,9 @@ func (h *Hub) accept(s *socket.Socket) (*conn, *socket.ExtendedError) {
 		return nil, socket.NewExtendedError(chat.ERATELIMITED, map[string]any{"code": chat.ERATELIMITED})
 	}
 	h.perUser[id.UID]++
+	if h.unread[id.UID] == nil {
+		h.unread[id.UID] = map[string]int{}
+	}
 	h.mu.Unlock()
 	ctx, cancel := context.WithCancel(chat.NewContextWithIdentity(context.Background(), id))
 	c := &conn{s: s, uid: id.UID, ctx: ctx, cancel: cancel, release: func() {}, transport: transportOf(s),
@@ -258,6 +266,7 @@ func (h *Hub) drop(c *conn) bool {
 	}
 	if h.perUser[c.uid]--; h.perUser[c.uid] <= 0 {
 		delete(h.perUser, c.uid)
+		delete(h.unread, c.uid)
 	}
 	release := c.release
 	h.mu.Unlock()
@@ -358,13 +367,25 @@ func (h *Hub) join(c *conn, chatID string) error {
 	start := h.evictions
 	_, in := c.joined[chatID]
 	full := len(c.joined) >= maxRoomsPerSocket
+	unread, known := h.unread[c.uid][chatID]
 	h.mu.Unlock()
 	if !in && full {
 		return chat.Errorf(chat.ETOOLARGE, "A socket can have at most %d chats open; leave one first.", maxRoomsPerSocket)
 	}
+	if in && known && unread == 0 {
+		// Open here already, and every summary since says read: joining
+		// again marks nothing, so it reads nothing and writes nothing.
+		return nil
+	}
 	if err := h.svc.Rooms.JoinChat(c.ctx, chatID); err != nil {
 		return err
 	}
+	h.mu.Lock()
+	if _, ok := h.unread[c.uid][chatID]; !ok && h.unread[c.uid] != nil {
+		// Read now; a summary that came meanwhile is newer and stays.
+		h.unread[c.uid][chatID] = 0
+	}
+	h.mu.Unlock()
 	if in {
 		return nil
 	}
@@ -469,6 +490,11 @@ func (h *Hub) Deliver(ev chat.Event) {
 	case chat.EventNewMessage:
 		_ = h.io.To(userRoom(ev.UserID)).Emit(ev.Kind, toMessageJSON(ev.Message))
 	case chat.EventChatSummary:
+		h.mu.Lock()
+		if m := h.unread[ev.UserID]; m != nil {
+			m[ev.ChatID] = ev.Summary.UnreadCount
+		}
+		h.mu.Unlock()
 		_ = h.io.To(userRoom(ev.UserID)).Emit(ev.Kind, toSummaryJSON(ev.Summary))
 	case chat.EventNewChat:
 		_ = h.io.To(userRoom(ev.UserID)).Emit(ev.Kind, toChatJSON(ev.Chat))
@@ -505,6 +531,7 @@ func (h *Hub) roomSockets(chatID string, keep func(*conn) bool) []*conn {
 func (h *Hub) evict(uid, chatID string) {
 	now := time.Now()
 	h.mu.Lock()
+	delete(h.unread[uid], chatID)
 	h.evictions++
 	h.evicted[evictKey(uid, chatID)] = eviction{n: h.evictions, at: now}
 	if len(h.evicted) > 4096 { // joins take seconds: older marks are moot
