@@ -47,6 +47,7 @@ type App struct {
 	log      *slog.Logger
 	hub      *handlers.Hub
 	listener *firestore.Listener
+	rooms    *firestore.RoomService
 }
 
 // Build connects the adapters and hands them to the handlers.
@@ -68,7 +69,8 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	}
 	users := firestore.NewUserService(db)
 	chats := firestore.NewChatService(db, users)
-	var rooms chat.RoomService = firestore.NewRoomService(db, chats)
+	roomSvc := firestore.NewRoomService(db, chats)
+	var rooms chat.RoomService = roomSvc
 	if s.WrapRooms != nil {
 		rooms = s.WrapRooms(rooms)
 	}
@@ -94,7 +96,7 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 		node = realtime.NewNode(src, rd, sink, s.Realtime)
 		return node
 	})
-	return &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, log: log, hub: hub, listener: listener}, nil
+	return &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, log: log, hub: hub, listener: listener, rooms: roomSvc}, nil
 }
 
 // ShutdownBudget leaves Cloud Run's SIGKILL (10 s after SIGTERM) two
@@ -142,6 +144,7 @@ func (a *App) CloseSockets(ctx context.Context) { a.hub.Close(ctx) }
 
 // Close stops the realtime engine and releases the adapters.
 func (a *App) Close() {
+	a.rooms.Close()
 	a.Node.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -345,3 +345,32 @@ func TestSocketBadInput(t *testing.T) {
 		s.MustEmit(t, "joinChat", ch.ID)
 	})
 }
+
+// TestTypingThrottled: a typist alternating typing and stopTyping as fast
+// as the socket may costs one write per 2 s window, and the others see the
+// changes coalesced, never a lost final state.
+func TestTypingThrottled(t *testing.T) {
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	u := newUsers(t, a, 2)
+	ana, bob := u[0], u[1]
+	g := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true})
+	anaS := chattest.MustDial(t, a.in.URL, ana.Token)
+	bobS := chattest.MustDial(t, a.in.URL, bob.Token)
+	anaS.MustEmit(t, "joinChat", g.ID)
+	bobS.MustEmit(t, "joinChat", g.ID)
+	start := time.Now()
+	for range 10 {
+		anaS.MustEmit(t, "typing", g.ID)
+		anaS.MustEmit(t, "stopTyping", g.ID)
+	}
+	burst := time.Since(start)
+	// The last state (stopped) arrives, at the end of a window at most.
+	bobS.Wait(t, "stopTyping", field("userId", ana.UID))
+	anaS.MustEmit(t, "typing", g.ID) // a marker of sorts: typing again
+	bobS.WaitNth(t, 2, "typing", field("userId", ana.UID))
+	starts := countMatching(bobS.Events("typing"), field("userId", ana.UID)) - 1
+	windows := int(burst/(2*time.Second)) + 1
+	if starts > windows {
+		t.Fatalf("%d typing starts reached bob from a %v burst: more than one per 2 s window (%d)", starts, burst, windows)
+	}
+}
