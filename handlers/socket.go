@@ -42,8 +42,8 @@ type Hub struct {
 	// unread is each served user's unread count per chat as the last
 	// chatSummary told it: a joinChat on a chat already open and read
 	// needs no storage at all.
-	unread map[string]map[string]int
-	closing   bool           // set by Close: refuse new sockets
+	unread  map[string]map[string]int
+	closing bool // set by Close: refuse new sockets
 }
 
 // The contract's socket limits: one client must not be able to hurt an
