@@ -10,8 +10,12 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 14m
 dev:
 	@PORT=$(PORT) CORS_ORIGINS=$(CORS_ORIGINS) dev/with-emulators.sh dev/serve.sh
 
+# The suite, then every fuzz target for FUZZ_SECONDS (dev/fuzz.sh), all
+# against one pair of fresh emulators.
+FUZZ_SECONDS ?= 5
+
 test:
-	dev/with-emulators.sh go test $(GO_TEST_FLAGS) ./...
+	dev/with-emulators.sh bash -c 'go test $(GO_TEST_FLAGS) ./... && dev/fuzz.sh $(FUZZ_SECONDS)'
 
 bench:
 	dev/with-emulators.sh go test -run '^$$' -bench . -benchtime 3s ./...

@@ -1,0 +1,26 @@
+package handlers
+
+import (
+	"bytes"
+	"net/http/httptest"
+
+	"github.com/labstack/echo/v4"
+)
+
+// The decoders of client input are unexported: the handlers are their only
+// callers. These let the external fuzz tests drive them.
+
+// ParseArgs is parseArgs without the ack.
+func ParseArgs(args []any) (string, error) {
+	id, _, err := parseArgs(args)
+	return id, err
+}
+
+// DecodeJSON runs decodeJSON on body with a bound of limit bytes.
+func DecodeJSON(body []byte, limit int64, dst any) error {
+	s := &Server{opts: Options{MaxBodyBytes: limit}}
+	req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	c := echo.New().NewContext(req, httptest.NewRecorder())
+	return s.decodeJSON(c, dst)
+}
