@@ -125,7 +125,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownBudget-time.Second)
+	// One deadline for every step: storage that hangs cannot stretch the
+	// shutdown past Cloud Run's SIGKILL.
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownBudget-1500*time.Millisecond)
 	defer cancel()
 	a.CloseSockets(sctx)
 	if err := hs.Shutdown(sctx); err != nil {
@@ -133,7 +135,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		// open now is cut.
 		_ = hs.Close()
 	}
-	a.Close()
+	a.CloseContext(sctx)
 	a.log.Info("stopped")
 	return nil
 }
@@ -142,12 +144,25 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // for their clean-up until ctx ends.
 func (a *App) CloseSockets(ctx context.Context) { a.hub.Close(ctx) }
 
-// Close stops the realtime engine and releases the adapters.
+// Close stops the realtime engine and releases the adapters, giving
+// storage clean-up two seconds.
 func (a *App) Close() {
-	a.rooms.Close()
-	a.Node.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	a.CloseContext(ctx)
+}
+
+// CloseContext is Close bounded by ctx: what storage has not done by then
+// (deferred typing writes, heartbeat removal) is given up.
+func (a *App) CloseContext(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { a.rooms.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		a.log.Warn("typing writes still under way at shutdown")
+	}
+	a.Node.Close()
 	a.listener.Close(ctx)
 	if err := a.DB.Close(); err != nil {
 		a.log.Warn("firestore close: " + err.Error())

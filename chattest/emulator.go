@@ -98,6 +98,24 @@ func (e *Emulator) stop() {
 	e.cmd = nil
 }
 
+// Freeze stops the emulator's processes (SIGSTOP) without closing their
+// connections: every call hangs, as a Firestore that stopped answering
+// would. Thaw resumes them; the test's cleanup thaws too.
+func (e *Emulator) Freeze() {
+	e.tb.Helper()
+	if err := syscall.Kill(-e.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+		e.tb.Fatalf("freeze emulator: %v", err)
+	}
+	e.tb.Cleanup(e.Thaw)
+}
+
+// Thaw resumes a frozen emulator.
+func (e *Emulator) Thaw() {
+	if e.cmd != nil && e.cmd.Process != nil {
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGCONT)
+	}
+}
+
 // Restart stops the emulator and starts it again on the same port. The
 // emulator keeps data in memory only: it comes back empty.
 func (e *Emulator) Restart() {

@@ -137,6 +137,62 @@ func TestServerProcess(t *testing.T) {
 			}
 		}
 	})
+	t.Run("StopsIn8sWithFirestoreFrozen", func(t *testing.T) {
+		// Many typing sockets, then Firestore stops answering: every
+		// typing clean-up and heartbeat removal hangs, and the process
+		// must still be gone within the contract's 8 s.
+		emu := chattest.StartFirestore(t)
+		port := freePort(t)
+		cmd, logs := start(t, bin, fmt.Sprint("PORT=", port), "FIRESTORE_EMULATOR_HOST="+emu.Host)
+		logs.until(t, "listening")
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		do := func(method, path, token string, body string) *http.Response {
+			req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp
+		}
+		var users []chattest.User
+		var ids []string
+		for i := 0; i < 20; i++ {
+			u := chattest.NewUser(t, "stop")
+			do("GET", "/api/me", u.Token, "").Body.Close()
+			users = append(users, u)
+			ids = append(ids, `"`+u.UID+`"`)
+		}
+		resp := do("POST", "/api/chats", users[0].Token, `{"isGroup":true,"userIds":[`+strings.Join(ids[1:], ",")+`]}`)
+		var g struct{ ID string }
+		_ = json.NewDecoder(resp.Body).Decode(&g)
+		resp.Body.Close()
+		var socks []*chattest.Socket
+		for _, u := range users {
+			s := chattest.MustDial(t, base, u.Token)
+			s.MustEmit(t, "joinChat", g.ID)
+			s.MustEmit(t, "typing", g.ID)
+			socks = append(socks, s)
+		}
+		emu.Freeze()
+		start := time.Now()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("exit: %v", err)
+			}
+		case <-time.After(8 * time.Second):
+			t.Fatal("still running 8 s after SIGTERM with Firestore frozen")
+		}
+		t.Logf("stopped %s after SIGTERM with Firestore frozen and %d typing sockets", time.Since(start), len(socks))
+		for _, s := range socks {
+			s.WaitClosed(t)
+		}
+	})
 	for name, env := range map[string][]string{
 		"ErrEmulatorOnCloudRun": {"K_SERVICE=chat"},
 		"ErrNoProject":          {"GOOGLE_CLOUD_PROJECT="},
