@@ -27,6 +27,8 @@ type Settings struct {
 	// InstanceID names this instance's heartbeat documents (default: random).
 	InstanceID string
 	Realtime   realtime.Options
+	// PingInterval and PingTimeout override Engine.IO's heartbeat (tests).
+	PingInterval, PingTimeout time.Duration
 
 	// The Wrap hooks let tests put a fake in front of a real part at its
 	// interface (a listener that freezes, a reader that fails, a room
@@ -90,7 +92,7 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 		Verifier: verifier, Users: users, Chats: chats,
 		Messages: firestore.NewMessageService(db), Rooms: rooms, Ready: db.Ping,
 	}
-	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log}
+	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout}
 	var node *realtime.Node
 	hub := handlers.NewHub(svc, opts, func(sink chat.EventSink) chat.Feed {
 		node = realtime.NewNode(src, rd, sink, s.Realtime)
@@ -139,6 +141,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.log.Info("stopped")
 	return nil
 }
+
+// Sockets counts the sockets the instance holds and their users.
+func (a *App) Sockets() (sockets, users int) { return a.hub.Sockets() }
 
 // CloseSockets refuses new sockets and disconnects the open ones, waiting
 // for their clean-up until ctx ends.

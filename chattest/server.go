@@ -39,6 +39,8 @@ type Options struct {
 	WrapSource  func(realtime.Source) realtime.Source
 	WrapReader  func(realtime.Reader) realtime.Reader
 	WrapRooms   func(chat.RoomService) chat.RoomService
+	// PingInterval and PingTimeout shorten Engine.IO's heartbeat.
+	PingInterval, PingTimeout time.Duration
 }
 
 // NewInstance starts an instance, stopped with the test.
@@ -49,6 +51,7 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 	a, err := app.Build(context.Background(), app.Settings{
 		ProjectID: env.Project, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime,
 		WrapSource: opts.WrapSource, WrapReader: opts.WrapReader, WrapRooms: opts.WrapRooms,
+		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -37,6 +37,22 @@ type Options struct {
 	Logger      *slog.Logger
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
+	// PingInterval and PingTimeout are Engine.IO's heartbeat (25 s and
+	// 20 s by default): a client that stops answering is gone after their
+	// sum.
+	PingInterval, PingTimeout time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.PingTimeout == 0 {
+		o.PingTimeout = 20 * time.Second
+	}
 }
 
 // Server serves REST and Socket.IO on one http.Handler.
@@ -55,9 +71,7 @@ type Server struct {
 
 // NewServer builds the HTTP side and mounts the hub's Socket.IO endpoint.
 func NewServer(svc Services, hub *Hub, opts Options) *Server {
-	if opts.MaxBodyBytes == 0 {
-		opts.MaxBodyBytes = 1 << 20
-	}
+	opts.defaults()
 	s := &Server{echo: echo.New(), svc: svc, opts: opts, log: opts.Logger, limiter: newLimiter(), hub: hub}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

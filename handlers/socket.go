@@ -91,6 +91,7 @@ type conn struct {
 // realtime feed with the hub as its sink, so the hub is complete, and can
 // take events, when NewHub returns.
 func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.Feed) *Hub {
+	opts.defaults()
 	h := &Hub{svc: svc, log: opts.Logger, sockets: map[socket.SocketId]*conn{},
 		rooms: map[string]map[socket.SocketId]*conn{}, evicted: map[string]eviction{}, perUser: map[string]int{},
 		unread: map[string]map[string]int{}}
@@ -101,8 +102,8 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 		Methods:        []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders: []string{"Content-Type", "Authorization"},
 	})
-	so.SetPingInterval(25 * time.Second)
-	so.SetPingTimeout(20 * time.Second)
+	so.SetPingInterval(opts.PingInterval)
+	so.SetPingTimeout(opts.PingTimeout)
 	so.SetMaxHttpBufferSize(1e6)
 	// An engine session that has not authenticated within this is closed:
 	// the handshake's own deadline is 10 s too.
@@ -130,6 +131,14 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 		}
 		ready := make(chan struct{})
 		connected.Store(s.Id(), ready)
+		// A transport that closes now (a tab closed mid-handshake, an
+		// aborted poll) makes the library drop the socket silently.
+		closed := make(chan struct{})
+		var closeOnce sync.Once
+		_ = s.Conn().Once("close", func(...any) { closeOnce.Do(func() { close(closed) }) })
+		if s.Conn().ReadyState() == "closed" {
+			closeOnce.Do(func() { close(closed) })
+		}
 		next(nil)
 		// The library writes CONNECT to the client before it records the
 		// socket as connected; a client that emits the instant CONNECT
@@ -142,16 +151,29 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 		defer t.Stop()
 		select {
 		case <-ready:
+			return
+		case <-closed:
 		case <-t.C:
-			// The transport closed before the library connected the
-			// socket: it will see neither connection nor disconnect.
-			connected.Delete(s.Id())
-			if h.drop(c) {
-				h.log.Info("socket handshake abandoned", "user", c.uid, "socket", string(s.Id()))
-			}
+		}
+		// The transport closed before the library connected the socket:
+		// it will see neither connection nor disconnect.
+		connected.Delete(s.Id())
+		if h.drop(c) {
+			h.log.Info("socket handshake abandoned", "user", c.uid, "socket", string(s.Id()))
 		}
 	})
 	return h
+}
+
+// Sockets counts the sockets the hub holds (handshakes under way
+// included) and the users they belong to.
+func (h *Hub) Sockets() (sockets, users int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, n := range h.perUser {
+		sockets += n
+	}
+	return sockets, len(h.perUser)
 }
 
 // Handler is the Socket.IO endpoint, mounted by NewServer.

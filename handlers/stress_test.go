@@ -234,7 +234,13 @@ func emitCode(s *chattest.Socket, name, chatID string) string {
 // waitFor polls cond until it holds or the wait times out.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(chattest.WaitTimeout)
+	waitWithin(t, what, chattest.WaitTimeout, cond)
+}
+
+// waitWithin is waitFor with its own bound.
+func waitWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
