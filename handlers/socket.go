@@ -44,6 +44,8 @@ type Hub struct {
 	// needs no storage at all.
 	unread  map[string]map[string]int
 	closing bool // set by Close: refuse new sockets
+
+	stop chan struct{} // closed by Close: ends the output watchdog
 }
 
 // The contract's socket limits: one client must not be able to hurt an
@@ -80,6 +82,8 @@ type conn struct {
 	// limiter holds the socket to eventRate; only its event handlers,
 	// which the library runs one at a time, use it.
 	limiter *rate.Limiter
+	// out measures the socket's pending output for the hub's watchdog.
+	out *outbox
 
 	// guarded by Hub.mu
 	joined  map[string]func() // chat id → release of the chat's typing watch
@@ -94,7 +98,7 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 	opts.defaults()
 	h := &Hub{svc: svc, log: opts.Logger, sockets: map[socket.SocketId]*conn{},
 		rooms: map[string]map[socket.SocketId]*conn{}, evicted: map[string]eviction{}, perUser: map[string]int{},
-		unread: map[string]map[string]int{}}
+		unread: map[string]map[string]int{}, stop: make(chan struct{})}
 	so := socket.DefaultServerOptions()
 	so.SetCors(&types.Cors{
 		Origin:         func(origin string) bool { return originAllowed(opts.CORSOrigins, origin) },
@@ -111,6 +115,8 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 	h.io = socket.NewServer(nil, so)
 	h.handler = h.io.ServeHandler(so)
 	h.feed = newFeed(h)
+	h.bg.Add(1)
+	go h.watchOutput()
 	connected := sync.Map{} // socket id → chan closed on `connection`
 	_ = h.io.On("connection", func(args ...any) {
 		if s, ok := args[0].(*socket.Socket); ok {
@@ -165,6 +171,35 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 	return h
 }
 
+// watchOutput cuts sockets whose output does not drain (a client that
+// stopped reading): one goroutine for the hub, owned by it, ended by Close.
+// Cutting closes the connection, which also ends a write blocked on it.
+func (h *Hub) watchOutput() {
+	defer h.bg.Done()
+	t := time.NewTicker(outboxCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case now := <-t.C:
+			h.mu.Lock()
+			conns := make([]*conn, 0, len(h.sockets))
+			for _, c := range h.sockets {
+				conns = append(conns, c)
+			}
+			h.mu.Unlock()
+			for _, c := range conns {
+				ec := c.s.Conn()
+				if reason := c.out.overdue(now, ec.Transport().Writable()); reason != "" {
+					h.log.Warn("socket cut", "user", c.uid, "socket", string(c.s.Id()), "reason", reason)
+					ec.Close(true)
+				}
+			}
+		}
+	}
+}
+
 // Sockets counts the sockets the hub holds (handshakes under way
 // included) and the users they belong to.
 func (h *Hub) Sockets() (sockets, users int) {
@@ -215,7 +250,9 @@ func (h *Hub) accept(s *socket.Socket) (*conn, *socket.ExtendedError) {
 	h.mu.Unlock()
 	ctx, cancel := context.WithCancel(chat.NewContextWithIdentity(context.Background(), id))
 	c := &conn{s: s, uid: id.UID, ctx: ctx, cancel: cancel, release: func() {}, transport: transportOf(s),
-		limiter: rate.NewLimiter(eventRate, eventBurst), joined: map[string]func(){}, typing: map[string]bool{}}
+		limiter: rate.NewLimiter(eventRate, eventBurst), out: newOutbox(), joined: map[string]func(){}, typing: map[string]bool{}}
+	_ = s.Conn().On("packetCreate", c.out.created)
+	_ = s.Conn().On("flush", c.out.flushed)
 	fail := func(err error) (*conn, *socket.ExtendedError) {
 		h.drop(c)
 		h.log.Error("socket setup failed", "user", id.UID, "socket", string(s.Id()), "err", err.Error())
@@ -574,6 +611,9 @@ func (h *Hub) evict(uid, chatID string) {
 // and waits for their clean-ups until ctx ends.
 func (h *Hub) Close(ctx context.Context) {
 	h.mu.Lock()
+	if !h.closing {
+		close(h.stop)
+	}
 	h.closing = true
 	conns := make([]*conn, 0, len(h.sockets))
 	for _, c := range h.sockets {

@@ -1,0 +1,109 @@
+package handlers_test
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/chatapp/chat/chattest"
+)
+
+// TestNonReadingClientCut: a client that stops reading (and keeps
+// answering pings, so the heartbeat alone would never close it) while
+// large events are produced for it is cut once its pending output passes
+// 8 MiB; the server's memory stays bounded; its user's other socket and
+// other users are unaffected.
+func TestNonReadingClientCut(t *testing.T) {
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{PingInterval: time.Minute, PingTimeout: time.Minute}))
+	u := newUsers(t, a, 2)
+	ana, bob := u[0], u[1]
+	g := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true})
+	long := strings.Repeat("x", 4000)
+	pace := time.NewTicker(time.Second / 9) // under the 10 messages/s per user
+	for range 50 {
+		<-pace.C
+		a.mustSend(t, ana.Token, g.ID, long) // chatUpdated will carry these 50: ~200 KB each
+	}
+	pace.Stop()
+
+	// bob's stuck socket: a raw client with a tiny receive buffer that
+	// joins the chat and then never reads again.
+	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(4096)
+		}
+		return c, err
+	}}
+	ws, _, err := d.Dial("ws"+strings.TrimPrefix(a.in.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_, _, _ = ws.ReadMessage()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`40{"token":"`+bob.Token+`"}`))
+	_, _, _ = ws.ReadMessage()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`421["joinChat","`+g.ID+`"]`))
+	_, _, _ = ws.ReadMessage() // the ack: from now on nothing is read
+	good := chattest.MustDial(t, a.in.URL, bob.Token) // bob's healthy device
+	good.MustEmit(t, "joinChat", g.ID)
+	anaS := chattest.MustDial(t, a.in.URL, ana.Token)
+
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapInuse
+	var peak uint64
+	done := make(chan struct{})
+	go func() { // keeps answering pings blindly, as a live but stuck tab would
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = ws.WriteMessage(websocket.TextMessage, []byte("3"))
+			}
+		}
+	}()
+	defer close(done)
+	renames := 0
+	cut := func() bool { n, _ := a.in.App.Sockets(); return n == 2 } // good + ana
+	deadline := time.Now().Add(60 * time.Second)
+	pace = time.NewTicker(time.Second / 30) // under the 50 requests/s per user
+	defer pace.Stop()
+	for !cut() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stuck socket not cut after %d renames", renames)
+		}
+		<-pace.C
+		renames++
+		a.call(t, "PATCH", "/api/chats/{id}", "/api/chats/"+g.ID, ana.Token, map[string]any{"name": "r" + strings.Repeat("n", renames%20)})
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapInuse)
+	}
+	t.Logf("cut after %d renames (~%d KB of chatUpdated each); heap in use grew at most %d MiB", renames, 200, (peak-before)>>20)
+	if grew := int64(peak) - int64(before); grew > 96<<20 { // unbounded, it would grow ~6 MB/s here
+		t.Errorf("heap grew %d MiB for one stuck socket", grew>>20)
+	}
+	// The stuck connection is closed by the server.
+	_ = ws.SetReadDeadline(time.Now().Add(chattest.WaitTimeout))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("connection still open")
+			}
+			break
+		}
+	}
+	// Others never noticed: the healthy device and ana still get events.
+	m := a.mustSend(t, ana.Token, g.ID, "after")
+	good.Wait(t, "newMessage", field("id", m.ID))
+	anaS.Wait(t, "newMessage", field("id", m.ID))
+}
