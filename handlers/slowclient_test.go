@@ -49,7 +49,7 @@ func TestNonReadingClientCut(t *testing.T) {
 	_ = ws.WriteMessage(websocket.TextMessage, []byte(`40{"token":"`+bob.Token+`"}`))
 	_, _, _ = ws.ReadMessage()
 	_ = ws.WriteMessage(websocket.TextMessage, []byte(`421["joinChat","`+g.ID+`"]`))
-	_, _, _ = ws.ReadMessage() // the ack: from now on nothing is read
+	_, _, _ = ws.ReadMessage()                        // the ack: from now on nothing is read
 	good := chattest.MustDial(t, a.in.URL, bob.Token) // bob's healthy device
 	good.MustEmit(t, "joinChat", g.ID)
 	anaS := chattest.MustDial(t, a.in.URL, ana.Token)
