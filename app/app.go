@@ -50,6 +50,9 @@ type App struct {
 	hub      *handlers.Hub
 	listener *firestore.Listener
 	rooms    *firestore.RoomService
+	// stopSweep ends the purge sweeper; sweepDone is closed when it has.
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 }
 
 // Build connects the adapters and hands them to the handlers.
@@ -98,7 +101,39 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 		node = realtime.NewNode(src, rd, sink, s.Realtime)
 		return node
 	})
-	return &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, log: log, hub: hub, listener: listener, rooms: roomSvc}, nil
+	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, log: log, hub: hub, listener: listener,
+		rooms: roomSvc, sweepDone: make(chan struct{})}
+	var sctx context.Context
+	sctx, a.stopSweep = context.WithCancel(context.Background())
+	go a.sweepPurges(sctx, chats)
+	return a, nil
+}
+
+// Purges cut off by a crash are finished by whichever instance sweeps
+// first: at start, then every sweepEvery, those pending for sweepAfter.
+const (
+	sweepEvery = 10 * time.Minute
+	sweepAfter = 5 * time.Minute
+)
+
+func (a *App) sweepPurges(ctx context.Context, chats *firestore.ChatService) {
+	defer close(a.sweepDone)
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, sweepEvery/2)
+		if n, err := chats.SweepPurges(rctx, sweepAfter); err != nil && ctx.Err() == nil {
+			a.log.Warn("purge sweep failed", "err", err.Error())
+		} else if n > 0 {
+			a.log.Info("purges finished by the sweeper", "chats", n)
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ShutdownBudget leaves Cloud Run's SIGKILL (10 s after SIGTERM) two
@@ -160,6 +195,11 @@ func (a *App) Close() {
 // CloseContext is Close bounded by ctx: what storage has not done by then
 // (deferred typing writes, heartbeat removal) is given up.
 func (a *App) CloseContext(ctx context.Context) {
+	a.stopSweep()
+	select {
+	case <-a.sweepDone:
+	case <-ctx.Done():
+	}
 	done := make(chan struct{})
 	go func() { a.rooms.Close(); close(done) }()
 	select {

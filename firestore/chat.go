@@ -399,6 +399,14 @@ func (s *ChatService) bumpMeta(tx *firestore.Transaction, chatID string, d *chat
 
 // DeleteChat implements chat.ChatService.
 func (s *ChatService) DeleteChat(ctx context.Context, chatID string) error {
+	if err := s.deleteChat(ctx, chatID); err != nil {
+		return err
+	}
+	return translate(s.purge(ctx, chatID))
+}
+
+// deleteChat is DeleteChat without the purge that follows it.
+func (s *ChatService) deleteChat(ctx context.Context, chatID string) error {
 	uid, err := callerIn(ctx, chatID)
 	if err != nil {
 		return err
@@ -413,10 +421,7 @@ func (s *ChatService) DeleteChat(ctx context.Context, chatID string) error {
 		}
 		return s.deleteInTx(tx, chatID, d)
 	})
-	if err != nil {
-		return translate(err)
-	}
-	return translate(s.purge(ctx, chatID))
+	return translate(err)
 }
 
 // purgeTimeout bounds a purge; it runs on a context of its own, so a
@@ -427,6 +432,11 @@ const purgeTimeout = 2 * time.Minute
 // no listing shows it and every member's listener reports chatDeleted.
 func (s *ChatService) deleteInTx(tx *firestore.Transaction, chatID string, d *chatDoc) error {
 	if err := tx.Delete(s.db.chatRef(chatID)); err != nil {
+		return err
+	}
+	// The purge's to-do, written with the delete: a purge cut off by a
+	// crash is found and finished by SweepPurges.
+	if err := tx.Set(s.db.purgeRef(chatID), purgeDoc{ChatID: chatID, At: s.db.now()}); err != nil {
 		return err
 	}
 	if d.DirectKey != "" {
@@ -467,7 +477,35 @@ func (s *ChatService) purge(ctx context.Context, chatID string) error {
 			bw.End()
 		}
 	}
-	return nil
+	_, err := s.db.purgeRef(chatID).Delete(ctx)
+	return err
+}
+
+// purgeDoc is purges/{chatId}: a deleted chat whose documents are still
+// being removed.
+type purgeDoc struct {
+	ChatID string    `firestore:"chatId"`
+	At     time.Time `firestore:"at"`
+}
+
+func (db *DB) purgeRef(chatID string) *firestore.DocumentRef {
+	return db.client.Collection("purges").Doc(chatID)
+}
+
+// SweepPurges finishes the purges of chats deleted more than olderThan ago
+// that are still pending: work a crash cut off. Every instance runs it
+// now and then; two doing the same purge at once is harmless.
+func (s *ChatService) SweepPurges(ctx context.Context, olderThan time.Duration) (int, error) {
+	snaps, err := s.db.query(qPurgesBefore, nil, s.db.now().Add(-olderThan)).Limit(100).Documents(ctx).GetAll()
+	if err != nil {
+		return 0, translate(err)
+	}
+	for _, snap := range snaps {
+		if err := s.purge(ctx, snap.Ref.ID); err != nil {
+			return 0, translate(err)
+		}
+	}
+	return len(snaps), nil
 }
 
 // MarkRead implements chat.ChatService.

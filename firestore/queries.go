@@ -55,6 +55,8 @@ var (
 		Filters: []QueryFilter{{"seq", "<"}}, Orders: []QueryOrder{{"seq", true}}}
 	qMessagesLatest = &QueryShape{Name: "latest messages of a chat", Collection: "messages",
 		Orders: []QueryOrder{{"seq", true}}}
+	qPurgesBefore = &QueryShape{Name: "purges pending since before a time", Collection: "purges",
+		Filters: []QueryFilter{{"at", "<"}}}
 )
 
 // Queries lists every query shape this package runs.
@@ -62,7 +64,7 @@ func Queries() []QueryShape {
 	var out []QueryShape
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
-		qMessagesBefore, qMessagesLatest} {
+		qMessagesBefore, qMessagesLatest, qPurgesBefore} {
 		out = append(out, *q)
 	}
 	return out
