@@ -33,9 +33,10 @@ type Settings struct {
 	// The Wrap hooks let tests put a fake in front of a real part at its
 	// interface (a listener that freezes, a reader that fails, a room
 	// service that races); nil leaves the part as it is.
-	WrapSource func(realtime.Source) realtime.Source
-	WrapReader func(realtime.Reader) realtime.Reader
-	WrapRooms  func(chat.RoomService) chat.RoomService
+	WrapVerifier func(chat.TokenVerifier) chat.TokenVerifier
+	WrapSource   func(realtime.Source) realtime.Source
+	WrapReader   func(realtime.Reader) realtime.Reader
+	WrapRooms    func(chat.RoomService) chat.RoomService
 }
 
 // App is a wired server. Tests run several in one process.
@@ -64,9 +65,13 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	if s.InstanceID == "" {
 		s.InstanceID = "i" + rand.Text()[:16]
 	}
+	var verifier chat.TokenVerifier
 	verifier, err := auth.NewVerifier(ctx, s.ProjectID)
 	if err != nil {
 		return nil, err
+	}
+	if s.WrapVerifier != nil {
+		verifier = s.WrapVerifier(verifier)
 	}
 	db, err := firestore.Open(ctx, s.ProjectID)
 	if err != nil {

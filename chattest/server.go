@@ -34,11 +34,12 @@ type Instance struct {
 // Options tune an instance: engine timings and fakes put in front of real
 // parts at their interfaces.
 type Options struct {
-	Realtime    realtime.Options
-	CORSOrigins []string
-	WrapSource  func(realtime.Source) realtime.Source
-	WrapReader  func(realtime.Reader) realtime.Reader
-	WrapRooms   func(chat.RoomService) chat.RoomService
+	Realtime     realtime.Options
+	CORSOrigins  []string
+	WrapVerifier func(chat.TokenVerifier) chat.TokenVerifier
+	WrapSource   func(realtime.Source) realtime.Source
+	WrapReader   func(realtime.Reader) realtime.Reader
+	WrapRooms    func(chat.RoomService) chat.RoomService
 	// PingInterval and PingTimeout shorten Engine.IO's heartbeat.
 	PingInterval, PingTimeout time.Duration
 }
@@ -50,7 +51,7 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 	log := handlers.NewLogger(logWriter(tb), env.Project, slog.LevelInfo)
 	a, err := app.Build(context.Background(), app.Settings{
 		ProjectID: env.Project, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime,
-		WrapSource: opts.WrapSource, WrapReader: opts.WrapReader, WrapRooms: opts.WrapRooms,
+		WrapVerifier: opts.WrapVerifier, WrapSource: opts.WrapSource, WrapReader: opts.WrapReader, WrapRooms: opts.WrapRooms,
 		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
 	})
 	if err != nil {

@@ -1,12 +1,14 @@
 package handlers_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chatapp/chat"
 	"github.com/chatapp/chat/chattest"
 )
 
@@ -197,4 +199,25 @@ func TestCORS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// expiringVerifier is the real verifier, but the token it accepts
+// expired a second ago: what the Admin SDK's 5 minutes of clock skew let
+// through, or a token that expired while the handshake ran.
+type expiringVerifier struct{ chat.TokenVerifier }
+
+func (v expiringVerifier) Verify(ctx context.Context, token string) (chat.Identity, error) {
+	id, err := v.TokenVerifier.Verify(ctx, token)
+	id.Expires = time.Now().Add(-time.Second)
+	return id, err
+}
+
+// TestTokenExpiredDuringHandshake: a socket whose token is expired by the
+// time it connects is cut at once, not left open.
+func TestTokenExpiredDuringHandshake(t *testing.T) {
+	in := chattest.NewInstance(t, chattest.Options{WrapVerifier: func(v chat.TokenVerifier) chat.TokenVerifier { return expiringVerifier{v} }})
+	u := chattest.NewUser(t, "")
+	s := chattest.MustDial(t, in.URL, u.Token)
+	s.WaitClosed(t)
+	waitFor(t, "the socket released", func() bool { n, _ := in.App.Sockets(); return n == 0 })
 }
