@@ -226,11 +226,16 @@ func (s *Socket) Emit(tb testing.TB, name string, chatID any) string {
 	if err != nil {
 		tb.Fatalf("%s: %v", name, err)
 	}
+	return AckCode(data)
+}
+
+// AckCode returns an ack's error code, "" for {ok: true}.
+func AckCode(raw json.RawMessage) string {
 	var a struct {
 		OK    bool                  `json:"ok"`
 		Error struct{ Code string } `json:"error"`
 	}
-	_ = json.Unmarshal(data, &a)
+	_ = json.Unmarshal(raw, &a)
 	if a.OK {
 		return ""
 	}

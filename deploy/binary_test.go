@@ -1,10 +1,8 @@
 package deploy_test
 
 import (
-	"bufio"
 	"context"
 	"debug/elf"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -48,7 +46,7 @@ func TestBuiltBinary(t *testing.T) {
 		vars := MustService(t).env(map[string]string{"PROJECT_ID": env.Project, "BUCKET": "deploy-test", "CORS_ORIGINS": ""})
 		vars = append(vars, "PORT="+port, "FIRESTORE_EMULATOR_HOST="+env.FirestoreHost, "FIREBASE_AUTH_EMULATOR_HOST="+env.AuthHost,
 			"PATH="+os.Getenv("PATH"))
-		logs := start(t, bin, vars)
+		logs := chattest.StartProcess(t, bin, vars)
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			resp, err := http.Get("http://127.0.0.1:" + port + "/readyz")
@@ -63,7 +61,7 @@ func TestBuiltBinary(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond) // polling for readiness
 		}
-		if v := logs.find(t, "starting")["version"]; v != "deploytest" {
+		if v := logs.Until(t, "starting")["version"]; v != "deploytest" {
 			t.Errorf("version logged %v, want the stamped deploytest", v)
 		}
 	})
@@ -86,59 +84,4 @@ func freePort(t *testing.T) string {
 	}
 	defer l.Close()
 	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-}
-
-// procLogs collects a process's JSON log lines.
-type procLogs struct{ lines chan map[string]any }
-
-func start(t *testing.T, bin string, env []string) *procLogs {
-	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = env
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	l := &procLogs{lines: make(chan map[string]any, 1000)}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				select {
-				case l.lines <- m:
-				default:
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
-	return l
-}
-
-// find returns the first log line with message msg.
-func (l *procLogs) find(t *testing.T, msg string) map[string]any {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case m := <-l.lines:
-			if m["message"] == msg {
-				return m
-			}
-		case <-timeout:
-			t.Fatalf("no %q log line", msg)
-			return nil
-		}
-	}
 }

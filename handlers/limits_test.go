@@ -14,18 +14,6 @@ import (
 	"github.com/chatapp/chat/chattest"
 )
 
-func ackCode(raw json.RawMessage) string {
-	var a struct {
-		OK    bool                  `json:"ok"`
-		Error struct{ Code string } `json:"error"`
-	}
-	_ = json.Unmarshal(raw, &a)
-	if a.OK {
-		return ""
-	}
-	return a.Error.Code
-}
-
 // TestSocketEventRateLimit: a flood is answered, never cut; what is over
 // the limit has no effect; the socket works again once under it; a socket
 // that stays under the limit is never refused.
@@ -39,7 +27,7 @@ func TestSocketEventRateLimit(t *testing.T) {
 		acks := s.Flood(t, 300, "leaveChat", ch.ID)
 		counts := map[string]int{}
 		for _, raw := range acks {
-			counts[ackCode(raw)]++
+			counts[chattest.AckCode(raw)]++
 		}
 		if counts[chat.ERATELIMITED] == 0 || counts[""] < 40 || counts[""]+counts[chat.ERATELIMITED] != 300 {
 			t.Fatalf("acks by code %v: want the burst of 40 served and the rest rate_limited", counts)
@@ -56,14 +44,14 @@ func TestSocketEventRateLimit(t *testing.T) {
 	t.Run("OverLimitHasNoEffect", func(t *testing.T) {
 		acks := s.Flood(t, 100, "typing", ch.ID) // not joined: not_found, or rate_limited
 		for _, raw := range acks {
-			if c := ackCode(raw); c != chat.ENOTFOUND && c != chat.ERATELIMITED {
+			if c := chattest.AckCode(raw); c != chat.ENOTFOUND && c != chat.ERATELIMITED {
 				t.Fatalf("ack %s", raw)
 			}
 		}
 		deadline := time.Now().Add(chattest.WaitTimeout)
 		for {
 			acks := s.Flood(t, 1, "joinChat", ch.ID)
-			if ackCode(acks[0]) == "" {
+			if chattest.AckCode(acks[0]) == "" {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -194,7 +182,7 @@ func TestRejoinCostsNothing(t *testing.T) {
 	s := chattest.MustDial(t, a.in.URL, bob.Token)
 	s.MustEmit(t, "joinChat", ch.ID)
 	for _, raw := range s.Flood(t, 30, "joinChat", ch.ID) {
-		if c := ackCode(raw); c != "" {
+		if c := chattest.AckCode(raw); c != "" {
 			t.Fatalf("rejoin: %s", raw)
 		}
 	}

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,51 +36,10 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// logLines reads the process's JSON log lines.
-type logLines struct{ ch chan map[string]any }
-
-func start(t *testing.T, bin string, env ...string) (*exec.Cmd, *logLines) {
+// start runs the server binary with the test's environment plus env.
+func start(t *testing.T, bin string, env ...string) *chattest.Process {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), env...)
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	l := &logLines{ch: make(chan map[string]any, 1000)}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) != nil {
-				m = map[string]any{"message": "NOT JSON: " + sc.Text()}
-			}
-			l.ch <- m
-		}
-		close(l.ch)
-	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, l
-}
-
-// until returns the first log line whose message is msg.
-func (l *logLines) until(t *testing.T, msg string) map[string]any {
-	t.Helper()
-	timeout := time.After(chattest.WaitTimeout)
-	for {
-		select {
-		case m, ok := <-l.ch:
-			if !ok {
-				t.Fatalf("process exited before logging %q", msg)
-			}
-			if m["message"] == msg {
-				return m
-			}
-		case <-timeout:
-			t.Fatalf("no %q log line", msg)
-		}
-	}
+	return chattest.StartProcess(t, bin, append(os.Environ(), env...))
 }
 
 func TestServerProcess(t *testing.T) {
@@ -90,8 +47,8 @@ func TestServerProcess(t *testing.T) {
 	bin := build(t)
 	t.Run("ServesAndStopsOnSIGTERM", func(t *testing.T) {
 		port := freePort(t)
-		cmd, logs := start(t, bin, fmt.Sprint("PORT=", port))
-		logs.until(t, "listening")
+		logs := start(t, bin, fmt.Sprint("PORT=", port))
+		logs.Until(t, "listening")
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
 		for _, p := range []string{"/healthz", "/readyz"} {
 			resp, err := http.Get(base + p)
@@ -110,28 +67,17 @@ func TestServerProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		line := logs.until(t, "request")
+		line := logs.Until(t, "request")
 		for line["path"] != "/api/me" {
-			line = logs.until(t, "request")
+			line = logs.Until(t, "request")
 		}
 		if line["severity"] != "INFO" || line["logging.googleapis.com/trace"] != "projects/"+os.Getenv("GOOGLE_CLOUD_PROJECT")+"/traces/abc123" || line["user"] != u.UID {
 			t.Fatalf("access line %v", line)
 		}
-		start := time.Now()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		took := logs.StopWithin(t, 8*time.Second)
 		s.WaitClosed(t)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("exit: %v", err)
-			}
-		case <-time.After(8 * time.Second):
-			t.Fatal("still running 8 s after SIGTERM")
-		}
-		t.Logf("stopped %s after SIGTERM", time.Since(start))
-		for m := range logs.ch {
+		t.Logf("stopped %s after SIGTERM", took)
+		for m := range logs.Logs {
 			if s, _ := m["message"].(string); strings.HasPrefix(s, "NOT JSON") || strings.Contains(fmt.Sprint(m), u.Token) {
 				t.Fatalf("bad log line %v", m)
 			}
@@ -143,8 +89,8 @@ func TestServerProcess(t *testing.T) {
 		// must still be gone within the contract's 8 s.
 		emu := chattest.StartFirestore(t)
 		port := freePort(t)
-		cmd, logs := start(t, bin, fmt.Sprint("PORT=", port), "FIRESTORE_EMULATOR_HOST="+emu.Host)
-		logs.until(t, "listening")
+		logs := start(t, bin, fmt.Sprint("PORT=", port), "FIRESTORE_EMULATOR_HOST="+emu.Host)
+		logs.Until(t, "listening")
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
 		do := func(method, path, token string, body string) *http.Response {
 			req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
@@ -176,19 +122,8 @@ func TestServerProcess(t *testing.T) {
 			socks = append(socks, s)
 		}
 		emu.Freeze()
-		start := time.Now()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("exit: %v", err)
-			}
-		case <-time.After(8 * time.Second):
-			t.Fatal("still running 8 s after SIGTERM with Firestore frozen")
-		}
-		t.Logf("stopped %s after SIGTERM with Firestore frozen and %d typing sockets", time.Since(start), len(socks))
+		took := logs.StopWithin(t, 8*time.Second)
+		t.Logf("stopped %s after SIGTERM with Firestore frozen and %d typing sockets", took, len(socks))
 		for _, s := range socks {
 			s.WaitClosed(t)
 		}
@@ -198,15 +133,15 @@ func TestServerProcess(t *testing.T) {
 		"ErrNoProject":          {"GOOGLE_CLOUD_PROJECT="},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cmd, logs := start(t, bin, append(env, fmt.Sprint("PORT=", freePort(t)))...)
+			logs := start(t, bin, append(env, fmt.Sprint("PORT=", freePort(t)))...)
 			ctx, cancel := context.WithTimeout(context.Background(), chattest.WaitTimeout)
 			defer cancel()
-			go func() { <-ctx.Done(); _ = cmd.Process.Kill() }()
+			go func() { <-ctx.Done(); _ = logs.Cmd.Process.Kill() }()
 			var lines []map[string]any
-			for m := range logs.ch {
+			for m := range logs.Logs {
 				lines = append(lines, m)
 			}
-			err := cmd.Wait()
+			err := logs.Wait()
 			if err == nil || ctx.Err() != nil {
 				t.Fatalf("did not refuse to start: %v", err)
 			}
