@@ -157,14 +157,8 @@ func NewReader(db *DB) *Reader { return &Reader{db: db} }
 
 // LoadChat implements realtime.Reader.
 func (r *Reader) LoadChat(ctx context.Context, chatID string) (*realtime.ChatView, error) {
-	snap, err := r.db.chatRef(chatID).Get(ctx)
-	if isNotFound(err) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	var doc chatDoc
-	if err := snap.DataTo(&doc); err != nil {
+	doc, _, err := getDoc[chatDoc](ctx, nil, r.db.chatRef(chatID))
+	if err != nil || doc == nil {
 		return nil, err
 	}
 	msgs, err := r.db.lastMessages(ctx, chatID, chat.ChatMessagesLen)
@@ -175,7 +169,7 @@ func (r *Reader) LoadChat(ctx context.Context, chatID string) (*realtime.ChatVie
 	if err != nil {
 		return nil, err
 	}
-	return &realtime.ChatView{Chat: render(chatID, &doc, "", doc.LastSeq, users, msgs), LastSeq: doc.LastSeq, MetaVersion: doc.MetaVersion}, nil
+	return &realtime.ChatView{Chat: render(chatID, doc, "", doc.LastSeq, users, msgs), LastSeq: doc.LastSeq, MetaVersion: doc.MetaVersion}, nil
 }
 
 // MessagesBetween implements realtime.Reader.
@@ -196,14 +190,8 @@ func (r *Reader) MessagesBetween(ctx context.Context, chatID, uid string, from, 
 
 // ReadSeq implements realtime.Reader.
 func (r *Reader) ReadSeq(ctx context.Context, chatID, uid string) (int64, bool, error) {
-	snap, err := r.db.memberRef(chatID, uid).Get(ctx)
-	if isNotFound(err) {
-		return 0, false, nil
-	} else if err != nil {
-		return 0, false, err
-	}
-	var m memberDoc
-	if err := snap.DataTo(&m); err != nil {
+	m, _, err := getDoc[memberDoc](ctx, nil, r.db.memberRef(chatID, uid))
+	if err != nil || m == nil {
 		return 0, false, err
 	}
 	return m.ReadSeq, true, nil

@@ -160,14 +160,8 @@ func retryable(err error) bool {
 
 // byID returns a message of the chat by id, nil if there is none.
 func (s *MessageService) byID(ctx context.Context, chatID, mid string) (*chat.Message, error) {
-	snap, err := s.db.messages(chatID).Doc(mid).Get(ctx)
-	if isNotFound(err) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	var m messageDoc
-	if err := snap.DataTo(&m); err != nil {
+	m, _, err := getDoc[messageDoc](ctx, nil, s.db.messages(chatID).Doc(mid))
+	if err != nil || m == nil {
 		return nil, err
 	}
 	return m.toMessage(mid), nil
@@ -186,15 +180,11 @@ func (s *MessageService) byKey(ctx context.Context, chatID, uid string, keyRef *
 		return nil, translate(err)
 	}
 	mid, _ := snap.Data()["messageId"].(string)
-	msnap, err := s.db.messages(chatID).Doc(mid).Get(ctx)
-	if err != nil {
-		return nil, translate(err)
+	m, err := s.byID(ctx, chatID, mid)
+	if err == nil && m == nil {
+		err = fmt.Errorf("idempotency key %s names a missing message", keyRef.ID)
 	}
-	var m messageDoc
-	if err := msnap.DataTo(&m); err != nil {
-		return nil, translate(err)
-	}
-	return m.toMessage(mid), nil
+	return m, translate(err)
 }
 
 // FindMessages implements chat.MessageService.

@@ -21,6 +21,22 @@ func get(ctx context.Context, tx *firestore.Transaction, ref *firestore.Document
 	return ref.Get(ctx)
 }
 
+// getDoc reads a document (in tx when not nil) into a T: nil and no error
+// when it does not exist. The snapshot is for its update time.
+func getDoc[T any](ctx context.Context, tx *firestore.Transaction, ref *firestore.DocumentRef) (*T, *firestore.DocumentSnapshot, error) {
+	snap, err := get(ctx, tx, ref)
+	if isNotFound(err) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	v := new(T)
+	if err := snap.DataTo(v); err != nil {
+		return nil, nil, err
+	}
+	return v, snap, nil
+}
+
 // chatOf reads a chat the caller is a member of (by the chat's member
 // list), ENOTFOUND for a chat that does not exist or that the caller is not
 // in: no existence leak.
@@ -32,20 +48,14 @@ func (db *DB) chatOf(ctx context.Context, tx *firestore.Transaction, chatID, uid
 // chatVersion is chatOf that also returns the version read (its update
 // time), for writes conditional on the chat not having changed since.
 func (db *DB) chatVersion(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, time.Time, error) {
-	snap, err := get(ctx, tx, db.chatRef(chatID))
-	if isNotFound(err) {
-		return nil, time.Time{}, errChatNotFound()
-	} else if err != nil {
+	doc, snap, err := getDoc[chatDoc](ctx, tx, db.chatRef(chatID))
+	if err != nil {
 		return nil, time.Time{}, err
 	}
-	var doc chatDoc
-	if err := snap.DataTo(&doc); err != nil {
-		return nil, time.Time{}, err
-	}
-	if !slices.Contains(doc.MemberIDs, uid) {
+	if doc == nil || !slices.Contains(doc.MemberIDs, uid) {
 		return nil, time.Time{}, errChatNotFound()
 	}
-	return &doc, snap.UpdateTime, nil
+	return doc, snap.UpdateTime, nil
 }
 
 // member is chatOf plus the caller's membership document (read marker).
@@ -54,17 +64,14 @@ func (db *DB) member(ctx context.Context, tx *firestore.Transaction, chatID, uid
 	if err != nil {
 		return nil, nil, err
 	}
-	msnap, err := get(ctx, tx, db.memberRef(chatID, uid))
-	if isNotFound(err) {
+	m, _, err := getDoc[memberDoc](ctx, tx, db.memberRef(chatID, uid))
+	if err != nil {
+		return nil, nil, err
+	}
+	if m == nil {
 		return nil, nil, errChatNotFound()
-	} else if err != nil {
-		return nil, nil, err
 	}
-	var m memberDoc
-	if err := msnap.DataTo(&m); err != nil {
-		return nil, nil, err
-	}
-	return doc, &m, nil
+	return doc, m, nil
 }
 
 // lastMessages returns the newest n messages, oldest first.

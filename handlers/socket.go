@@ -69,13 +69,12 @@ type eviction struct {
 
 // conn is one connected socket.
 type conn struct {
-	s        *socket.Socket
-	uid      string
-	username string
-	ctx      context.Context
-	cancel   context.CancelFunc
-	release  func() // of the user's feed reference; guarded by Hub.mu
-	expiry   atomic.Pointer[time.Timer]
+	s       *socket.Socket
+	uid     string
+	ctx     context.Context
+	cancel  context.CancelFunc
+	release func() // of the user's feed reference; guarded by Hub.mu
+	expiry  atomic.Pointer[time.Timer]
 	// transport the socket connected with (a polling socket may upgrade)
 	transport string
 
@@ -261,11 +260,10 @@ func (h *Hub) accept(s *socket.Socket) (*conn, *socket.ExtendedError) {
 	// The handshake's own deadline bounds setup; the socket's context
 	// (ctx) lives until it disconnects.
 	sctx := chat.NewContextWithIdentity(vctx, id)
-	me, err := svc.Users.Me(sctx)
-	if err != nil {
+	// The profile is created on first contact, so co-members see the user.
+	if _, err := svc.Users.Me(sctx); err != nil {
 		return fail(err)
 	}
-	c.username = me.Username
 	release, err := h.feed.Track(sctx, id.UID)
 	if err != nil {
 		return fail(err)

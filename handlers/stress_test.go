@@ -230,22 +230,3 @@ func emitCode(s *chattest.Socket, name, chatID string) string {
 	}
 	return string(raw)
 }
-
-// waitFor polls cond until it holds or the wait times out.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	waitWithin(t, what, chattest.WaitTimeout, cond)
-}
-
-// waitWithin is waitFor with its own bound.
-func waitWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("timed out waiting for %s; goroutines:\n%s", what, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -34,7 +34,6 @@ func (u *userFeed) LastSeq(chatID string) int64 {
 	}
 	return -1
 }
-func (u *userFeed) Chats() int { return len(u.chats) }
 
 func MemberInput(m Membership, removed bool) Input { return input{member: &m, removed: removed} }
 func MemberSetInput(ms ...Membership) Input {

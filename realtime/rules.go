@@ -57,10 +57,10 @@ type seqResult struct {
 // userFeed is what the engine knows of a served user.
 type userFeed struct {
 	uid string
-	// fresh: the user's first listener batches are still to come; they
-	// are a baseline, not news.
-	freshMembers, freshMessages bool
-	chats                       map[string]*membership
+	// freshMembers: the user's first membership batch is still to come;
+	// it is a baseline, not news. (The shard tracks the same for messages.)
+	freshMembers bool
+	chats        map[string]*membership
 }
 
 // membership is one chat of a served user as the user was last told.
@@ -73,7 +73,7 @@ type membership struct {
 }
 
 func newUserFeed(uid string) *userFeed {
-	return &userFeed{uid: uid, freshMembers: true, freshMessages: true, chats: map[string]*membership{}}
+	return &userFeed{uid: uid, freshMembers: true, chats: map[string]*membership{}}
 }
 
 // step applies in. It returns the events to emit and nil, having updated u;
