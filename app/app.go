@@ -14,6 +14,7 @@ import (
 	"github.com/chatapp/chat"
 	"github.com/chatapp/chat/auth"
 	"github.com/chatapp/chat/firestore"
+	"github.com/chatapp/chat/gcs"
 	"github.com/chatapp/chat/handlers"
 	"github.com/chatapp/chat/realtime"
 )
@@ -21,7 +22,9 @@ import (
 // Settings is what the wiring needs. cmd/server fills it from the
 // environment; tests fill it directly.
 type Settings struct {
-	ProjectID   string
+	ProjectID string
+	// Bucket is the Cloud Storage bucket of attachments.
+	Bucket      string
 	CORSOrigins []string
 	Logger      *slog.Logger
 	// InstanceID names this instance's heartbeat documents (default: random).
@@ -47,6 +50,7 @@ type App struct {
 	Node *realtime.Node
 	// DB is the Firestore handle.
 	DB       *firestore.DB
+	files    *gcs.Store
 	log      *slog.Logger
 	hub      *handlers.Hub
 	listener *firestore.Listener
@@ -77,8 +81,15 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.Log = log
+	files, err := gcs.Open(ctx, s.Bucket)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	users := firestore.NewUserService(db)
-	chats := firestore.NewChatService(db, users)
+	chats := firestore.NewChatService(db, users, files)
+	messages := firestore.NewMessageService(db, files)
 	roomSvc := firestore.NewRoomService(db, chats)
 	var rooms chat.RoomService = roomSvc
 	if s.WrapRooms != nil {
@@ -98,7 +109,8 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	}
 	svc := handlers.Services{
 		Verifier: verifier, Users: users, Chats: chats,
-		Messages: firestore.NewMessageService(db), Rooms: rooms, Ready: db.Ping,
+		Messages: messages, Files: messages, Rooms: rooms,
+		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
 	}
 	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout}
 	var node *realtime.Node
@@ -106,22 +118,25 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 		node = realtime.NewNode(src, rd, sink, s.Realtime)
 		return node
 	})
-	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, log: log, hub: hub, listener: listener,
+	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, files: files, log: log, hub: hub, listener: listener,
 		rooms: roomSvc, sweepDone: make(chan struct{})}
 	var sctx context.Context
 	sctx, a.stopSweep = context.WithCancel(context.Background())
-	go a.sweepPurges(sctx, chats)
+	go a.sweep(sctx, chats, messages)
 	return a, nil
 }
 
-// Purges cut off by a crash are finished by whichever instance sweeps
-// first: at start, then every sweepEvery, those pending for sweepAfter.
+// Work cut off by a crash is finished by whichever instance sweeps first:
+// at start, then every sweepEvery. Purges pending for sweepAfter are
+// finished; uploads without a message for uploadsAfter (longer than any
+// send may take) are deleted.
 const (
-	sweepEvery = 10 * time.Minute
-	sweepAfter = 5 * time.Minute
+	sweepEvery   = 10 * time.Minute
+	sweepAfter   = 5 * time.Minute
+	uploadsAfter = 30 * time.Minute
 )
 
-func (a *App) sweepPurges(ctx context.Context, chats *firestore.ChatService) {
+func (a *App) sweep(ctx context.Context, chats *firestore.ChatService, messages *firestore.MessageService) {
 	defer close(a.sweepDone)
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
@@ -131,6 +146,11 @@ func (a *App) sweepPurges(ctx context.Context, chats *firestore.ChatService) {
 			a.log.Warn("purge sweep failed", "err", err.Error())
 		} else if n > 0 {
 			a.log.Info("purges finished by the sweeper", "chats", n)
+		}
+		if n, err := messages.SweepUploads(rctx, uploadsAfter); err != nil && ctx.Err() == nil {
+			a.log.Warn("upload sweep failed", "err", err.Error())
+		} else if n > 0 {
+			a.log.Info("abandoned uploads deleted by the sweeper", "files", n)
 		}
 		cancel()
 		select {
@@ -216,5 +236,8 @@ func (a *App) CloseContext(ctx context.Context) {
 	a.listener.Close(ctx)
 	if err := a.DB.Close(); err != nil {
 		a.log.Warn("firestore close: " + err.Error())
+	}
+	if err := a.files.Close(); err != nil {
+		a.log.Warn("storage close: " + err.Error())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chatapp/chat/firestore"
+	"github.com/chatapp/chat/gcs"
 )
 
 // Env is the emulators' settings as `make test` exports them.
@@ -18,6 +19,10 @@ type Env struct {
 	Project       string
 	FirestoreHost string
 	AuthHost      string
+	StorageHost   string
+	// Bucket is the bucket `make test` creates; tests that count objects
+	// make their own (MustBucket).
+	Bucket string
 }
 
 // MustEnv returns the emulator settings or fails the test loudly.
@@ -27,12 +32,29 @@ func MustEnv(tb testing.TB) Env {
 		Project:       os.Getenv("GOOGLE_CLOUD_PROJECT"),
 		FirestoreHost: os.Getenv("FIRESTORE_EMULATOR_HOST"),
 		AuthHost:      os.Getenv("FIREBASE_AUTH_EMULATOR_HOST"),
+		StorageHost:   os.Getenv("STORAGE_EMULATOR_HOST"),
+		Bucket:        os.Getenv("STORAGE_BUCKET"),
 	}
-	if e.Project == "" || e.FirestoreHost == "" || e.AuthHost == "" {
-		tb.Fatalf("emulators not configured (GOOGLE_CLOUD_PROJECT=%q FIRESTORE_EMULATOR_HOST=%q FIREBASE_AUTH_EMULATOR_HOST=%q): run the tests with `make test`",
-			e.Project, e.FirestoreHost, e.AuthHost)
+	if e.Project == "" || e.FirestoreHost == "" || e.AuthHost == "" || e.StorageHost == "" || e.Bucket == "" {
+		tb.Fatalf("emulators not configured (GOOGLE_CLOUD_PROJECT=%q FIRESTORE_EMULATOR_HOST=%q FIREBASE_AUTH_EMULATOR_HOST=%q STORAGE_EMULATOR_HOST=%q STORAGE_BUCKET=%q): run the tests with `make test`",
+			e.Project, e.FirestoreHost, e.AuthHost, e.StorageHost, e.Bucket)
 	}
 	return e
+}
+
+// MustFileStore opens the attachment store on bucket (the shared one when
+// empty), closed with the test.
+func MustFileStore(tb testing.TB, bucket string) *gcs.Store {
+	tb.Helper()
+	if bucket == "" {
+		bucket = MustEnv(tb).Bucket
+	}
+	s, err := gcs.Open(context.Background(), bucket)
+	if err != nil {
+		tb.Fatalf("open bucket: %v", err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 // MustOpenDB opens a Firestore client on the emulator, closed with the test.

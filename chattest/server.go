@@ -34,6 +34,8 @@ type Instance struct {
 // Options tune an instance: engine timings and fakes put in front of real
 // parts at their interfaces.
 type Options struct {
+	// Bucket holds attachments; empty is the bucket `make test` made.
+	Bucket       string
 	Realtime     realtime.Options
 	CORSOrigins  []string
 	WrapVerifier func(chat.TokenVerifier) chat.TokenVerifier
@@ -49,8 +51,11 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 	tb.Helper()
 	env := MustEnv(tb)
 	log := handlers.NewLogger(logWriter(tb), env.Project, slog.LevelInfo)
+	if opts.Bucket == "" {
+		opts.Bucket = env.Bucket
+	}
 	a, err := app.Build(context.Background(), app.Settings{
-		ProjectID: env.Project, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime,
+		ProjectID: env.Project, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime,
 		WrapVerifier: opts.WrapVerifier, WrapSource: opts.WrapSource, WrapReader: opts.WrapReader, WrapRooms: opts.WrapRooms,
 		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
 	})

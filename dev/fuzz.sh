@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-5}"
 targets=(
-  ".:FuzzValidateID" ".:FuzzPageLimit" ".:FuzzNames"
+  ".:FuzzValidateID" ".:FuzzPageLimit" ".:FuzzNames" ".:FuzzCleanFileName"
   "./firestore:FuzzCursors"
   "./handlers:FuzzSocketArgs" "./handlers:FuzzDecodeJSON" "./handlers:FuzzREST"
 )

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# with-emulators.sh CMD...: start the Firestore and Firebase Auth emulators on
-# free loopback ports, export their hosts, run CMD, then stop both emulators,
-# also when CMD fails or the script is interrupted. Used by `make dev` and
-# `make test`; nothing is left running afterwards.
+# with-emulators.sh CMD...: start the Firestore and Firebase Auth emulators
+# and fake-gcs-server (Cloud Storage) on free loopback ports, create the
+# bucket, export their hosts, run CMD, then stop them all, also when CMD
+# fails or the script is interrupted. Used by `make dev` and `make test`;
+# nothing is left running afterwards.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 state="$(mktemp -d "${TMPDIR:-/tmp}/chatapp-emu.XXXXXX")"
@@ -34,11 +35,18 @@ free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0
 command -v gcloud >/dev/null || { log "gcloud is missing: the Firestore emulator cannot start"; exit 1; }
 command -v java >/dev/null || { log "java is missing: the Firestore emulator cannot start"; exit 1; }
 "$here/install-node-tools.sh"
+gobin="$("$here/install-go-tools.sh")"
 
 project="${GOOGLE_CLOUD_PROJECT:-demo-chatapp}"
 fs_port="${FIRESTORE_PORT:-$(free_port)}"
 auth_port="${AUTH_PORT:-$(free_port)}"
 hub_port="$(free_port)"; logging_port="$(free_port)"
+gcs_port="${STORAGE_PORT:-$(free_port)}"
+bucket="${STORAGE_BUCKET:-chatapp-dev}"
+
+setsid "$gobin/fake-gcs-server" -scheme http -host 127.0.0.1 -port "$gcs_port" -backend memory \
+  -public-host "127.0.0.1:$gcs_port" -log-level warn >"$state/gcs.log" 2>&1 < /dev/null &
+pids+=("$!")
 
 setsid gcloud emulators firestore start --host-port="127.0.0.1:$fs_port" --quiet \
   >"$state/firestore.log" 2>&1 < /dev/null &
@@ -61,11 +69,16 @@ wait_for() { # name url log
 }
 wait_for firestore "http://127.0.0.1:$fs_port/" "$state/firestore.log"
 wait_for auth "http://127.0.0.1:$auth_port/" "$state/auth.log"
+wait_for storage "http://127.0.0.1:$gcs_port/storage/v1/b" "$state/gcs.log"
+curl -fsS -o /dev/null -X POST -H 'content-type: application/json' -d "{\"name\":\"$bucket\"}" \
+  "http://127.0.0.1:$gcs_port/storage/v1/b?project=$project" || { log "could not create bucket $bucket"; exit 1; }
 
 export GOOGLE_CLOUD_PROJECT="$project"
 export FIRESTORE_EMULATOR_HOST="127.0.0.1:$fs_port"
 export FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:$auth_port"
-log "firestore emulator at $FIRESTORE_EMULATOR_HOST, auth emulator at $FIREBASE_AUTH_EMULATOR_HOST, project $project"
+export STORAGE_EMULATOR_HOST="127.0.0.1:$gcs_port"
+export STORAGE_BUCKET="$bucket"
+log "firestore emulator at $FIRESTORE_EMULATOR_HOST, auth emulator at $FIREBASE_AUTH_EMULATOR_HOST, storage emulator at $STORAGE_EMULATOR_HOST (bucket $bucket), project $project"
 "$@" &
 child=$!
 # Background jobs of a script ignore SIGINT: pass Ctrl-C on as SIGTERM,

@@ -19,11 +19,13 @@ var _ chat.ChatService = (*ChatService)(nil)
 type ChatService struct {
 	db    *DB
 	users *UserService
+	files chat.FileStore
 }
 
-// NewChatService returns a ChatService on db.
-func NewChatService(db *DB, users *UserService) *ChatService {
-	return &ChatService{db: db, users: users}
+// NewChatService returns a ChatService on db; a deleted chat's
+// attachments are removed from files.
+func NewChatService(db *DB, users *UserService, files chat.FileStore) *ChatService {
+	return &ChatService{db: db, users: users, files: files}
 }
 
 // callerIn returns the caller's uid after checking the chat id a client
@@ -452,12 +454,17 @@ func (s *ChatService) deleteInTx(tx *firestore.Transaction, chatID string, d *ch
 	return nil
 }
 
-// purge deletes what a deleted chat leaves below it, in bounded batches.
-// Nothing reaches these documents once the chat is gone (every access checks
-// the chat first), so a purge cut short leaves storage, not visible data.
+// purge deletes what a deleted chat leaves below it: its attachments, then
+// its documents in bounded batches. Nothing reaches them once the chat is
+// gone (every access checks membership first), so a purge cut short leaves
+// storage, not visible data. An upload racing the delete fails its commit
+// (the chat is gone) and removes its own object.
 func (s *ChatService) purge(ctx context.Context, chatID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), purgeTimeout)
 	defer cancel()
+	if err := s.files.DeletePrefix(ctx, chat.FilePrefix(chatID)); err != nil {
+		return err
+	}
 	for _, sub := range []string{"messages", "clientIds", "typing", "members"} {
 		col := s.db.chatRef(chatID).Collection(sub)
 		for {

@@ -45,7 +45,8 @@ func TestRetriedCommitMakesOneMessage(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	users := firestore.NewUserService(db)
-	s := services{users, firestore.NewChatService(db, users), firestore.NewMessageService(db), nil}
+	files := chattest.MustFileStore(t, "")
+	s := services{users, firestore.NewChatService(db, users, files), firestore.NewMessageService(db, files), nil, db}
 	anaCtx, _ := s.as(t, "ana")
 	_, bob := s.as(t, "bob")
 	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -23,6 +24,9 @@ type DB struct {
 	client *firestore.Client
 	// Now is the clock; tests may replace it before use.
 	Now func() time.Time
+	// Log takes what fails after a request has its answer (clean-ups that
+	// the sweepers will retry); the wiring sets it before use.
+	Log *slog.Logger
 }
 
 // grpcPool sizes the client's connection pool: Firestore serves about 100
@@ -38,7 +42,7 @@ func Open(ctx context.Context, projectID string, opts ...option.ClientOption) (*
 	if err != nil {
 		return nil, fmt.Errorf("firestore client: %w", err)
 	}
-	return &DB{client: client, Now: time.Now}, nil
+	return &DB{client: client, Now: time.Now, Log: slog.Default()}, nil
 }
 
 // Close releases the client.

@@ -19,12 +19,16 @@ var _ chat.MessageService = (*MessageService)(nil)
 // MessageService implements chat.MessageService.
 type MessageService struct {
 	db    *DB
+	files chat.FileStore
 	lanes *lanes
 }
 
-// NewMessageService returns a MessageService on db.
-func NewMessageService(db *DB) *MessageService {
-	return &MessageService{db: db, lanes: newLanes()}
+var _ chat.FileService = (*MessageService)(nil)
+
+// NewMessageService returns a MessageService on db keeping attachments in
+// files.
+func NewMessageService(db *DB, files chat.FileStore) *MessageService {
+	return &MessageService{db: db, files: files, lanes: newLanes()}
 }
 
 // SendMessage implements chat.MessageService. It reads the chat (its
@@ -42,9 +46,6 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 	if err := chat.ValidateID("Chat id", chatID); err != nil {
 		return nil, false, err
 	}
-	if in.File != nil {
-		return nil, false, chat.Errorf(chat.EINVALID, "File attachments are not supported yet.")
-	}
 	if err := in.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -57,6 +58,37 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 	} else if u[id.UID] != nil {
 		username = u[id.UID].Username
 	}
+	var keyRef *firestore.DocumentRef
+	if in.ClientMessageID != "" {
+		keyRef = s.db.clientIDRef(chatID, id.UID, in.ClientMessageID)
+	}
+	var up *upload
+	var err error
+	if in.File != nil {
+		// Before any byte is stored: the caller is a member, and a retry
+		// of a send already stored gets its message without a second
+		// upload.
+		if _, err = s.db.chatOf(ctx, nil, chatID, id.UID); err != nil {
+			return nil, false, translate(err)
+		}
+		if keyRef != nil {
+			if m, err := s.byKey(ctx, chatID, id.UID, keyRef); m != nil || err != nil {
+				return m, false, err
+			}
+		}
+		if up, err = s.store(ctx, chatID, in.File); err != nil {
+			return nil, false, err
+		}
+	}
+	msg, created, err := s.send(ctx, chatID, id.UID, username, random, in, keyRef, up)
+	if up != nil && !created {
+		s.discard(ctx, up) // keeps the object if the message did commit
+	}
+	return msg, created, err
+}
+
+// send stores the message, its file already uploaded (up) or none.
+func (s *MessageService) send(ctx context.Context, chatID, uid, username, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef, up *upload) (*chat.Message, bool, error) {
 	// Sends to one chat contend for its document; queueing them here
 	// leaves at most one send per chat per instance racing the others'
 	// instances, instead of many that fail their preconditions and retry.
@@ -65,10 +97,8 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		return nil, false, err
 	}
 	defer release()
-	var keyRef *firestore.DocumentRef
-	if in.ClientMessageID != "" {
-		keyRef = s.db.clientIDRef(chatID, id.UID, in.ClientMessageID)
-		if m, err := s.byKey(ctx, chatID, id.UID, keyRef); m != nil || err != nil {
+	if keyRef != nil {
+		if m, err := s.byKey(ctx, chatID, uid, keyRef); m != nil || err != nil {
 			return m, false, err
 		}
 	}
@@ -84,7 +114,7 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 	// the attempt's message is looked up by its id: found, it is the
 	// answer, and a retry never stores the message twice.
 	for attempt := 0; attempt < txAttempts; attempt++ {
-		msg, mid, err := s.commit(ctx, chatID, id.UID, username, random, in, keyRef)
+		msg, mid, err := s.commit(ctx, chatID, uid, username, random, in, keyRef, up)
 		if err == nil {
 			return msg, true, nil
 		}
@@ -100,7 +130,7 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		case keyRef != nil && isAlreadyExists(err):
 			// The same clientMessageId committed first elsewhere: the key's
 			// must-not-exist precondition turned this one away.
-			m, err := s.byKey(ctx, chatID, id.UID, keyRef)
+			m, err := s.byKey(ctx, chatID, uid, keyRef)
 			if m == nil && err == nil {
 				err = fmt.Errorf("idempotency key %s exists without its message", keyRef.ID)
 			}
@@ -115,7 +145,7 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 // commit makes one attempt at storing a message: the message, the chat's
 // lastSeq/lastMessage (conditional on the version read), the sender's read
 // marker and the idempotency key, in one atomic batch.
-func (s *MessageService) commit(ctx context.Context, chatID, uid, username, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef) (*chat.Message, string, error) {
+func (s *MessageService) commit(ctx context.Context, chatID, uid, username, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef, up *upload) (*chat.Message, string, error) {
 	d, version, err := s.db.chatVersion(ctx, nil, chatID, uid)
 	if err != nil {
 		return nil, "", err
@@ -130,6 +160,9 @@ func (s *MessageService) commit(ctx context.Context, chatID, uid, username, rand
 		ChatID: chatID, Seq: seq, SenderID: uid, SenderUsername: username, Content: in.Content,
 		CreatedAt: now, ClientMessageID: in.ClientMessageID, MemberIDs: slices.Clone(d.MemberIDs),
 	}
+	if up != nil {
+		m.FileURL, m.FileName = chat.FileURL(chatID, up.fileID), up.name
+	}
 	last := m
 	last.ID, last.MemberIDs = mid, nil
 	b := s.db.client.Batch()
@@ -141,6 +174,10 @@ func (s *MessageService) commit(ctx context.Context, chatID, uid, username, rand
 	b.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: seq}})
 	if keyRef != nil {
 		b.Create(keyRef, map[string]any{"messageId": mid})
+	}
+	if up != nil {
+		// Only while nobody has given the upload up (see upload.go).
+		b.Delete(up.todo, firestore.LastUpdateTime(up.written))
 	}
 	if _, err := b.Commit(ctx); err != nil {
 		return nil, mid, err

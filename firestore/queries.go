@@ -57,6 +57,8 @@ var (
 		Orders: []QueryOrder{{"seq", true}}}
 	qPurgesBefore = &QueryShape{Name: "purges pending since before a time", Collection: "purges",
 		Filters: []QueryFilter{{"at", "<"}}}
+	qUploadsBefore = &QueryShape{Name: "uploads pending since before a time", Collection: "uploads",
+		Filters: []QueryFilter{{"at", "<"}}}
 )
 
 // Queries lists every query shape this package runs.
@@ -64,7 +66,7 @@ func Queries() []QueryShape {
 	var out []QueryShape
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
-		qMessagesBefore, qMessagesLatest, qPurgesBefore} {
+		qMessagesBefore, qMessagesLatest, qPurgesBefore, qUploadsBefore} {
 		out = append(out, *q)
 	}
 	return out

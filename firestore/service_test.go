@@ -16,13 +16,18 @@ type services struct {
 	chats    *firestore.ChatService
 	messages *firestore.MessageService
 	rooms    *firestore.RoomService
+	db       *firestore.DB
 }
 
-func mustServices(t *testing.T) services {
+func mustServices(t *testing.T) services { return mustServicesIn(t, "") }
+
+// mustServicesIn keeps attachments in bucket ("" for the shared one).
+func mustServicesIn(t *testing.T, bucket string) services {
 	db := chattest.MustOpenDB(t)
 	users := firestore.NewUserService(db)
-	chats := firestore.NewChatService(db, users)
-	return services{users, chats, firestore.NewMessageService(db), firestore.NewRoomService(db, chats)}
+	files := chattest.MustFileStore(t, bucket)
+	chats := firestore.NewChatService(db, users, files)
+	return services{users, chats, firestore.NewMessageService(db, files), firestore.NewRoomService(db, chats), db}
 }
 
 // as returns a context for a new user with a profile.

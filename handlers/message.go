@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"mime"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -34,6 +35,9 @@ func (s *Server) sendMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ct, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type")); ct == "multipart/form-data" {
+		return s.sendMultipart(c, id)
+	}
 	var body struct {
 		Content         *string `json:"content"`
 		ClientMessageID *string `json:"clientMessageId"`
@@ -48,6 +52,12 @@ func (s *Server) sendMessage(c echo.Context) error {
 	if body.ClientMessageID != nil {
 		in.ClientMessageID = *body.ClientMessageID
 	}
+	return s.send(c, id, in)
+}
+
+// send sends in and answers 201 with the message, or 200 with the first
+// one when the clientMessageId was sent before.
+func (s *Server) send(c echo.Context, id string, in chat.MessageCreate) error {
 	msg, created, err := s.svc.Messages.SendMessage(c.Request().Context(), id, in)
 	if err != nil {
 		return err

@@ -27,6 +27,8 @@ type msgBody struct {
 	ChatID          string `json:"chatId"`
 	SenderID        string `json:"senderId"`
 	Content         string `json:"content"`
+	FileURL         string `json:"fileUrl"`
+	FileName        string `json:"fileName"`
 	CreatedAt       string `json:"createdAt"`
 	ClientMessageID string `json:"clientMessageId"`
 }

@@ -26,6 +26,7 @@ type Services struct {
 	Users    chat.UserService
 	Chats    chat.ChatService
 	Messages chat.MessageService
+	Files    chat.FileService
 	Rooms    chat.RoomService
 	// Ready answers the readiness probe: nil when storage answers.
 	Ready func(ctx context.Context) error
@@ -110,6 +111,7 @@ func NewServer(svc Services, hub *Hub, opts Options) *Server {
 	api.GET("/chats/:id/messages", s.findMessages, s.limit("other"))
 	api.POST("/chats/:id/messages", s.sendMessage, s.limit("message"))
 	api.POST("/chats/:id/read", s.markRead, s.limit("other"))
+	api.GET("/chats/:id/files/:fileId", s.getFile, s.limit("other"))
 	api.Any("/*", func(c echo.Context) error { return chat.Errorf(chat.ENOTFOUND, "No such endpoint.") })
 	return s
 }

@@ -51,6 +51,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.ProjectID == "" {
 		return c, fmt.Errorf("GOOGLE_CLOUD_PROJECT must be set to the Firebase/GCP project id")
 	}
+	if c.StorageBucket == "" {
+		return c, fmt.Errorf("STORAGE_BUCKET must name the Cloud Storage bucket for attachments")
+	}
 	if c.KService != "" {
 		// On Cloud Run an emulator host would make the Admin SDK accept
 		// unsigned tokens: anyone could sign in as anyone.

@@ -45,7 +45,7 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, CORSOrigins: cfg.CORSOrigins, Logger: log})
+	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Bucket: cfg.StorageBucket, CORSOrigins: cfg.CORSOrigins, Logger: log})
 	if err != nil {
 		log.Error("start failed: " + err.Error())
 		return err
