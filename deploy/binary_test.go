@@ -43,9 +43,9 @@ func TestBuiltBinary(t *testing.T) {
 
 	t.Run("ServesWithTheServiceSettings", func(t *testing.T) {
 		port := freePort(t)
-		vars := MustService(t).env(map[string]string{"PROJECT_ID": env.Project, "BUCKET": "deploy-test", "CORS_ORIGINS": ""})
+		vars := MustService(t).env(map[string]string{"PROJECT_ID": env.Project, "BUCKET": env.Bucket, "CORS_ORIGINS": ""})
 		vars = append(vars, "PORT="+port, "FIRESTORE_EMULATOR_HOST="+env.FirestoreHost, "FIREBASE_AUTH_EMULATOR_HOST="+env.AuthHost,
-			"PATH="+os.Getenv("PATH"))
+			"STORAGE_EMULATOR_HOST="+env.StorageHost, "PATH="+os.Getenv("PATH"))
 		logs := chattest.StartProcess(t, bin, vars)
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -69,7 +69,7 @@ func TestBuiltBinary(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin)
-		cmd.Env = []string{"GOOGLE_CLOUD_PROJECT=p", "K_SERVICE=chatapp", "FIRESTORE_EMULATOR_HOST=" + env.FirestoreHost, "PORT=" + freePort(t)}
+		cmd.Env = []string{"GOOGLE_CLOUD_PROJECT=p", "STORAGE_BUCKET=b", "K_SERVICE=chatapp", "FIRESTORE_EMULATOR_HOST=" + env.FirestoreHost, "PORT=" + freePort(t)}
 		out, err := cmd.Output()
 		if err == nil || !strings.Contains(string(out), "FIRESTORE_EMULATOR_HOST is set while running on Cloud Run") {
 			t.Fatalf("started with an emulator host on Cloud Run: err %v, output %s", err, out)

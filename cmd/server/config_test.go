@@ -9,7 +9,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func TestLoadConfig(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) {
-		c, err := LoadConfig(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "p"}))
+		c, err := LoadConfig(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b"}))
 		if err != nil || c.Port != 8080 || c.ProjectID != "p" || len(c.CORSOrigins) != 0 {
 			t.Fatalf("got %+v %v", c, err)
 		}
@@ -24,13 +24,14 @@ func TestLoadConfig(t *testing.T) {
 		}
 	})
 	for name, m := range map[string]map[string]string{
-		"ErrNoProject":              {},
-		"ErrBadPort":                {"GOOGLE_CLOUD_PROJECT": "p", "PORT": "http"},
-		"ErrPortRange":              {"GOOGLE_CLOUD_PROJECT": "p", "PORT": "70000"},
-		"ErrBadOrigin":              {"GOOGLE_CLOUD_PROJECT": "p", "CORS_ORIGINS": "example.com"},
-		"ErrAuthEmulatorOnRun":      {"GOOGLE_CLOUD_PROJECT": "p", "K_SERVICE": "chat", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"},
-		"ErrFirestoreEmulatorOnRun": {"GOOGLE_CLOUD_PROJECT": "p", "K_SERVICE": "chat", "FIRESTORE_EMULATOR_HOST": "x:1"},
-		"ErrStorageEmulatorOnRun":   {"GOOGLE_CLOUD_PROJECT": "p", "K_SERVICE": "chat", "STORAGE_EMULATOR_HOST": "x:1"},
+		"ErrNoProject":              {"STORAGE_BUCKET": "b"},
+		"ErrNoBucket":               {"GOOGLE_CLOUD_PROJECT": "p"},
+		"ErrBadPort":                {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PORT": "http"},
+		"ErrPortRange":              {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PORT": "70000"},
+		"ErrBadOrigin":              {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "CORS_ORIGINS": "example.com"},
+		"ErrAuthEmulatorOnRun":      {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"},
+		"ErrFirestoreEmulatorOnRun": {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIRESTORE_EMULATOR_HOST": "x:1"},
+		"ErrStorageEmulatorOnRun":   {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "STORAGE_EMULATOR_HOST": "x:1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := LoadConfig(env(m)); err == nil {

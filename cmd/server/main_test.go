@@ -17,7 +17,7 @@ import (
 )
 
 // build compiles the server once per test binary.
-func build(t *testing.T) string {
+func build(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "server")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -27,7 +27,7 @@ func build(t *testing.T) string {
 	return bin
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func freePort(t *testing.T) int {
 }
 
 // start runs the server binary with the test's environment plus env.
-func start(t *testing.T, bin string, env ...string) *chattest.Process {
+func start(t testing.TB, bin string, env ...string) *chattest.Process {
 	t.Helper()
 	return chattest.StartProcess(t, bin, append(os.Environ(), env...))
 }
