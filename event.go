@@ -26,13 +26,14 @@ type Typing struct {
 // chat's room); typing events (UserID "") go to the chat's room, except the
 // typist's own sockets.
 type Event struct {
-	Kind    string
-	UserID  string
-	ChatID  string
-	Message *Message
-	Summary *ChatSummary
-	Chat    *Chat
-	Typing  *Typing
+	Kind     string
+	UserID   string
+	ChatID   string
+	Message  *Message
+	Summary  *ChatSummary
+	Chat     *Chat
+	Typing   *Typing
+	Presence *Presence
 }
 
 // EventSink receives the events this instance must deliver. It must not

@@ -30,6 +30,9 @@ type Settings struct {
 	// InstanceID names this instance's heartbeat documents (default: random).
 	InstanceID string
 	Realtime   realtime.Options
+	// Presence times presence (grace, lease); zero values are the
+	// contract's.
+	Presence realtime.PresenceOptions
 	// PingInterval and PingTimeout override Engine.IO's heartbeat (tests).
 	PingInterval, PingTimeout time.Duration
 
@@ -55,6 +58,7 @@ type App struct {
 	hub      *handlers.Hub
 	listener *firestore.Listener
 	rooms    *firestore.RoomService
+	presence *realtime.Presence
 	// stopSweep ends the purge sweeper; sweepDone is closed when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -107,7 +111,11 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	if s.Realtime.Logger == nil {
 		s.Realtime.Logger = log
 	}
-	svc := handlers.Services{
+	if s.Presence.Logger == nil {
+		s.Presence.Logger = log
+	}
+	presence := realtime.NewPresence(firestore.NewSessions(db, s.InstanceID), s.Presence)
+	svc := handlers.Services{Presence: presence,
 		Verifier: verifier, Users: users, Chats: chats,
 		Messages: messages, Files: messages, Rooms: rooms,
 		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
@@ -119,7 +127,7 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 		return node
 	})
 	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, files: files, log: log, hub: hub, listener: listener,
-		rooms: roomSvc, sweepDone: make(chan struct{})}
+		rooms: roomSvc, presence: presence, sweepDone: make(chan struct{})}
 	var sctx context.Context
 	sctx, a.stopSweep = context.WithCancel(context.Background())
 	go a.sweep(sctx, chats, messages)
@@ -192,6 +200,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownBudget-1500*time.Millisecond)
 	defer cancel()
 	a.CloseSockets(sctx)
+	// The sockets are closed: their users' sessions end after the grace,
+	// ended by a live instance (or the next to start) if this one is gone.
+	a.presence.Close(sctx, time.Now())
 	if err := hs.Shutdown(sctx); err != nil {
 		// Hijacked websockets are not tracked by Shutdown; anything still
 		// open now is cut.
@@ -220,6 +231,7 @@ func (a *App) Close() {
 // CloseContext is Close bounded by ctx: what storage has not done by then
 // (deferred typing writes, heartbeat removal) is given up.
 func (a *App) CloseContext(ctx context.Context) {
+	a.presence.Close(ctx, time.Now())
 	a.stopSweep()
 	select {
 	case <-a.sweepDone:

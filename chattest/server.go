@@ -37,6 +37,7 @@ type Options struct {
 	// Bucket holds attachments; empty is the bucket `make test` made.
 	Bucket       string
 	Realtime     realtime.Options
+	Presence     realtime.PresenceOptions
 	CORSOrigins  []string
 	WrapVerifier func(chat.TokenVerifier) chat.TokenVerifier
 	WrapSource   func(realtime.Source) realtime.Source
@@ -55,7 +56,7 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 		opts.Bucket = env.Bucket
 	}
 	a, err := app.Build(context.Background(), app.Settings{
-		ProjectID: env.Project, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime,
+		ProjectID: env.Project, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime, Presence: opts.Presence,
 		WrapVerifier: opts.WrapVerifier, WrapSource: opts.WrapSource, WrapReader: opts.WrapReader, WrapRooms: opts.WrapRooms,
 		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
 	})

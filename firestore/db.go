@@ -88,3 +88,6 @@ func translate(err error) error {
 
 func isNotFound(err error) bool      { return status.Code(err) == codes.NotFound }
 func isAlreadyExists(err error) bool { return status.Code(err) == codes.AlreadyExists }
+func isFailedPrecondition(err error) bool {
+	return status.Code(err) == codes.FailedPrecondition
+}

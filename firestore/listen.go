@@ -42,6 +42,8 @@ func (l *Listener) Listen(ctx context.Context, q realtime.Query, emit func(realt
 		fq = l.db.query(qMessagesToUsers, nil, keys, q.Since)
 	case realtime.Typing:
 		fq = l.db.query(qTypingInChats, nil, keys)
+	case realtime.Flips:
+		fq = l.db.query(qPresenceToUsers, nil, keys, q.Since)
 	}
 	it := fq.Snapshots(ctx)
 	defer it.Stop()
@@ -99,6 +101,14 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 				continue
 			}
 			c.Typing = &realtime.TypingEntry{Typing: chat.Typing{ChatID: t.ChatID, UserID: t.UserID, Username: t.Username}, Until: t.Until}
+		case realtime.Flips:
+			var p presenceDoc
+			if ch.Kind != firestore.DocumentAdded || ch.Doc.DataTo(&p) != nil || p.UserID == "" || p.Version == 0 {
+				continue // flips never change once written
+			}
+			seen := p.LastSeen.UTC()
+			c.Flip = &realtime.Flip{Presence: chat.Presence{UserID: p.UserID, Online: p.Online, LastSeen: &seen},
+				Version: p.Version, Audience: p.Audience}
 		}
 		b.Changes = append(b.Changes, c)
 	}
@@ -125,6 +135,7 @@ func (l *Listener) Beat(ctx context.Context) error {
 		{"messages", map[string]any{"memberIds": []string{l.hbKey}, "createdAt": now, "expireAt": expire}},
 		{"members", map[string]any{"userId": l.hbKey, "beat": now, "expireAt": expire}},
 		{"typing", map[string]any{"chatId": l.hbKey, "until": expire}},
+		{"presence", map[string]any{"audience": []string{l.hbKey}, "at": now, "expireAt": expire}},
 	} {
 		j, err := bw.Set(l.inst.Collection(w.col).Doc("hb"), w.doc)
 		if err != nil {
@@ -144,7 +155,7 @@ func (l *Listener) Beat(ctx context.Context) error {
 
 // Close removes the instance's heartbeat documents.
 func (l *Listener) Close(ctx context.Context) {
-	for _, c := range []string{"messages", "members", "typing"} {
+	for _, c := range []string{"messages", "members", "typing", "presence"} {
 		_, _ = l.inst.Collection(c).Doc("hb").Delete(ctx)
 	}
 }

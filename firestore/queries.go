@@ -57,6 +57,17 @@ var (
 		Orders: []QueryOrder{{"seq", true}}}
 	qPurgesBefore = &QueryShape{Name: "purges pending since before a time", Collection: "purges",
 		Filters: []QueryFilter{{"at", "<"}}}
+	qChatsWithUser = &QueryShape{Name: "chats of a user, any order (presence audience)", Collection: "chats",
+		Filters: []QueryFilter{{"memberIds", "array-contains"}}}
+	qSessionsOfUser = &QueryShape{Name: "sessions of a user", Collection: "sessions",
+		Filters: []QueryFilter{{"userId", "=="}}}
+	qSessionsOfInstance = &QueryShape{Name: "sessions on an instance", Collection: "sessions",
+		Filters: []QueryFilter{{"instance", "=="}}}
+	qLeasesExpired = &QueryShape{Name: "leases expired before a time", Collection: "leases",
+		Filters: []QueryFilter{{"expiresAt", "<"}}}
+	qPresenceToUsers = &QueryShape{Name: "listener: presence flips seen by users since", Group: true, Collection: "presence",
+		Filters: []QueryFilter{{"audience", "array-contains-any"}, {"at", ">"}},
+		Orders:  []QueryOrder{{"at", false}}}
 	qUploadsBefore = &QueryShape{Name: "uploads pending since before a time", Collection: "uploads",
 		Filters: []QueryFilter{{"at", "<"}}}
 )
@@ -66,7 +77,8 @@ func Queries() []QueryShape {
 	var out []QueryShape
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
-		qMessagesBefore, qMessagesLatest, qPurgesBefore, qUploadsBefore} {
+		qMessagesBefore, qMessagesLatest, qPurgesBefore, qUploadsBefore,
+		qChatsWithUser, qSessionsOfUser, qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
 		out = append(out, *q)
 	}
 	return out

@@ -117,3 +117,25 @@ func (db *DB) getUsers(ctx context.Context, ids []string) (map[string]*chat.User
 	}
 	return out, nil
 }
+
+// coMembers returns everyone who shares a chat with uid, uid excluded: one
+// read per chat of the user. It is a flip's audience, and whose presence
+// uid may see.
+func (db *DB) coMembers(ctx context.Context, uid string) ([]string, error) {
+	snaps, err := db.query(qChatsWithUser, nil, uid).Select("memberIds").Documents(ctx).GetAll()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{uid: true}
+	var out []string
+	for _, snap := range snaps {
+		ids, _ := snap.Data()["memberIds"].([]any)
+		for _, id := range ids {
+			if m, ok := id.(string); ok && !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}

@@ -22,6 +22,11 @@ type userDoc struct {
 	CreatedAt     time.Time  `firestore:"createdAt"`
 	LastSeen      *time.Time `firestore:"lastSeen"`
 	Online        bool       `firestore:"online"`
+	// PresenceVersion counts the user's online/offline flips (presence.go).
+	PresenceVersion int64 `firestore:"presenceVersion"`
+	// LastClosedAt is the latest close of a session that was not the
+	// user's last: the lastSeen if a session closed earlier ends last.
+	LastClosedAt *time.Time `firestore:"lastClosedAt"`
 }
 
 // usernameDoc is usernames/{key}: the reservation that makes usernames
@@ -199,7 +204,8 @@ func (s *UserService) UpdateMe(ctx context.Context, upd chat.UserUpdate) (*chat.
 
 // FindUsers implements chat.UserService.
 func (s *UserService) FindUsers(ctx context.Context, f chat.UserFilter) ([]*chat.User, error) {
-	if _, err := chat.CallerUID(ctx); err != nil {
+	caller, err := chat.CallerUID(ctx)
+	if err != nil {
 		return nil, err
 	}
 	limit, err := chat.PageLimit(f.Limit, 20, 50)
@@ -218,9 +224,28 @@ func (s *UserService) FindUsers(ctx context.Context, f chat.UserFilter) ([]*chat
 	if err != nil {
 		return nil, translate(err)
 	}
+	// Presence is real only for the caller and who shares a chat with
+	// them: one read per chat of the caller, only when a result needs it.
+	var shared map[string]bool
 	out := make([]*chat.User, 0, len(docs))
 	for _, d := range docs {
-		out = append(out, toUser(d, d.Ref.ID))
+		u := toUser(d, d.Ref.ID)
+		if u.ID != caller && (u.Online || u.LastSeen != nil) {
+			if shared == nil {
+				ids, err := s.db.coMembers(ctx, caller)
+				if err != nil {
+					return nil, translate(err)
+				}
+				shared = map[string]bool{}
+				for _, id := range ids {
+					shared[id] = true
+				}
+			}
+			if !shared[u.ID] {
+				u.Online, u.LastSeen = false, nil
+			}
+		}
+		out = append(out, u)
 	}
 	return out, nil
 }
@@ -231,9 +256,13 @@ func toUser(snap *firestore.DocumentSnapshot, uid string) *chat.User {
 	return docToUser(uid, doc)
 }
 
-// docToUser maps a profile. Presence (online, lastSeen) is not yet
-// maintained: until it is, every user reads offline and never seen, as the
-// contract says for users outside the caller's chats.
+// docToUser maps a profile with its presence. Callers that may show it to
+// someone outside the user's chats hide it (FindUsers).
 func docToUser(uid string, doc userDoc) *chat.User {
-	return &chat.User{ID: uid, Username: doc.Username, ProfilePic: doc.ProfilePic}
+	u := &chat.User{ID: uid, Username: doc.Username, ProfilePic: doc.ProfilePic, Online: doc.Online}
+	if doc.LastSeen != nil {
+		t := doc.LastSeen.UTC()
+		u.LastSeen = &t
+	}
+	return u
 }

@@ -121,3 +121,19 @@ func toSummaryJSON(s *chat.ChatSummary) chatSummaryJSON {
 func toTypingJSON(t *chat.Typing) typingJSON {
 	return typingJSON{ChatID: t.ChatID, UserID: t.UserID, Username: t.Username}
 }
+
+// presenceJSON is the contract's Presence.
+type presenceJSON struct {
+	UserID   string  `json:"userId"`
+	Online   bool    `json:"online"`
+	LastSeen *string `json:"lastSeen"`
+}
+
+func toPresenceJSON(p *chat.Presence) presenceJSON {
+	out := presenceJSON{UserID: p.UserID, Online: p.Online}
+	if p.LastSeen != nil {
+		s := fmtTime(*p.LastSeen)
+		out.LastSeen = &s
+	}
+	return out
+}

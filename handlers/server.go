@@ -28,6 +28,8 @@ type Services struct {
 	Messages chat.MessageService
 	Files    chat.FileService
 	Rooms    chat.RoomService
+	// Presence is told of every socket opened and closed.
+	Presence chat.PresenceTracker
 	// Ready answers the readiness probe: nil when storage answers.
 	Ready func(ctx context.Context) error
 }

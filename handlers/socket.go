@@ -74,6 +74,7 @@ type conn struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	release func() // of the user's feed reference; guarded by Hub.mu
+	counted bool   // presence was told of the socket; guarded by Hub.mu
 	expiry  atomic.Pointer[time.Timer]
 	// transport the socket connected with (a polling socket may upgrade)
 	transport string
@@ -271,7 +272,9 @@ func (h *Hub) accept(s *socket.Socket) (*conn, *socket.ExtendedError) {
 	h.mu.Lock()
 	c.release = release
 	h.sockets[s.Id()] = c
+	c.counted = true
 	h.mu.Unlock()
+	h.svc.Presence.SocketOpened(id.UID)
 	s.Join(userRoom(id.UID))
 	h.register(c)
 	return c, nil
@@ -325,8 +328,11 @@ func (h *Hub) drop(c *conn) bool {
 		delete(h.perUser, c.uid)
 		delete(h.unread, c.uid)
 	}
-	release := c.release
+	release, counted := c.release, c.counted
 	h.mu.Unlock()
+	if counted {
+		h.svc.Presence.SocketClosed(c.uid)
+	}
 	for _, id := range chats {
 		h.leave(c, id)
 	}
@@ -563,6 +569,8 @@ func (h *Hub) Deliver(ev chat.Event) {
 		for _, c := range h.roomSockets(ev.ChatID, func(c *conn) bool { return c.uid == ev.UserID }) {
 			_ = c.s.Emit(ev.Kind, payload)
 		}
+	case chat.EventPresence:
+		_ = h.io.To(userRoom(ev.UserID)).Emit(ev.Kind, toPresenceJSON(ev.Presence))
 	case chat.EventTyping, chat.EventStopTyping:
 		payload := toTypingJSON(ev.Typing)
 		for _, c := range h.roomSockets(ev.ChatID, func(c *conn) bool { return c.uid != ev.Typing.UserID }) {

@@ -193,8 +193,8 @@ func (n *Node) unplace(key string, s *sub) {
 // keys (stall, error, late first snapshot, rollover): an operator's signal.
 func (n *Node) Restarts() int64 { return n.restarts.Load() }
 
-// Listeners counts the listeners running now: two per user shard with
-// keys, one per room shard with keys. Operators watch it against the ~100
+// Listeners counts the listeners running now: three per user shard with
+// keys (members, messages, presence), one per room shard with keys. Operators watch it against the ~100
 // streams a gRPC connection carries.
 func (n *Node) Listeners() int {
 	n.mu.Lock()

@@ -63,7 +63,7 @@ func TestFirstSnapshotThatNeverComes(t *testing.T) {
 func TestListenerErrorsRestartWithBackoff(t *testing.T) {
 	st, k := newStore(), newSink()
 	n := MustNode(t, st, k, fast())
-	st.set(func(s *store) { s.listenErrs = 3 })
+	st.set(func(s *store) { s.listenErrs = 6 }) // two generations of three listeners
 	mustTrack(t, n, "ana")
 	if n.Restarts() < 2 {
 		t.Fatalf("restarts %d, want the failures counted", n.Restarts())
@@ -164,8 +164,8 @@ func TestShardsAndLinger(t *testing.T) {
 	for i := range 30 {
 		releases = append(releases, mustTrack(t, n, string(rune('a'+i))))
 	}
-	if got := n.Listeners(); got != 4 {
-		t.Fatalf("%d listeners for 30 users, want 4", got)
+	if got := n.Listeners(); got != 6 {
+		t.Fatalf("%d listeners for 30 users, want 6 (2 shards × 3)", got)
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -173,8 +173,8 @@ func TestShardsAndLinger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := n.Listeners(); got != 5 {
-		t.Fatalf("%d listeners with a room, want 5", got)
+	if got := n.Listeners(); got != 7 {
+		t.Fatalf("%d listeners with a room, want 7", got)
 	}
 	releases[29]() // the second shard's only user
 	releases[29]() // twice is harmless
@@ -184,7 +184,7 @@ func TestShardsAndLinger(t *testing.T) {
 	mustTrack(t, n, string(rune('a'+29)))() // back within the linger, then gone again
 	rel()
 	waitUntil(t, "linger to end", func() bool { u, r := n.Served(); return u == 29 && r == 0 })
-	waitUntil(t, "idle shards to stop", func() bool { return n.Listeners() == 2 })
+	waitUntil(t, "idle shards to stop", func() bool { return n.Listeners() == 3 })
 }
 
 // TestCloseStopsEverything: after Close no goroutine of the engine is left.

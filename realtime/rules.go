@@ -27,6 +27,8 @@ type input struct {
 	// new user's first batch: known, not emitted.
 	posted   *chat.Message
 	baseline bool
+	// flip is a co-member's online status changing.
+	flip *Flip
 }
 
 // readKind is what a read fetches.
@@ -61,6 +63,10 @@ type userFeed struct {
 	// it is a baseline, not news. (The shard tracks the same for messages.)
 	freshMembers bool
 	chats        map[string]*membership
+	// flips is the version of each co-member's last flip told, so a flip
+	// seen twice (listener restarts look back) is told once, and an older
+	// one never after a newer.
+	flips map[string]int64
 }
 
 // membership is one chat of a served user as the user was last told.
@@ -100,8 +106,23 @@ func (u *userFeed) step(in input, got readResults) ([]chat.Event, []read) {
 		return nil, nil
 	case in.posted != nil:
 		return u.stepPosted(in.posted, got)
+	case in.flip != nil:
+		return u.stepFlip(in.flip), nil
 	}
 	return nil, nil
+}
+
+func (u *userFeed) stepFlip(f *Flip) []chat.Event {
+	who := f.Presence.UserID
+	if who == u.uid || f.Version <= u.flips[who] {
+		return nil
+	}
+	if u.flips == nil {
+		u.flips = map[string]int64{}
+	}
+	u.flips[who] = f.Version
+	p := f.Presence
+	return []chat.Event{{Kind: chat.EventPresence, UserID: u.uid, Presence: &p}}
 }
 
 func (u *userFeed) stepRemoved(chatID string) []chat.Event {

@@ -19,7 +19,7 @@ import (
 // run in goroutines of their own that only post to the mailbox.
 type shard struct {
 	n         *Node
-	users     bool // a user shard (members + messages) or a room shard (typing)
+	users     bool // a user shard (members, messages, presence) or a room shard (typing)
 	box       mailbox
 	count     int          // keys placed here; guarded by Node.mu
 	listening atomic.Int32 // listeners running, for Node.Listeners
@@ -209,7 +209,7 @@ func (sh *shard) restart() {
 	}
 	g.kinds = []Kind{Typing}
 	if sh.users {
-		g.kinds = []Kind{Members, Messages}
+		g.kinds = []Kind{Members, Messages, Flips}
 	}
 	since := sh.lastGood.Add(-n.opts.Margin)
 	if sh.lastGood.IsZero() {
@@ -343,6 +343,25 @@ func (sh *shard) apply(g *generation, kind Kind, b Batch) {
 		}
 	case Typing:
 		sh.onTyping(g, b, first)
+	case Flips:
+		sh.onFlips(g, b)
+	}
+}
+
+// onFlips queues each flip for its served audience. A first batch
+// holds the flips since the listener's start time (Margin back): a user
+// hears of those too, and the rules drop what they were told already.
+func (sh *shard) onFlips(g *generation, b Batch) {
+	for _, c := range b.Changes {
+		f := c.Flip
+		if f == nil || c.Removed {
+			continue
+		}
+		for _, uid := range f.Audience {
+			if q := sh.queues[uid]; q != nil && g.keys[uid] {
+				sh.push(q, input{flip: f})
+			}
+		}
 	}
 }
 

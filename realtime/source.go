@@ -17,6 +17,7 @@ const (
 	Members  Kind = iota // memberships of the keys (users)
 	Messages             // messages addressed to the keys (users), since a time
 	Typing               // typing entries of the keys (chats)
+	Flips                // presence flips whose audience has the keys (users), since a time
 )
 
 func (k Kind) String() string {
@@ -27,6 +28,8 @@ func (k Kind) String() string {
 		return "messages"
 	case Typing:
 		return "typing"
+	case Flips:
+		return "presence"
 	}
 	return "unknown"
 }
@@ -60,13 +63,23 @@ type TypingEntry struct {
 	Until  time.Time
 }
 
-// Change is one document change; exactly one of Membership, Posted and
-// Typing is set, by the listener's kind.
+// Flip is a user's online status changing, as a presence listener sees
+// it: with its place in the user's sequence of flips and the users who
+// may see it.
+type Flip struct {
+	Presence chat.Presence
+	Version  int64
+	Audience []string
+}
+
+// Change is one document change; exactly one of Membership, Posted,
+// Typing and Flip is set, by the listener's kind.
 type Change struct {
 	Removed    bool
 	Membership *Membership
 	Posted     *Posted
 	Typing     *TypingEntry
+	Flip       *Flip
 }
 
 // Batch is one snapshot of a listener, decoded. A listener's first batch

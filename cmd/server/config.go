@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything the server reads from the environment, with Cloud
@@ -18,6 +19,9 @@ type Config struct {
 	CORSOrigins              []string
 	KService                 string // set by Cloud Run
 	LogLevel                 string
+	// PresenceGrace and PresenceLeaseTTL override presence timing (tests
+	// and experiments; the defaults are the contract's).
+	PresenceGrace, PresenceLeaseTTL time.Duration
 }
 
 // LoadConfig reads the configuration from getenv and validates it. The
@@ -32,6 +36,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		StorageBucket:            strings.TrimSpace(getenv("STORAGE_BUCKET")),
 		KService:                 strings.TrimSpace(getenv("K_SERVICE")),
 		LogLevel:                 strings.TrimSpace(getenv("LOG_LEVEL")),
+	}
+	for name, d := range map[string]*time.Duration{"PRESENCE_GRACE": &c.PresenceGrace, "PRESENCE_LEASE_TTL": &c.PresenceLeaseTTL} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil || parsed <= 0 {
+				return c, fmt.Errorf("%s must be a positive duration like 5s, got %q", name, v)
+			}
+			*d = parsed
+		}
 	}
 	if p := strings.TrimSpace(getenv("PORT")); p != "" {
 		n, err := strconv.Atoi(p)

@@ -28,6 +28,7 @@ func TestLoadConfig(t *testing.T) {
 		"ErrNoBucket":               {"GOOGLE_CLOUD_PROJECT": "p"},
 		"ErrBadPort":                {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PORT": "http"},
 		"ErrPortRange":              {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PORT": "70000"},
+		"ErrBadGrace":               {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PRESENCE_GRACE": "5"},
 		"ErrBadOrigin":              {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "CORS_ORIGINS": "example.com"},
 		"ErrAuthEmulatorOnRun":      {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"},
 		"ErrFirestoreEmulatorOnRun": {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIRESTORE_EMULATOR_HOST": "x:1"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatapp/chat/app"
 	"github.com/chatapp/chat/handlers"
+	"github.com/chatapp/chat/realtime"
 )
 
 // version is stamped at build time (-ldflags "-X main.version=…"; the
@@ -45,7 +46,8 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Bucket: cfg.StorageBucket, CORSOrigins: cfg.CORSOrigins, Logger: log})
+	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Bucket: cfg.StorageBucket,
+		Presence: realtime.PresenceOptions{Grace: cfg.PresenceGrace, LeaseTTL: cfg.PresenceLeaseTTL}, CORSOrigins: cfg.CORSOrigins, Logger: log})
 	if err != nil {
 		log.Error("start failed: " + err.Error())
 		return err
