@@ -88,6 +88,7 @@ func rss(tb testing.TB, pid int) int64 {
 }
 
 func waitReady(tb testing.TB, base string) {
+	tb.Helper()
 	deadline := time.Now().Add(chattest.WaitTimeout)
 	for {
 		if res, err := http.Get(base + "/readyz"); err == nil {
