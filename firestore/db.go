@@ -31,7 +31,7 @@ type DB struct {
 
 // grpcPool sizes the client's connection pool: Firestore serves about 100
 // listen streams per gRPC connection, and an instance with 1,000 users runs
-// about 2 × 1000/29 + 1000/30 ≈ 103 listeners (see docs/design.md).
+// about 3 × 1000/29 + 1000/30 ≈ 138 listeners (see docs/design.md).
 const grpcPool = 4
 
 // Open connects to Firestore for the project. With FIRESTORE_EMULATOR_HOST

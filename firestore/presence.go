@@ -21,9 +21,11 @@ var _ realtime.SessionStore = (*Sessions)(nil)
 //   - leases/{instance}: renewed every few seconds; one whose expiry has
 //     passed belongs to an instance that died (or closed): any instance
 //     ends its sessions, so its users go offline.
-//   - users/{uid}.online, lastSeen, presenceVersion: flipped in a
-//     transaction with the sessions, so the last session to end turns the
-//     user offline exactly once, whichever instance ends it.
+//   - users/{uid}.sessions{instance: since}, online, lastSeen,
+//     presenceVersion: the same sessions listed on the user, so that a
+//     transaction on that one document decides whether a session was the
+//     last; the last to end turns the user offline exactly once, whichever
+//     instance ends it.
 //   - users/{uid}/presence/{version}: each flip, written once with its
 //     audience (everyone who shares a chat with the user); the engine's
 //     presence listeners match it by audience (array-contains-any).
@@ -80,19 +82,28 @@ func (s *Sessions) leaseRef(instance string) *firestore.DocumentRef {
 	return s.db.client.Collection("leases").Doc(instance)
 }
 
-// Connect implements realtime.SessionStore.
+// Connect implements realtime.SessionStore. The transaction reads one
+// document, the user's: their sessions are listed on it too, so sessions
+// of different users never contend (a query in a transaction would lock
+// the whole range it reads).
 func (s *Sessions) Connect(ctx context.Context, uid string, at time.Time) error {
 	ref := s.sessionRef(s.instance, uid)
+	userRef := s.db.client.Collection("users").Doc(uid)
 	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		u, _, err := getDoc[userDoc](ctx, tx, s.db.client.Collection("users").Doc(uid))
-		if err != nil {
-			return err
+		u, _, err := getDoc[userDoc](ctx, tx, userRef)
+		if err != nil || u == nil {
+			return err // no profile yet: GET /api/me makes it before any socket
 		}
 		if err := tx.Set(ref, sessionDoc{UserID: uid, Instance: s.instance, Since: at}); err != nil {
 			return err
 		}
-		if u == nil || u.Online {
-			return nil // no profile yet (GET /api/me makes it), or online already
+		if _, ok := u.Sessions[s.instance]; !ok {
+			if err := tx.Update(userRef, []firestore.Update{{FieldPath: firestore.FieldPath{"sessions", s.instance}, Value: at}}); err != nil {
+				return err
+			}
+		}
+		if u.Online {
+			return nil
 		}
 		return s.flip(ctx, tx, uid, u, true, at)
 	})
@@ -105,18 +116,12 @@ func (s *Sessions) Disconnect(ctx context.Context, uid string, at time.Time) err
 }
 
 // end deletes a session; if it was the user's last, the user goes offline
-// with lastSeen at.
+// with lastSeen at (or a later close recorded on the user).
 func (s *Sessions) end(ctx context.Context, instance, uid string, at time.Time) error {
 	ref := s.sessionRef(instance, uid)
+	userRef := s.db.client.Collection("users").Doc(uid)
 	return s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		if snap, err := get(ctx, tx, ref); err != nil || snap == nil {
-			return err // ended already
-		}
-		all, err := tx.Documents(s.db.query(qSessionsOfUser, nil, uid)).GetAll()
-		if err != nil {
-			return err
-		}
-		u, _, err := getDoc[userDoc](ctx, tx, s.db.client.Collection("users").Doc(uid))
+		u, _, err := getDoc[userDoc](ctx, tx, userRef)
 		if err != nil {
 			return err
 		}
@@ -126,15 +131,20 @@ func (s *Sessions) end(ctx context.Context, instance, uid string, at time.Time) 
 		if u == nil {
 			return nil
 		}
-		for _, d := range all {
-			if d.Ref.ID != ref.ID {
-				// A session elsewhere keeps the user online; remember this
-				// close in case it was the latest, for their lastSeen.
-				if u.LastClosedAt == nil || at.After(*u.LastClosedAt) {
-					return tx.Update(s.db.client.Collection("users").Doc(uid), []firestore.Update{{Path: "lastClosedAt", Value: at}})
-				}
-				return nil
+		if _, ok := u.Sessions[instance]; !ok {
+			return nil // ended already
+		}
+		ups := []firestore.Update{{FieldPath: firestore.FieldPath{"sessions", instance}, Value: firestore.Delete}}
+		if len(u.Sessions) > 1 {
+			// A session elsewhere keeps the user online; remember this
+			// close in case it was the latest, for their lastSeen.
+			if u.LastClosedAt == nil || at.After(*u.LastClosedAt) {
+				ups = append(ups, firestore.Update{Path: "lastClosedAt", Value: at})
 			}
+			return tx.Update(userRef, ups)
+		}
+		if err := tx.Update(userRef, ups); err != nil {
+			return err
 		}
 		if !u.Online {
 			return nil

@@ -59,8 +59,6 @@ var (
 		Filters: []QueryFilter{{"at", "<"}}}
 	qChatsWithUser = &QueryShape{Name: "chats of a user, any order (presence audience)", Collection: "chats",
 		Filters: []QueryFilter{{"memberIds", "array-contains"}}}
-	qSessionsOfUser = &QueryShape{Name: "sessions of a user", Collection: "sessions",
-		Filters: []QueryFilter{{"userId", "=="}}}
 	qSessionsOfInstance = &QueryShape{Name: "sessions on an instance", Collection: "sessions",
 		Filters: []QueryFilter{{"instance", "=="}}}
 	qLeasesExpired = &QueryShape{Name: "leases expired before a time", Collection: "leases",
@@ -78,7 +76,7 @@ func Queries() []QueryShape {
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
 		qMessagesBefore, qMessagesLatest, qPurgesBefore, qUploadsBefore,
-		qChatsWithUser, qSessionsOfUser, qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
+		qChatsWithUser, qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
 		out = append(out, *q)
 	}
 	return out

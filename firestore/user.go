@@ -27,6 +27,9 @@ type userDoc struct {
 	// LastClosedAt is the latest close of a session that was not the
 	// user's last: the lastSeen if a session closed earlier ends last.
 	LastClosedAt *time.Time `firestore:"lastClosedAt"`
+	// Sessions maps the instances holding a session of the user to when
+	// it began (presence.go).
+	Sessions map[string]time.Time `firestore:"sessions"`
 }
 
 // usernameDoc is usernames/{key}: the reservation that makes usernames

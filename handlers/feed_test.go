@@ -96,7 +96,7 @@ func TestStalledListenerRestarts(t *testing.T) {
 }
 
 // TestShardedListeners connects many users to one instance: listeners grow
-// by one pair per 29 users (Firestore's 30-value filters, one slot for the
+// by one trio (memberships, messages, presence) per 29 users (Firestore's 30-value filters, one slot for the
 // heartbeat), and every user is served.
 func TestShardedListeners(t *testing.T) {
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
@@ -106,7 +106,7 @@ func TestShardedListeners(t *testing.T) {
 	for i, u := range users {
 		sockets[i] = chattest.MustDial(t, a.in.URL, u.Token)
 	}
-	if got, want := a.in.Node.Listeners(), 2*((n+28)/29); got != want {
+	if got, want := a.in.Node.Listeners(), 3*((n+28)/29); got != want {
 		t.Fatalf("%d listeners for %d users, want %d", got, n, want)
 	}
 	// A message to a group of the first and last users reaches both.

@@ -168,7 +168,7 @@ func TestPresenceNoFlap(t *testing.T) {
 	s = chattest.MustDial(t, a1.in.URL, bob.Token) // a reload
 	s.Close()
 	s = chattest.MustDial(t, a2.in.URL, bob.Token) // moved to another instance
-	time.Sleep(2 * fastPresence().Grace)         // let both graces run out: nothing may follow them
+	time.Sleep(2 * fastPresence().Grace)           // let both graces run out: nothing may follow them
 	marker(t, a1, anaSock, bob, ana)
 	if got := flips(t, anaSock, bob.UID); len(got) != 1 {
 		t.Fatalf("presence events %+v, want the first online only", got)
@@ -220,4 +220,3 @@ func TestPresenceMembership(t *testing.T) {
 		t.Fatalf("a removed member got %+v", got)
 	}
 }
-

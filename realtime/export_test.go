@@ -59,3 +59,5 @@ func (r *roomFeed) Expire(now time.Time) []chat.Event { return r.expire(now) }
 func (r *roomFeed) Next() time.Time                   { return r.next() }
 
 func Seq(n int64, found bool) SeqResult { return seqResult{seq: n, found: found} }
+
+func FlipInput(f Flip) Input { return input{flip: &f} }
