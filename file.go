@@ -28,6 +28,9 @@ type FileStore interface {
 	Delete(ctx context.Context, name string) error
 	// DeletePrefix removes every object whose name starts with prefix.
 	DeletePrefix(ctx context.Context, prefix string) error
+	// Bucket names where the objects are: work recorded for another
+	// bucket (several share one database in tests) is not this store's.
+	Bucket() string
 }
 
 // FileInfo describes a stored attachment.

@@ -34,6 +34,7 @@ const (
 // uploadDoc is uploads/{fileId}: an object that has no message yet.
 type uploadDoc struct {
 	ChatID    string    `firestore:"chatId"`
+	Bucket    string    `firestore:"bucket"`
 	Object    string    `firestore:"object"`
 	At        time.Time `firestore:"at"`
 	Abandoned bool      `firestore:"abandoned"`
@@ -56,7 +57,7 @@ func (db *DB) uploadRef(fileID string) *firestore.DocumentRef {
 func (s *MessageService) store(ctx context.Context, chatID string, f *chat.File) (*upload, error) {
 	fileID := rand.Text()
 	up := &upload{fileID: fileID, object: chat.FileObject(chatID, fileID), name: chat.CleanFileName(f.Name), todo: s.db.uploadRef(fileID)}
-	wr, err := up.todo.Create(ctx, uploadDoc{ChatID: chatID, Object: up.object, At: s.db.now()})
+	wr, err := up.todo.Create(ctx, uploadDoc{ChatID: chatID, Bucket: s.files.Bucket(), Object: up.object, At: s.db.now()})
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -121,6 +122,9 @@ func (s *MessageService) SweepUploads(ctx context.Context, olderThan time.Durati
 		var d uploadDoc
 		if err := snap.DataTo(&d); err != nil {
 			return n, translate(err)
+		}
+		if d.Bucket != s.files.Bucket() {
+			continue
 		}
 		swept, err := s.giveUp(ctx, &upload{fileID: snap.Ref.ID, object: d.Object, todo: snap.Ref})
 		if err != nil {

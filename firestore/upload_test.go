@@ -79,9 +79,10 @@ func TestUploads(t *testing.T) {
 		if objs := bucket.Objects(t, chat.FilePrefix(id)); len(objs) != 2 || todos(id) != 1 {
 			t.Fatalf("before the sweep: objects %v, %d to-dos", objs, todos(id))
 		}
-		n, err := s.messages.SweepUploads(context.Background(), time.Hour)
-		if err != nil || n < 1 {
-			t.Fatalf("swept %d: %v", n, err)
+		// The instances of tests running alongside sweep too (uploads over
+		// 30 min old): whichever sweeper comes first, the same code runs.
+		if _, err := s.messages.SweepUploads(context.Background(), time.Hour); err != nil {
+			t.Fatal(err)
 		}
 		objs := bucket.Objects(t, chat.FilePrefix(id))
 		if len(objs) != 1 || objs[0] == object || todos(id) != 0 {

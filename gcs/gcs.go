@@ -20,10 +20,16 @@ import (
 
 var _ chat.FileStore = (*Store)(nil)
 
+// uploadChunk is the resumable upload's chunk: the buffer each upload
+// holds (8 concurrent 10 MiB uploads hold 4 MiB) and how much a retry
+// resends. Cloud Storage wants a multiple of 256 KiB.
+const uploadChunk = 512 << 10
+
 // Store keeps attachments in one bucket.
 type Store struct {
 	client *storage.Client
 	bucket *storage.BucketHandle
+	name   string
 }
 
 // Open connects to Cloud Storage for bucket. It makes no request: a
@@ -36,8 +42,11 @@ func Open(ctx context.Context, bucket string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcs client: %w", err)
 	}
-	return &Store{client: client, bucket: client.Bucket(bucket)}, nil
+	return &Store{client: client, bucket: client.Bucket(bucket), name: bucket}, nil
 }
+
+// Bucket implements chat.FileStore.
+func (s *Store) Bucket() string { return s.name }
 
 // Close releases the client.
 func (s *Store) Close() error { return s.client.Close() }
@@ -54,16 +63,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Put implements chat.FileStore. The body is streamed in a single request
-// with no buffer (ChunkSize 0): memory per upload stays a few kilobytes
-// whatever the file's size. The price is that a transient failure is not
-// retried here; the client's retry with the same clientMessageId is.
-// The object is created only if absent, so a name is never rewritten.
+// Put implements chat.FileStore. The body is streamed as a resumable
+// upload in chunks of uploadChunk: memory per upload is one chunk
+// whatever the file's size, a transient failure is retried chunk by
+// chunk, and an upload that is aborted never sends its final chunk, so
+// no partial object can appear (a single-request upload cut mid-body can
+// be stored by a lenient server, as fake-gcs-server does). The object is
+// created only if absent, so a name is never rewritten.
 func (s *Store) Put(ctx context.Context, name string, body io.Reader, info chat.FileInfo, limit int64) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := s.bucket.Object(name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
-	w.ChunkSize = 0
+	w.ChunkSize = uploadChunk
 	w.ContentType = info.ContentType
 	w.Metadata = map[string]string{"fileName": info.Name}
 	n, err := io.Copy(w, io.LimitReader(body, limit+1))
