@@ -97,15 +97,17 @@ func (s *Sessions) Connect(ctx context.Context, uid string, at time.Time) error 
 		if err := tx.Set(ref, sessionDoc{UserID: uid, Instance: s.instance, Since: at}); err != nil {
 			return err
 		}
+		var ups []firestore.Update
 		if _, ok := u.Sessions[s.instance]; !ok {
-			if err := tx.Update(userRef, []firestore.Update{{FieldPath: firestore.FieldPath{"sessions", s.instance}, Value: at}}); err != nil {
-				return err
-			}
+			ups = append(ups, firestore.Update{FieldPath: firestore.FieldPath{"sessions", s.instance}, Value: at})
 		}
-		if u.Online {
+		if !u.Online {
+			return s.flip(ctx, tx, uid, u, true, at, ups)
+		}
+		if len(ups) == 0 {
 			return nil
 		}
-		return s.flip(ctx, tx, uid, u, true, at)
+		return tx.Update(userRef, ups)
 	})
 	return translate(err)
 }
@@ -143,31 +145,29 @@ func (s *Sessions) end(ctx context.Context, instance, uid string, at time.Time) 
 			}
 			return tx.Update(userRef, ups)
 		}
-		if err := tx.Update(userRef, ups); err != nil {
-			return err
-		}
 		if !u.Online {
-			return nil
+			return tx.Update(userRef, ups)
 		}
 		if u.LastClosedAt != nil && u.LastClosedAt.After(at) && u.LastSeen != nil && u.LastClosedAt.After(*u.LastSeen) {
 			at = *u.LastClosedAt // a later close of this online period, on another instance
 		}
-		return s.flip(ctx, tx, uid, u, false, at)
+		return s.flip(ctx, tx, uid, u, false, at, ups)
 	})
 }
 
-// flip changes the user's status and publishes it to the audience, read
+// flip changes the user's status, with the other updates ups of their
+// document in the same write, and publishes it to the audience, read
 // outside the transaction: the chats it reads are busy documents, and
 // locking them would make sends and flips retry each other.
-func (s *Sessions) flip(ctx context.Context, tx *firestore.Transaction, uid string, u *userDoc, online bool, at time.Time) error {
+func (s *Sessions) flip(ctx context.Context, tx *firestore.Transaction, uid string, u *userDoc, online bool, at time.Time, ups []firestore.Update) error {
 	audience, err := s.db.coMembers(ctx, uid)
 	if err != nil {
 		return err
 	}
 	v := u.PresenceVersion + 1
-	if err := tx.Update(s.db.client.Collection("users").Doc(uid), []firestore.Update{
-		{Path: "online", Value: online}, {Path: "lastSeen", Value: at}, {Path: "presenceVersion", Value: v},
-	}); err != nil {
+	ups = append(ups, firestore.Update{Path: "online", Value: online}, firestore.Update{Path: "lastSeen", Value: at},
+		firestore.Update{Path: "presenceVersion", Value: v})
+	if err := tx.Update(s.db.client.Collection("users").Doc(uid), ups); err != nil {
 		return err
 	}
 	if len(audience) == 0 {
