@@ -66,18 +66,19 @@ func parseTime(t *testing.T, s *string) time.Time {
 	return v
 }
 
-// TestPresenceContractTimes runs the production periods: online reaches a
-// co-member on another instance within 5 s, a second device and one of
+// TestPresenceContractTimes runs the production periods over three
+// instances: online reaches a co-member on another instance within 5 s, a second device and one of
 // two closing send nothing, the last close sends offline within 15 s;
 // a stranger hears nothing and reads nothing.
 func TestPresenceContractTimes(t *testing.T) {
 	a1 := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	a2 := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	a3 := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a1, 3)
 	ana, bob, carol := u[0], u[1], u[2]
 	ch := a1.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
 	anaSock := chattest.MustDial(t, a1.in.URL, ana.Token)
-	carolSock := chattest.MustDial(t, a1.in.URL, carol.Token)
+	carolSock := chattest.MustDial(t, a3.in.URL, carol.Token) // a stranger, on a third instance
 
 	opened := time.Now()
 	bob1 := chattest.MustDial(t, a2.in.URL, bob.Token)
