@@ -16,6 +16,7 @@ import (
 	"github.com/chatapp/chat/firestore"
 	"github.com/chatapp/chat/gcs"
 	"github.com/chatapp/chat/handlers"
+	"github.com/chatapp/chat/metrics"
 	"github.com/chatapp/chat/realtime"
 )
 
@@ -43,6 +44,9 @@ type Settings struct {
 	WrapSource   func(realtime.Source) realtime.Source
 	WrapReader   func(realtime.Reader) realtime.Reader
 	WrapRooms    func(chat.RoomService) chat.RoomService
+
+	// Metrics receives the counters (a fresh registry when nil).
+	Metrics *metrics.Metrics
 }
 
 // App is a wired server. Tests run several in one process.
@@ -52,7 +56,9 @@ type App struct {
 	// Node is the realtime engine, for its counters.
 	Node *realtime.Node
 	// DB is the Firestore handle.
-	DB       *firestore.DB
+	DB *firestore.DB
+	// Metrics is the instance's registry, served by ServeMetrics.
+	Metrics  *metrics.Metrics
 	files    *gcs.Store
 	log      *slog.Logger
 	hub      *handlers.Hub
@@ -81,7 +87,10 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	if s.WrapVerifier != nil {
 		verifier = s.WrapVerifier(verifier)
 	}
-	db, err := firestore.Open(ctx, s.ProjectID)
+	if s.Metrics == nil {
+		s.Metrics = metrics.New()
+	}
+	db, err := firestore.Open(ctx, s.ProjectID, s.Metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +124,7 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 		s.Presence.Logger = log
 	}
 	presence := realtime.NewPresence(firestore.NewSessions(db, s.InstanceID), s.Presence)
-	svc := handlers.Services{Presence: presence,
+	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics},
 		Verifier: verifier, Users: users, Chats: chats,
 		Messages: messages, Files: messages, Rooms: rooms,
 		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
@@ -123,10 +132,10 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout}
 	var node *realtime.Node
 	hub := handlers.NewHub(svc, opts, func(sink chat.EventSink) chat.Feed {
-		node = realtime.NewNode(src, rd, sink, s.Realtime)
+		node = realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
 		return node
 	})
-	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, files: files, log: log, hub: hub, listener: listener,
+	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, hub: hub, listener: listener,
 		rooms: roomSvc, presence: presence, sweepDone: make(chan struct{})}
 	var sctx context.Context
 	sctx, a.stopSweep = context.WithCancel(context.Background())
@@ -166,6 +175,49 @@ func (a *App) sweep(ctx context.Context, chats *firestore.ChatService, messages 
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// countedSockets counts sockets on their way to presence.
+type countedSockets struct {
+	chat.PresenceTracker
+	m *metrics.Metrics
+}
+
+func (c countedSockets) SocketOpened(uid string) {
+	c.m.Connects.Inc()
+	c.PresenceTracker.SocketOpened(uid)
+}
+
+func (c countedSockets) SocketClosed(uid string) {
+	c.m.Disconnects.Inc()
+	c.PresenceTracker.SocketClosed(uid)
+}
+
+// countedEvents counts events on their way to the hub.
+type countedEvents struct {
+	chat.EventSink
+	m *metrics.Metrics
+}
+
+func (c countedEvents) Deliver(ev chat.Event) {
+	c.m.Events.WithLabelValues(ev.Kind).Inc()
+	c.EventSink.Deliver(ev)
+}
+
+// ServeMetrics serves the metrics on ln (an address of its own, never the
+// public port) until ctx ends.
+func (a *App) ServeMetrics(ctx context.Context, ln net.Listener) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = hs.Close()
+	}()
+	a.log.Info("metrics listening", "addr", ln.Addr().String())
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.log.Warn("metrics server failed: " + err.Error())
 	}
 }
 

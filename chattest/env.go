@@ -61,7 +61,7 @@ func MustFileStore(tb testing.TB, bucket string) *gcs.Store {
 func MustOpenDB(tb testing.TB) *firestore.DB {
 	tb.Helper()
 	env := MustEnv(tb)
-	db, err := firestore.Open(context.Background(), env.Project)
+	db, err := firestore.Open(context.Background(), env.Project, nil)
 	if err != nil {
 		tb.Fatalf("open firestore: %v", err)
 	}

@@ -39,7 +39,7 @@ func TestRetriedCommitMakesOneMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := firestore.Open(context.Background(), env.Project, option.WithGRPCConn(conn))
+	db, err := firestore.Open(context.Background(), env.Project, nil, option.WithGRPCConn(conn))
 	if err != nil {
 		t.Fatal(err)
 	}

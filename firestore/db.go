@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -36,9 +37,18 @@ const grpcPool = 4
 
 // Open connects to Firestore for the project. With FIRESTORE_EMULATOR_HOST
 // set the client library talks to the emulator without credentials.
-// opts add to the client's options (tests put a gRPC interceptor there).
-func Open(ctx context.Context, projectID string, opts ...option.ClientOption) (*DB, error) {
-	client, err := firestore.NewClient(ctx, projectID, append([]option.ClientOption{option.WithGRPCConnectionPool(grpcPool)}, opts...)...)
+// m, if not nil, counts the operations; opts add to the client's options
+// (tests put a gRPC interceptor there).
+func Open(ctx context.Context, projectID string, m Meter, opts ...option.ClientOption) (*DB, error) {
+	base := []option.ClientOption{option.WithGRPCConnectionPool(grpcPool)}
+	if m != nil {
+		mo, err := meterOptions(m, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+		if err != nil {
+			return nil, fmt.Errorf("firestore meter: %w", err)
+		}
+		base = append(base, mo...)
+	}
+	client, err := firestore.NewClient(ctx, projectID, append(base, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore client: %w", err)
 	}

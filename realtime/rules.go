@@ -222,9 +222,12 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 		last, lastSeq := cur.lastMsg, cur.lastSeq
 		if last == nil && view != nil {
 			if n := len(view.Chat.Messages); n > 0 {
+				// The message's own seq, not the view's lastSeq: the view
+				// reads the chat and its messages one after the other, and
+				// a send between the two makes them disagree.
 				last = view.Chat.Messages[n-1]
+				lastSeq = last.Seq
 			}
-			lastSeq = view.LastSeq
 		}
 		if last != nil {
 			if ev, ok := next.summarize(u.uid, last, lastSeq-m.ReadSeq); ok {

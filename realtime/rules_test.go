@@ -151,6 +151,21 @@ func TestUserRules(t *testing.T) {
 			want:  []string{"chatUpdated:c:unread=2"}, lastSeq: 5,
 		},
 		{
+			// LoadChat reads the chat, then its messages: a send between the
+			// two gives a view whose last message is newer than its lastSeq.
+			// The unread count follows the message shown.
+			name:  "ReadMarkerWithATornView",
+			feed:  func(t *testing.T) *realtime.UserFeed { return feedWith(t, 0, 0) },
+			in:    realtime.MemberInput(realtime.Membership{UserID: me, ChatID: "c", ReadSeq: 1, MetaVersion: 1}, false),
+			needs: []realtime.Read{realtime.ChatRead("c")},
+			got: realtime.ReadResults{realtime.ChatRead("c"): func() *realtime.ChatView {
+				v := view("c", 2, 1, me, "other")
+				v.LastSeq = 1
+				return v
+			}()},
+			want: []string{"chatSummary:c:2/1"}, lastSeq: 0,
+		},
+		{
 			name: "RenameSeenByAnotherMemberOnly",
 			feed: func(t *testing.T) *realtime.UserFeed { return feedWith(t, 5, 3) },
 			in:   realtime.MemberInput(realtime.Membership{UserID: me, ChatID: "c", ReadSeq: 3, MetaVersion: 1}, false),

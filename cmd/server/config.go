@@ -17,8 +17,11 @@ type Config struct {
 	StorageEmulatorHost      string
 	StorageBucket            string
 	CORSOrigins              []string
-	KService                 string // set by Cloud Run
-	LogLevel                 string
+	// MetricsAddr, if set, serves /metrics there (e.g. 127.0.0.1:9090);
+	// off by default, never the public port.
+	MetricsAddr string
+	KService    string // set by Cloud Run
+	LogLevel    string
 	// PresenceGrace and PresenceLeaseTTL override presence timing (tests
 	// and experiments; the defaults are the contract's).
 	PresenceGrace, PresenceLeaseTTL time.Duration
@@ -36,6 +39,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		StorageBucket:            strings.TrimSpace(getenv("STORAGE_BUCKET")),
 		KService:                 strings.TrimSpace(getenv("K_SERVICE")),
 		LogLevel:                 strings.TrimSpace(getenv("LOG_LEVEL")),
+		MetricsAddr:              strings.TrimSpace(getenv("METRICS_ADDR")),
 	}
 	for name, d := range map[string]*time.Duration{"PRESENCE_GRACE": &c.PresenceGrace, "PRESENCE_LEASE_TTL": &c.PresenceLeaseTTL} {
 		if v := strings.TrimSpace(getenv(name)); v != "" {

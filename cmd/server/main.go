@@ -58,5 +58,15 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 		a.Close()
 		return err
 	}
+	if cfg.MetricsAddr != "" {
+		// Listened on after the public port: the same port cannot be both.
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			log.Error("metrics listen failed: " + err.Error())
+			a.Close()
+			return err
+		}
+		go a.ServeMetrics(ctx, mln)
+	}
 	return a.Serve(ctx, ln)
 }

@@ -1,0 +1,108 @@
+package firestore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatapp/chat"
+	"github.com/chatapp/chat/chattest"
+	"github.com/chatapp/chat/firestore"
+	"github.com/chatapp/chat/realtime"
+)
+
+// rpcCounter is a firestore.Meter keeping counts by RPC.
+type rpcCounter struct {
+	mu            sync.Mutex
+	reads, writes map[string]int
+}
+
+func newRPCCounter() *rpcCounter {
+	return &rpcCounter{reads: map[string]int{}, writes: map[string]int{}}
+}
+
+func (c *rpcCounter) Reads(rpc string, n int)  { c.mu.Lock(); c.reads[rpc] += n; c.mu.Unlock() }
+func (c *rpcCounter) Writes(rpc string, n int) { c.mu.Lock(); c.writes[rpc] += n; c.mu.Unlock() }
+
+func (c *rpcCounter) take() (reads, writes map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, w := c.reads, c.writes
+	c.reads, c.writes = map[string]int{}, map[string]int{}
+	return r, w
+}
+
+// TestMeter: the adapter counts what Firestore bills, at its gRPC
+// boundary: a send's batch, a transaction's reads, a query (an empty one
+// is one read), and each document a listener receives.
+func TestMeter(t *testing.T) {
+	env := chattest.MustEnv(t)
+	c := newRPCCounter()
+	db, err := firestore.Open(context.Background(), env.Project, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	files := chattest.MustFileStore(t, "")
+	users := firestore.NewUserService(db)
+	chats := firestore.NewChatService(db, users, files)
+	messages := firestore.NewMessageService(db, files)
+	ctxOf := func(name string) (context.Context, string) {
+		uid := fmt.Sprintf("meter-%s-%d-%d", name, time.Now().UnixNano(), chattest.Unique())
+		ctx := chat.NewContextWithIdentity(context.Background(), chat.Identity{UID: uid, Name: name, Expires: time.Now().Add(time.Hour)})
+		if _, err := users.Me(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return ctx, uid
+	}
+	anaCtx, ana := ctxOf("ana")
+	_, bob := ctxOf("bob")
+	ch, _, err := chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("SendIsFourWrites", func(t *testing.T) {
+		c.take()
+		if _, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{Content: "x", ClientMessageID: "m1"}); err != nil {
+			t.Fatal(err)
+		}
+		r, w := c.take()
+		// message, chat, sender's read marker, idempotency key; reads: the
+		// sender's profile, the key, the chat.
+		if w["Commit"] != 4 || r["BatchGetDocuments"] != 3 {
+			t.Fatalf("reads %v, writes %v", r, w)
+		}
+	})
+	t.Run("EmptyQueryIsOneRead", func(t *testing.T) {
+		c.take()
+		if _, err := users.FindUsers(anaCtx, chat.UserFilter{Prefix: fmt.Sprintf("nobody-%d", time.Now().UnixNano())}); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := c.take(); r["RunQuery"] != 1 {
+			t.Fatalf("reads %v", r)
+		}
+	})
+	t.Run("ListenerDocumentsAreReads", func(t *testing.T) {
+		c.take()
+		l := firestore.NewListener(db, "meter-"+ana)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		got := make(chan realtime.Batch, 10)
+		go func() {
+			_ = l.Listen(ctx, realtime.Query{Kind: realtime.Members, Keys: []string{ana, bob}}, func(b realtime.Batch) { got <- b })
+		}()
+		select {
+		case b := <-got:
+			if len(b.Changes) != 2 {
+				t.Fatalf("first batch %+v, want both memberships", b)
+			}
+		case <-time.After(chattest.WaitTimeout):
+			t.Fatal("no first snapshot")
+		}
+		if r, _ := c.take(); r["Listen"] != 2 {
+			t.Fatalf("reads %v, want the 2 memberships on Listen", r)
+		}
+	})
+}
