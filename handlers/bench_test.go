@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/chatapp/chat/auth"
 	"github.com/chatapp/chat/chattest"
+	"github.com/chatapp/chat/realtime"
 )
 
 // BenchmarkMe is one authenticated GET /api/me round trip. With the Auth
@@ -233,3 +237,84 @@ func pct(ds []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkPresenceReads: the Firestore reads one instance's listeners
+// make per presence flip, per recipient, read from the instance's own
+// metrics (every document change any listener receives). 58 recipients
+// fill two user shards; the subject's own connect and disconnect are in
+// the window. Run it with
+//
+//	dev/with-emulators.sh go test -run '^$' -bench PresenceReads -benchtime 3x ./handlers
+func BenchmarkPresenceReads(b *testing.B) {
+	in := chattest.NewInstance(b, chattest.Options{Presence: realtime.PresenceOptions{Grace: 200 * time.Millisecond}})
+	const recipients = 58
+	subject := chattest.NewUser(b, "subject")
+	in.Do(b, "GET", "/api/me", subject.Token, nil)
+	ids := make([]string, recipients)
+	socks := make([]*chattest.Socket, recipients)
+	for i := range recipients {
+		u := chattest.NewUser(b, fmt.Sprint("r", i))
+		in.Do(b, "GET", "/api/me", u.Token, nil)
+		ids[i] = u.UID
+		socks[i] = chattest.MustDial(b, in.URL, u.Token)
+	}
+	if r := in.Do(b, "POST", "/api/chats", subject.Token, map[string]any{"userIds": ids, "isGroup": true, "name": "big"}); r.Status != 201 {
+		b.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	listenReads := func() float64 { return scrape(b, in, `chatapp_firestore_reads_total{rpc="Listen"}`) }
+	seen := func(n int) {
+		deadline := time.Now().Add(chattest.WaitTimeout)
+		for _, s := range socks {
+			for countFlips(s, subject.UID) < n {
+				if time.Now().After(deadline) {
+					b.Fatalf("flip %d not delivered to every recipient", n)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}
+	var reads float64
+	flips := 0
+	b.ResetTimer()
+	for range b.N {
+		before := listenReads()
+		s := chattest.MustDial(b, in.URL, subject.Token)
+		flips++
+		seen(flips)
+		s.Close()
+		flips++
+		seen(flips)
+		reads += listenReads() - before
+	}
+	b.ReportMetric(reads/float64(flips*recipients), "listen-reads/recipient/flip")
+	b.ReportMetric(float64(in.Node.Listeners()), "listeners")
+}
+
+// scrape reads one sample from the instance's metrics, as Prometheus would.
+func scrape(tb testing.TB, in *chattest.Instance, sample string) float64 {
+	rec := httptest.NewRecorder()
+	in.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+func countFlips(s *chattest.Socket, uid string) int {
+	n := 0
+	for _, e := range s.Events("presence") {
+		var p struct {
+			UserID string `json:"userId"`
+		}
+		if json.Unmarshal(e.Data, &p) == nil && p.UserID == uid {
+			n++
+		}
+	}
+	return n
+}
