@@ -258,8 +258,17 @@ func BenchmarkPresenceReads(b *testing.B) {
 		ids[i] = u.UID
 		socks[i] = chattest.MustDial(b, in.URL, u.Token)
 	}
-	if r := in.Do(b, "POST", "/api/chats", subject.Token, map[string]any{"userIds": ids, "isGroup": true, "name": "big"}); r.Status != 201 {
+	r := in.Do(b, "POST", "/api/chats", subject.Token, map[string]any{"userIds": ids, "isGroup": true, "name": "big"})
+	if r.Status != 201 {
 		b.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	var g struct{ ID string }
+	r.JSON(b, &g)
+	for _, s := range socks { // the memberships' reads are over before the window opens
+		s.Wait(b, "newChat", func(raw json.RawMessage) bool {
+			var c struct{ ID string }
+			return json.Unmarshal(raw, &c) == nil && c.ID == g.ID
+		})
 	}
 	listenReads := func() float64 { return scrape(b, in, `chatapp_firestore_reads_total{rpc="Listen"}`) }
 	seen := func(n int) {
@@ -285,6 +294,7 @@ func BenchmarkPresenceReads(b *testing.B) {
 		flips++
 		seen(flips)
 		reads += listenReads() - before
+		b.Logf("window: %.0f reads, restarts %d, served %v", listenReads()-before, in.Node.Restarts(), fmt.Sprint(in.Node.Served()))
 	}
 	b.ReportMetric(reads/float64(flips*recipients), "listen-reads/recipient/flip")
 	b.ReportMetric(float64(in.Node.Listeners()), "listeners")
