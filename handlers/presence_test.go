@@ -27,7 +27,11 @@ func fastPresence() realtime.PresenceOptions {
 func flips(t *testing.T, s *chattest.Socket, uid string) []presenceBody {
 	t.Helper()
 	var out []presenceBody
+	c := chattest.MustContract(t)
 	for _, e := range s.Events("presence") {
+		if err := c.ValidateEvent("presence", e.Data); err != nil {
+			t.Fatalf("presence payload: %v", err)
+		}
 		if p := decode[presenceBody](t, e.Data); p.UserID == uid {
 			out = append(out, p)
 		}
