@@ -431,3 +431,35 @@ func (s *Socket) Flood(tb testing.TB, n int, name string, arg any) []json.RawMes
 	}
 	return out
 }
+
+// Presence returns the presence events received so far about uid.
+func (s *Socket) Presence(uid string) []Event {
+	var out []Event
+	for _, ev := range s.Events("presence") {
+		var p struct {
+			UserID string `json:"userId"`
+		}
+		if json.Unmarshal(ev.Data, &p) == nil && p.UserID == uid {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// WaitPresence waits up to within for the n-th presence event about uid
+// and returns it; it fails if more than n have come by then.
+func (s *Socket) WaitPresence(tb testing.TB, uid string, n int, within time.Duration) Event {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for len(s.Presence(uid)) < n {
+		if time.Now().After(deadline) {
+			tb.Fatalf("socket %s: no presence #%d about %s within %s (got %d)", s.ID, n, uid, within, len(s.Presence(uid)))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := s.Presence(uid)
+	if len(got) != n {
+		tb.Fatalf("socket %s: %d presence events about %s, want %d", s.ID, len(got), uid, n)
+	}
+	return got[n-1]
+}

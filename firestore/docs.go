@@ -73,6 +73,10 @@ type typingDoc struct {
 
 func (db *DB) chatRef(id string) *firestore.DocumentRef { return db.client.Collection("chats").Doc(id) }
 
+func (db *DB) userRef(uid string) *firestore.DocumentRef {
+	return db.client.Collection("users").Doc(uid)
+}
+
 func (db *DB) memberRef(chatID, uid string) *firestore.DocumentRef {
 	return db.chatRef(chatID).Collection("members").Doc(uid)
 }

@@ -26,6 +26,18 @@ func newRPCCounter() *rpcCounter {
 func (c *rpcCounter) Reads(rpc string, n int)  { c.mu.Lock(); c.reads[rpc] += n; c.mu.Unlock() }
 func (c *rpcCounter) Writes(rpc string, n int) { c.mu.Lock(); c.writes[rpc] += n; c.mu.Unlock() }
 
+// totals takes the counts, summed over RPCs.
+func (c *rpcCounter) totals() (reads, writes int64) {
+	r, w := c.take()
+	for _, n := range r {
+		reads += int64(n)
+	}
+	for _, n := range w {
+		writes += int64(n)
+	}
+	return reads, writes
+}
+
 func (c *rpcCounter) take() (reads, writes map[string]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

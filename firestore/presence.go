@@ -88,7 +88,7 @@ func (s *Sessions) leaseRef(instance string) *firestore.DocumentRef {
 // the whole range it reads).
 func (s *Sessions) Connect(ctx context.Context, uid string, at time.Time) error {
 	ref := s.sessionRef(s.instance, uid)
-	userRef := s.db.client.Collection("users").Doc(uid)
+	userRef := s.db.userRef(uid)
 	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		u, _, err := getDoc[userDoc](ctx, tx, userRef)
 		if err != nil || u == nil {
@@ -121,7 +121,7 @@ func (s *Sessions) Disconnect(ctx context.Context, uid string, at time.Time) err
 // with lastSeen at (or a later close recorded on the user).
 func (s *Sessions) end(ctx context.Context, instance, uid string, at time.Time) error {
 	ref := s.sessionRef(instance, uid)
-	userRef := s.db.client.Collection("users").Doc(uid)
+	userRef := s.db.userRef(uid)
 	return s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		u, _, err := getDoc[userDoc](ctx, tx, userRef)
 		if err != nil {
@@ -167,14 +167,14 @@ func (s *Sessions) flip(ctx context.Context, tx *firestore.Transaction, uid stri
 	v := u.PresenceVersion + 1
 	ups = append(ups, firestore.Update{Path: "online", Value: online}, firestore.Update{Path: "lastSeen", Value: at},
 		firestore.Update{Path: "presenceVersion", Value: v})
-	if err := tx.Update(s.db.client.Collection("users").Doc(uid), ups); err != nil {
+	if err := tx.Update(s.db.userRef(uid), ups); err != nil {
 		return err
 	}
 	if len(audience) == 0 {
 		return nil // nobody to tell
 	}
 	now := s.db.now()
-	return tx.Create(s.db.client.Collection("users").Doc(uid).Collection("presence").Doc(fmt.Sprintf("%012d", v)), presenceDoc{
+	return tx.Create(s.db.userRef(uid).Collection("presence").Doc(fmt.Sprintf("%012d", v)), presenceDoc{
 		UserID: uid, Online: online, LastSeen: at, Version: v, Audience: audience, At: now, ExpireAt: now.Add(presenceTTL),
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,14 +12,6 @@ import (
 	"github.com/chatapp/chat/firestore"
 )
 
-// counter is a firestore.Meter adding everything up.
-type counter struct{ reads, writes atomic.Int64 }
-
-func (c *counter) Reads(rpc string, n int)  { c.reads.Add(int64(n)) }
-func (c *counter) Writes(rpc string, n int) { c.writes.Add(int64(n)) }
-
-func (c *counter) take() (reads, writes int64) { return c.reads.Swap(0), c.writes.Swap(0) }
-
 // BenchmarkPresenceCosts measures the Firestore operations presence costs
 // for 1,020 users, each in one group of 51 (50 co-members), counted by the
 // adapter's own meter (the one /metrics shows). Run it with
@@ -28,7 +19,7 @@ func (c *counter) take() (reads, writes int64) { return c.reads.Swap(0), c.write
 //	dev/with-emulators.sh go test -run '^$' -bench PresenceCosts -benchtime 1x ./firestore
 func BenchmarkPresenceCosts(b *testing.B) {
 	env := chattest.MustEnv(b)
-	c := &counter{}
+	c := newRPCCounter()
 	db, err := firestore.Open(context.Background(), env.Project, c)
 	if err != nil {
 		b.Fatal(err)
@@ -69,13 +60,13 @@ func BenchmarkPresenceCosts(b *testing.B) {
 	ctx := context.Background()
 	n := int64(len(ids))
 	step := func(name string, count int64, f func(i int) error) {
-		c.take()
+		c.totals()
 		parallel(int(count), func(i int) {
 			if err := f(i); err != nil {
 				b.Error(err)
 			}
 		})
-		r, w := c.take()
+		r, w := c.totals()
 		b.ReportMetric(float64(r)/float64(count), name+"-reads/op")
 		b.ReportMetric(float64(w)/float64(count), name+"-writes/op")
 	}
@@ -86,13 +77,13 @@ func BenchmarkPresenceCosts(b *testing.B) {
 		step("connect-more", n, func(i int) error { return two.Connect(ctx, ids[i], now) })
 		step("disconnect-notlast", n, func(i int) error { return two.Disconnect(ctx, ids[i], now) })
 		step("disconnect-final", n, func(i int) error { return one.Disconnect(ctx, ids[i], now) })
-		c.take()
+		c.totals()
 		for range 10 {
 			if _, err := one.Renew(ctx, 20*time.Second); err != nil {
 				b.Fatal(err)
 			}
 		}
-		_, w := c.take()
+		_, w := c.totals()
 		b.ReportMetric(float64(w)/10*60/(20.0/3), "lease-writes/min")
 	}
 }

@@ -99,7 +99,7 @@ func (db *DB) getUsers(ctx context.Context, ids []string) (map[string]*chat.User
 	for _, id := range ids {
 		if !seen[id] {
 			seen[id] = true
-			refs = append(refs, db.client.Collection("users").Doc(id))
+			refs = append(refs, db.userRef(id))
 		}
 	}
 	out := make(map[string]*chat.User, len(refs))

@@ -24,7 +24,7 @@ type part struct {
 	body                        io.Reader
 }
 
-func field2(name, value string) part { return part{name: name, body: strings.NewReader(value)} }
+func textPart(name, value string) part { return part{name: name, body: strings.NewReader(value)} }
 
 func filePart(name string, body []byte) part {
 	return part{name: "file", fileName: name, body: bytes.NewReader(body)}
@@ -139,7 +139,7 @@ func TestAttachmentRoundTrip(t *testing.T) {
 	anaSock := chattest.MustDial(t, a1.in.URL, ana.Token)
 
 	data := pngFile(300 << 10)
-	m := mustUpload(t, a1, ana.Token, ch.ID, field2("content", "look"), field2("clientMessageId", "f1"),
+	m := mustUpload(t, a1, ana.Token, ch.ID, textPart("content", "look"), textPart("clientMessageId", "f1"),
 		part{name: "file", fileName: "photo.png", contentType: "text/html", body: bytes.NewReader(data)})
 	if !strings.HasPrefix(m.FileURL, "/api/chats/"+ch.ID+"/files/") || m.FileName != "photo.png" || m.Content != "look" {
 		t.Fatalf("message %+v", m)
@@ -188,7 +188,7 @@ func TestAttachmentRoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("RetryStoresNoSecondObject", func(t *testing.T) {
-		r := a2.upload(t, ana.Token, ch.ID, field2("content", "look"), field2("clientMessageId", "f1"), filePart("photo.png", pngFile(1000)))
+		r := a2.upload(t, ana.Token, ch.ID, textPart("content", "look"), textPart("clientMessageId", "f1"), filePart("photo.png", pngFile(1000)))
 		var again msgBody
 		r.JSON(t, &again)
 		if r.Status != 200 || again.ID != m.ID || again.FileURL != m.FileURL {
@@ -199,7 +199,7 @@ func TestAttachmentRoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("TextOnlyMultipart", func(t *testing.T) {
-		r := a1.upload(t, ana.Token, ch.ID, field2("content", "just text"))
+		r := a1.upload(t, ana.Token, ch.ID, textPart("content", "just text"))
 		var got msgBody
 		r.JSON(t, &got)
 		if r.Status != 201 || got.FileURL != "" || got.FileName != "" || got.Content != "just text" {
@@ -232,9 +232,9 @@ func TestAttachmentLimits(t *testing.T) {
 	}{
 		"ErrOneByteOver":    {ana.Token, []part{filePart("big.bin", randomBytes(chat.MaxFileSize+1))}, 413, chat.ETOOLARGE},
 		"ErrNotAMember":     {carol.Token, []part{filePart("x.png", pngFile(100))}, 404, chat.ENOTFOUND},
-		"ErrFieldAfterFile": {ana.Token, []part{filePart("x.png", pngFile(100)), field2("content", "late")}, 400, chat.EINVALID},
-		"ErrContentTooLong": {ana.Token, []part{field2("content", strings.Repeat("ß", chat.MaxContentLen+1)), filePart("x.png", pngFile(100))}, 400, chat.EINVALID},
-		"ErrNothing":        {ana.Token, []part{field2("clientMessageId", "x")}, 400, chat.EINVALID},
+		"ErrFieldAfterFile": {ana.Token, []part{filePart("x.png", pngFile(100)), textPart("content", "late")}, 400, chat.EINVALID},
+		"ErrContentTooLong": {ana.Token, []part{textPart("content", strings.Repeat("ß", chat.MaxContentLen+1)), filePart("x.png", pngFile(100))}, 400, chat.EINVALID},
+		"ErrNothing":        {ana.Token, []part{textPart("clientMessageId", "x")}, 400, chat.EINVALID},
 	} {
 		t.Run(name, func(t *testing.T) {
 			expect(t, a.upload(t, tc.token, ch.ID, tc.parts...), tc.status, tc.code)
@@ -373,7 +373,7 @@ func TestConcurrentUploads(t *testing.T) {
 		files[i] = randomBytes(256<<10 + i)
 		wg.Go(func() {
 			a := []api{a1, a2}[i%2]
-			msgs[i] = mustUpload(t, a, u[i%3].Token, ch.ID, field2("clientMessageId", fmt.Sprint(i)), filePart(fmt.Sprintf("f%d.bin", i), files[i]))
+			msgs[i] = mustUpload(t, a, u[i%3].Token, ch.ID, textPart("clientMessageId", fmt.Sprint(i)), filePart(fmt.Sprintf("f%d.bin", i), files[i]))
 		})
 	}
 	wg.Wait()

@@ -2,7 +2,8 @@ package handlers_test
 
 import (
 	"encoding/json"
-	"fmt"
+	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,42 +24,30 @@ func fastPresence() realtime.PresenceOptions {
 		SweepEvery: 300 * time.Millisecond, MinWriteGap: 100 * time.Millisecond}
 }
 
-// flips returns the presence events s got about uid.
+// flips returns the presence events s got about uid, each checked
+// against the contract.
 func flips(t *testing.T, s *chattest.Socket, uid string) []presenceBody {
 	t.Helper()
 	var out []presenceBody
-	c := chattest.MustContract(t)
-	for _, e := range s.Events("presence") {
-		if err := c.ValidateEvent("presence", e.Data); err != nil {
+	for _, e := range s.Presence(uid) {
+		if err := chattest.MustContract(t).ValidateEvent("presence", e.Data); err != nil {
 			t.Fatalf("presence payload: %v", err)
 		}
-		if p := decode[presenceBody](t, e.Data); p.UserID == uid {
-			out = append(out, p)
-		}
+		out = append(out, decode[presenceBody](t, e.Data))
 	}
 	return out
 }
 
 // waitFlip waits until s has its n-th presence event about uid, which
-// must say online; it returns that event and when it came.
+// must say online (or not) with a lastSeen; it returns it and when it came.
 func waitFlip(t *testing.T, s *chattest.Socket, uid string, n int, online bool, within time.Duration) (presenceBody, time.Time) {
 	t.Helper()
-	waitWithin(t, fmt.Sprintf("presence #%d of %s", n, uid), within, func() bool { return len(flips(t, s, uid)) >= n })
-	got := flips(t, s, uid)
-	if len(got) != n {
-		t.Fatalf("presence events of %s: %+v, want %d", uid, got, n)
-	}
-	p := got[n-1]
+	ev := s.WaitPresence(t, uid, n, within)
+	p := flips(t, s, uid)[n-1]
 	if p.Online != online || p.LastSeen == nil {
 		t.Fatalf("presence %+v, want online=%v with lastSeen", p, online)
 	}
-	var at time.Time
-	for _, e := range s.Events("presence") {
-		if decode[presenceBody](t, e.Data).UserID == uid {
-			at = e.At
-		}
-	}
-	return p, at
+	return p, ev.At
 }
 
 func parseTime(t *testing.T, s *string) time.Time {
@@ -91,52 +80,54 @@ func TestPresenceContractTimes(t *testing.T) {
 	if seen := parseTime(t, p.LastSeen); seen.Before(opened.Add(-time.Second)) || seen.After(at) {
 		t.Fatalf("lastSeen %s: not the start of this online period (%s)", seen, opened)
 	}
+	// status is a UserPublic's presence.
+	type status struct {
+		ID       string  `json:"id"`
+		Online   bool    `json:"online"`
+		LastSeen *string `json:"lastSeen"`
+	}
 	t.Run("RESTAgrees", func(t *testing.T) {
+		var me status
+		a2.call(t, "GET", "/api/me", "/api/me", bob.Token, nil).JSON(t, &me)
 		var c struct {
 			Users []struct {
-				UserID string       `json:"userId"`
-				User   presenceBody `json:"user"`
+				UserID string `json:"userId"`
+				User   status `json:"user"`
 			} `json:"users"`
 		}
 		a1.call(t, "GET", "/api/chats/{id}", "/api/chats/"+ch.ID, ana.Token, nil).JSON(t, &c)
-		var me presenceBody
-		a2.call(t, "GET", "/api/me", "/api/me", bob.Token, nil).JSON(t, &me)
+		seen := map[string]status{"/api/me": me}
 		for _, m := range c.Users {
 			if m.UserID == bob.UID {
-				me2 := m.User
-				if !me2.Online || me2.LastSeen == nil || *me2.LastSeen != *p.LastSeen {
-					t.Fatalf("chat member %+v, want online since %s", me2, *p.LastSeen)
-				}
+				seen["chat member"] = m.User
 			}
 		}
-		if !me.Online || me.LastSeen == nil || *me.LastSeen != *p.LastSeen {
-			t.Fatalf("/api/me %+v, want online since %s", me, *p.LastSeen)
+		for _, where := range []string{"/api/me", "chat member"} {
+			if got, ok := seen[where]; !ok || !got.Online || got.LastSeen == nil || *got.LastSeen != *p.LastSeen {
+				t.Fatalf("%s shows bob %+v (found %v), want online since %s", where, got, ok, *p.LastSeen)
+			}
 		}
 	})
 	t.Run("StrangerReadsNothing", func(t *testing.T) {
-		var res struct {
-			Users []struct {
-				ID       string  `json:"id"`
-				Online   bool    `json:"online"`
-				LastSeen *string `json:"lastSeen"`
-			} `json:"users"`
+		var profile struct {
+			Username string `json:"username"`
 		}
+		a1.call(t, "GET", "/api/me", "/api/me", bob.Token, nil).JSON(t, &profile)
 		for _, tc := range []struct {
 			token string
 			real  bool
 		}{{carol.Token, false}, {ana.Token, true}} {
-			r := a1.call(t, "GET", "/api/users", "/api/users?limit=50&q=", tc.token, nil)
-			r.JSON(t, &res)
-			found := false
-			for _, x := range res.Users {
-				if x.ID == bob.UID {
-					found = true
-					if got := x.Online && x.LastSeen != nil; got != tc.real {
-						t.Fatalf("bob as seen by a co-member=%v: online=%v lastSeen=%v", tc.real, x.Online, x.LastSeen)
-					}
-				}
+			var res struct {
+				Users []status `json:"users"`
 			}
-			_ = found // a busy shared emulator may page bob out; the event check below still holds
+			a1.call(t, "GET", "/api/users", "/api/users?limit=50&q="+url.QueryEscape(profile.Username), tc.token, nil).JSON(t, &res)
+			i := slices.IndexFunc(res.Users, func(u status) bool { return u.ID == bob.UID })
+			if i < 0 {
+				t.Fatalf("searching %q did not find bob", profile.Username)
+			}
+			if got := res.Users[i]; (got.Online && got.LastSeen != nil) != tc.real {
+				t.Fatalf("bob as seen by a co-member=%v: %+v", tc.real, got)
+			}
 		}
 	})
 	bob2 := chattest.MustDial(t, a1.in.URL, bob.Token) // a second device
@@ -173,11 +164,15 @@ func TestPresenceNoFlap(t *testing.T) {
 	s = chattest.MustDial(t, a1.in.URL, bob.Token) // a reload
 	s.Close()
 	s = chattest.MustDial(t, a2.in.URL, bob.Token) // moved to another instance
-	time.Sleep(2 * fastPresence().Grace)           // let both graces run out: nothing may follow them
-	marker(t, a1, anaSock, bob, ana)
-	if got := flips(t, anaSock, bob.UID); len(got) != 1 {
-		t.Fatalf("presence events %+v, want the first online only", got)
+	// The session on a2 is recorded, then a1's ends after its grace: a
+	// flap would be committed by then.
+	sessions := func() int {
+		return len(chattest.Query(t, "", "sessions", false, chattest.Filter{Field: "userId", Op: "EQUAL", Value: bob.UID}))
 	}
+	waitFor(t, "bob's session on the second instance", func() bool { return sessions() == 2 })
+	waitFor(t, "bob's session on the first instance to end", func() bool { return sessions() == 1 })
+	// The marker is the next flip: flips come in commit order on one
+	// listener, and waitFlip fails if any other came before it.
 	s.Close()
 	waitFlip(t, anaSock, bob.UID, 2, false, chattest.WaitTimeout)
 }

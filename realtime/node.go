@@ -48,12 +48,14 @@ type Options struct {
 	Logger     *slog.Logger
 }
 
-func (o *Options) defaults() {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
+// def sets an unset (zero) duration option to its default.
+func def(d *time.Duration, v time.Duration) {
+	if *d == 0 {
+		*d = v
 	}
+}
+
+func (o *Options) defaults() {
 	def(&o.HeartbeatInterval, 10*time.Second)
 	def(&o.StallTimeout, 35*time.Second)
 	def(&o.FirstSnapshotTimeout, 10*time.Second)

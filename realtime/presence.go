@@ -54,11 +54,6 @@ type PresenceOptions struct {
 }
 
 func (o *PresenceOptions) defaults() {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
 	def(&o.Grace, 5*time.Second)
 	def(&o.LeaseTTL, 20*time.Second)
 	def(&o.RenewEvery, o.LeaseTTL/3)
@@ -101,9 +96,8 @@ type presenceUser struct {
 	openedAt time.Time   // when the first socket of this run opened
 	closedAt time.Time   // when the last socket closed
 	grace    *time.Timer // running while sockets == 0 and want
-	graceGen int
-	want     bool // the session should exist
-	have     bool // the session is recorded
+	want     bool        // the session should exist: a socket is open or in grace
+	have     bool        // the session is recorded
 	writing  bool
 }
 
@@ -155,16 +149,18 @@ func (p *Presence) SocketClosed(uid string) {
 		return
 	}
 	u.closedAt = time.Now()
-	u.graceGen++
-	gen := u.graceGen
-	u.grace = time.AfterFunc(p.opts.Grace, func() {
+	var t *time.Timer
+	// The callback takes p.mu, held here until t is stored: it always sees
+	// its own timer, and one stopped or replaced meanwhile does nothing.
+	t = time.AfterFunc(p.opts.Grace, func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if p.users[uid] == u && u.graceGen == gen && u.sockets == 0 {
+		if u.grace == t {
 			u.grace, u.want = nil, false
 			p.kick(uid, u)
 		}
 	})
+	u.grace = t
 }
 
 // kick starts a write towards the wanted state if none is running, or
@@ -174,7 +170,7 @@ func (p *Presence) kick(uid string, u *presenceUser) {
 		return
 	}
 	if u.want == u.have {
-		if !u.want && u.sockets == 0 && u.grace == nil {
+		if !u.want { // no socket, no grace, no session: nothing to keep
 			delete(p.users, uid)
 		}
 		return

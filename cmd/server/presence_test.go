@@ -16,41 +16,17 @@ type presenceBody struct {
 	LastSeen *string `json:"lastSeen"`
 }
 
-// flipsOf returns the presence events s got about uid.
-func flipsOf(s *chattest.Socket, uid string) []presenceBody {
-	var out []presenceBody
-	for _, e := range s.Events("presence") {
-		var p presenceBody
-		if json.Unmarshal(e.Data, &p) == nil && p.UserID == uid {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // waitFlips waits until s has n presence events about uid, the last one
-// saying online, within d; it returns when the last came.
+// saying online (or not) with a lastSeen, within d; it returns when the
+// last came.
 func waitFlips(t *testing.T, s *chattest.Socket, uid string, n int, online bool, d time.Duration) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for len(flipsOf(s, uid)) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("no presence #%d about %s within %s: got %+v", n, uid, d, flipsOf(s, uid))
-		}
-		time.Sleep(20 * time.Millisecond)
+	ev := s.WaitPresence(t, uid, n, d)
+	var p presenceBody
+	if err := json.Unmarshal(ev.Data, &p); err != nil || p.Online != online || p.LastSeen == nil {
+		t.Fatalf("presence about %s: %s, want online=%v with lastSeen", uid, ev.Data, online)
 	}
-	got := flipsOf(s, uid)
-	if len(got) != n || got[n-1].Online != online || got[n-1].LastSeen == nil {
-		t.Fatalf("presence about %s: %+v, want %d events, the last online=%v", uid, got, n, online)
-	}
-	var at time.Time
-	for _, e := range s.Events("presence") {
-		var p presenceBody
-		if json.Unmarshal(e.Data, &p) == nil && p.UserID == uid {
-			at = e.At
-		}
-	}
-	return at
+	return ev.At
 }
 
 // server is a started server process and its base URL.
@@ -157,7 +133,7 @@ func TestPresenceSIGTERM(t *testing.T) {
 	}
 	chattest.MustDial(t, live.URL, dave.Token)
 	waitFlips(t, anaSock, dave.UID, 3, true, chattest.WaitTimeout)
-	if got := flipsOf(anaSock, bob.UID); len(got) != 1 {
+	if got := anaSock.Presence(bob.UID); len(got) != 1 {
 		t.Fatalf("bob flapped: %+v", got)
 	}
 }
