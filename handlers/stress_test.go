@@ -169,6 +169,11 @@ func TestStress(t *testing.T) {
 
 	// Every qualifying (socket, message) pair: delivered, and only once.
 	expected, checked := 0, 0
+	ackOf := map[string]time.Time{}
+	for _, m := range sends {
+		ackOf[m.id] = m.ack
+	}
+	var lags []time.Duration // ack to delivery, every delivery seen
 	for _, ss := range sockets {
 		got := map[string]int{}
 		at := map[string][]string{}
@@ -176,6 +181,9 @@ func TestStress(t *testing.T) {
 			id := decode[msgBody](t, ev.Data).ID
 			got[id]++
 			at[id] = append(at[id], ev.At.Format("05.000"))
+			if ack, ok := ackOf[id]; ok {
+				lags = append(lags, ev.At.Sub(ack))
+			}
 		}
 		for id, n := range got {
 			if n > 1 {
@@ -198,6 +206,11 @@ func TestStress(t *testing.T) {
 	}
 	t.Logf("%d sockets, %d messages acknowledged, %d deliveries required and checked; %d of %d operations failed: %v",
 		len(sockets), len(sends), checked, len(failures), ops, failures)
+	if len(lags) > 0 {
+		slices.Sort(lags)
+		t.Logf("ack to newMessage over %d deliveries: p50 %v, p99 %v, max %v; listener restarts by the watchdog: %d, %d",
+			len(lags), lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1], insts[0].in.Node.Restarts(), insts[1].in.Node.Restarts())
+	}
 	if len(failures)*50 > ops {
 		t.Errorf("more than 2%% of operations failed")
 	}

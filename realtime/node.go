@@ -196,8 +196,11 @@ func (n *Node) unplace(key string, s *sub) {
 func (n *Node) Restarts() int64 { return n.restarts.Load() }
 
 // Listeners counts the listeners running now: three per user shard with
-// keys (members, messages, presence), one per room shard with keys. Operators watch it against the ~100
-// streams a gRPC connection carries.
+// keys (members, messages, presence), one per room shard with keys, and
+// for a shard whose keys changed up to two more (the old generation's
+// messages and presence) until its new listeners have their first
+// batches. Operators watch it against the ~100 streams a gRPC connection
+// carries.
 func (n *Node) Listeners() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()

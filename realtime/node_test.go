@@ -203,3 +203,49 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Fatal("Track after Close succeeded")
 	}
 }
+
+// TestServedWhileShardRestarts: a user joining a shard starts a new
+// generation of its listeners; until that one has its first batches the
+// running one keeps delivering to the users already there, and once it
+// takes over nothing is told twice. Memberships wait for the new one.
+func TestServedWhileShardRestarts(t *testing.T) {
+	st, k := newStore(), newSink()
+	opts := fast()
+	opts.FirstSnapshotTimeout = time.Hour // only the test releases the new generation
+	n := MustNode(t, st, k, opts)
+	st.join("g", "ana")
+	mustTrack(t, n, "ana")
+	st.set(func(s *store) { s.holdFirst = true })
+	bob := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err := n.Track(ctx, "bob")
+		bob <- err
+	}()
+	waitUntil(t, "a new generation to start", func() bool { return n.Listeners() > 3 })
+	st.send("g", "ana")
+	k.waitFor(t, "ana", "newMessage:g:1") // from the running generation
+	st.join("h", "ana")                    // waits for the new generation
+	st.send("g", "ana")
+	k.waitFor(t, "ana", "newMessage:g:2")
+	st.set(func(s *store) {
+		s.holdFirst = false
+		for l := range s.listeners {
+			if l.held {
+				l.held = false
+				l.emit(realtime.Batch{Heartbeat: true, Changes: s.matching(l.q)})
+			}
+		}
+	})
+	if err := <-bob; err != nil {
+		t.Fatalf("track bob: %v", err)
+	}
+	got := k.waitFor(t, "ana", "newChat:h:unread=0")
+	want := []string{"chatSummary:g:1/0", "chatSummary:g:2/0", "newChat:h:unread=0", "newMessage:g:1", "newMessage:g:2"}
+	slices.Sort(got)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ana got %v, want each once: %v", got, want)
+	}
+	waitUntil(t, "the old generation to stop", func() bool { return n.Listeners() == 3 })
+}
