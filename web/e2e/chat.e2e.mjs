@@ -1,0 +1,203 @@
+// The reference client in real Chromium: two users in two browser
+// contexts, each on its own server instance (ana on A at desktop width,
+// bob on B at 360 px), through the whole life of a conversation.
+// Every wait is for a condition on the page; none is a fixed sleep.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+import { Server, buildAll, freePort, launchChromium, requireEnv, serveWeb, workdir } from "./harness.mjs";
+
+const T = 30_000; // the longest any single condition may take
+
+let env, dir, bin, servers, webs, browser;
+
+before(async () => {
+  env = requireEnv();
+  dir = workdir();
+  bin = buildAll(dir);
+  const [pa, pb, wa, wb] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const origins = [`http://127.0.0.1:${wa}`, `http://127.0.0.1:${wb}`];
+  const serverEnv = { ...env, CORS_ORIGINS: origins.join(",") };
+  servers = [new Server(bin.server, pa, serverEnv, "A"), new Server(bin.server, pb, serverEnv, "B")];
+  await Promise.all(servers.map((s) => s.start()));
+  const config = (s) => ({
+    apiUrl: s.url,
+    firebase: { apiKey: "demo-key", authDomain: "localhost", projectId: env.GOOGLE_CLOUD_PROJECT },
+    authEmulatorUrl: `http://${env.FIREBASE_AUTH_EMULATOR_HOST}`,
+  });
+  webs = await Promise.all([serveWeb(bin.dist, wa, config(servers[0])), serveWeb(bin.dist, wb, config(servers[1]))]);
+  webs.urls = origins;
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  webs?.forEach((w) => w.close());
+  await Promise.all((servers || []).map((s) => s.stop()));
+});
+
+// png is a real 160×100 PNG (colour bands), made here so the test needs
+// no fixture.
+function png() {
+  const crc = (buf) => {
+    let c = ~0;
+    for (const b of buf) {
+      c ^= b;
+      for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+    }
+    return ~c >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const [w, h] = [160, 100];
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    const row = Buffer.alloc(1 + 3 * w);
+    for (let x = 0; x < w; x++) row.set([37 + x, 99 + y, 235 - x], 1 + 3 * x);
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
+}
+
+async function signUp(page, url, name) {
+  await page.goto(url);
+  await page.getByRole("button", { name: "New here? Create an account" }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(`${name}@example.com`);
+  await page.getByLabel("Password").fill("secret123");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.locator(".list header strong", { hasText: name }).waitFor({ timeout: T });
+  await page.locator(".conn.on").waitFor({ timeout: T });
+}
+
+const message = (page, text) => page.locator(".messages li.msg", { has: page.locator(".content", { hasText: new RegExp(`^${text}$`) }) });
+
+test("two users chat across two instances in Chromium", async () => {
+  const run = Date.now().toString(36);
+  const ana = `ana${run}`;
+  const bob = `bob${run}`;
+  const ctxA = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const ctxB = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  await ctxA.clock.install(); // time flows; the test jumps it once, to the token's renewal
+  const a = await ctxA.newPage();
+  let b = await ctxB.newPage();
+  for (const [p, who] of [[a, "ana"], [b, "bob"]]) {
+    p.on("pageerror", (err) => console.error(`${who} page error:`, err.message));
+  }
+
+  await signUp(a, webs.urls[0], ana);
+  await signUp(b, webs.urls[1], bob);
+
+  // ana finds bob and starts a direct chat.
+  await a.getByRole("button", { name: "New chat" }).click();
+  await a.getByLabel("Find people").fill(bob);
+  await a.getByRole("list", { name: "People found" }).getByRole("button", { name: bob }).click();
+  await a.getByRole("button", { name: "Start chat" }).click();
+  await a.getByRole("heading", { name: bob }).waitFor({ timeout: T });
+  await a.getByRole("textbox", { name: "Message", exact: true }).fill("hello bob");
+  await a.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+  await message(a, "hello bob").waitFor({ timeout: T });
+
+  // bob: the chat arrives live with an unread badge and ana online.
+  const bobsChat = b.locator(".chat-item", { hasText: ana });
+  await bobsChat.locator(".badge", { hasText: "1" }).waitFor({ timeout: T });
+  await bobsChat.locator('.dot[data-online="true"]').waitFor({ timeout: T });
+  await bobsChat.click();
+  await message(b, "hello bob").waitFor({ timeout: T });
+
+  // bob types: ana sees it, and it clears when he sends (Shift+Enter is a newline).
+  await b.getByRole("textbox", { name: "Message", exact: true }).pressSequentially("hi ana", { delay: 20 });
+  await a.locator(".typing", { hasText: `${bob} is typing…` }).waitFor({ timeout: T });
+  await b.getByRole("textbox", { name: "Message", exact: true }).press("Shift+Enter");
+  await b.getByRole("textbox", { name: "Message", exact: true }).pressSequentially("second line");
+  await b.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+  await a.locator(".messages .content", { hasText: "second line" }).waitFor({ timeout: T });
+  assert.equal(await a.locator(".messages .content", { hasText: "second line" }).innerText(), "hi ana\nsecond line");
+  await a.locator(".typing:empty").waitFor({ timeout: T });
+
+  // bob goes back to the list (360 px: one pane); ana's next message
+  // counts as unread for him, and opening the chat clears it.
+  await b.getByRole("button", { name: "Back to chats" }).click();
+  await a.getByRole("textbox", { name: "Message", exact: true }).fill("are you there?");
+  await a.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+  await bobsChat.locator(".badge", { hasText: "1" }).waitFor({ timeout: T });
+  await bobsChat.click();
+  await message(b, "are you there\\?").waitFor({ timeout: T });
+  await b.getByRole("button", { name: "Back to chats" }).click();
+  await bobsChat.waitFor({ timeout: T });
+  assert.equal(await bobsChat.locator(".badge").count(), 0, "the badge cleared");
+  await bobsChat.click();
+
+  // An image: uploaded with progress by ana, shown inline to bob through
+  // a blob: URL fetched with his token.
+  await a.locator("#composer-file").setInputFiles({ name: "sunset.png", mimeType: "image/png", buffer: png() });
+  const img = b.locator("img.attachment[alt='sunset.png']");
+  await img.waitFor({ timeout: T });
+  await b.waitForFunction((el) => el.complete && el.naturalWidth === 160, await img.elementHandle(), { timeout: T });
+  assert.match(await img.getAttribute("src"), /^blob:/);
+  await a.locator("img.attachment[alt='sunset.png']").waitFor({ timeout: T });
+  const shot = join(dir, "web-client.png");
+  await a.screenshot({ path: shot });
+  if (process.env.CHATAPP_SCREENSHOT) copyFileSync(shot, process.env.CHATAPP_SCREENSHOT);
+
+  // A reload keeps the conversation.
+  await b.reload();
+  await bobsChat.click({ timeout: T });
+  await message(b, "hello bob").waitFor({ timeout: T });
+  await message(b, "are you there\\?").waitFor({ timeout: T });
+
+  // bob's instance restarts under him; what ana sends meanwhile appears
+  // once, after his client reconnects and catches up.
+  await servers[1].stop();
+  await b.getByRole("status").filter({ hasText: "Reconnecting" }).waitFor({ timeout: T });
+  for (const text of ["sent while you were away 1", "sent while you were away 2"]) {
+    await a.getByRole("textbox", { name: "Message", exact: true }).fill(text);
+    await a.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+    await message(a, text).waitFor({ timeout: T });
+  }
+  await servers[1].start();
+  await b.getByRole("status").filter({ hasText: "Reconnecting" }).waitFor({ state: "hidden", timeout: T });
+  for (const text of ["sent while you were away 1", "sent while you were away 2"]) {
+    await message(b, text).waitFor({ timeout: T });
+  }
+  // A marker after them: once it is shown, any duplicate would be too.
+  await a.getByRole("textbox", { name: "Message", exact: true }).fill("marker");
+  await a.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+  await message(b, "marker").waitFor({ timeout: T });
+  for (const text of ["sent while you were away 1", "sent while you were away 2", "hello bob"]) {
+    assert.equal(await message(b, text).count(), 1, `"${text}" shown once`);
+  }
+
+  // 56 minutes on for ana: her client renews the ID token (5 minutes
+  // before its hour is up) and her socket reconnects with the new one.
+  const refreshed = a.waitForRequest((r) => r.url().includes("securetoken.googleapis.com"), { timeout: T });
+  const reconnected = a.waitForEvent("websocket", { predicate: (ws) => ws.url().includes("/socket.io/"), timeout: T });
+  await a.clock.fastForward("56:00");
+  await refreshed;
+  await reconnected;
+  await a.locator(".conn.on").waitFor({ timeout: T });
+  await b.getByRole("textbox", { name: "Message", exact: true }).fill("after her token renewal");
+  await b.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
+  await message(a, "after her token renewal").waitFor({ timeout: T });
+
+  // bob leaves: ana sees him go offline (5 s grace, then the flip).
+  const bobDot = a.locator(".chat-item", { hasText: bob }).locator(".dot");
+  await a.locator(".chat-item", { hasText: bob }).locator('.dot[data-online="true"]').waitFor({ timeout: T });
+  await ctxB.close();
+  await a.locator(".chat-item", { hasText: bob }).locator('.dot[data-online="false"]').waitFor({ timeout: T });
+  assert.match(await bobDot.getAttribute("aria-label"), new RegExp(`${bob} was last seen`));
+  await ctxA.close();
+});

@@ -1,0 +1,32 @@
+// main.jsx: start-up — config, Firebase Auth, then the sign-in screen or
+// the chat for the signed-in user.
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { onAuthStateChanged } from "firebase/auth";
+import { loadConfig } from "./config.js";
+import { initAuth } from "./firebase.js";
+import { Session } from "./session.js";
+import { SignIn } from "./ui/SignIn.jsx";
+import { ChatApp } from "./ui/ChatApp.jsx";
+import "./style.css";
+
+function App({ config, auth }) {
+  const [user, setUser] = useState(undefined); // undefined: not known yet
+  const [session, setSession] = useState(null);
+  useEffect(() => onAuthStateChanged(auth, setUser), [auth]);
+  useEffect(() => {
+    if (!user) return undefined;
+    const s = new Session(config, auth, user);
+    setSession(s);
+    s.start();
+    return () => s.stop();
+  }, [user]);
+  if (user === undefined) return <p class="center">Loading…</p>;
+  if (!user) return <SignIn auth={auth} />;
+  return session ? <ChatApp session={session} auth={auth} /> : null;
+}
+
+const root = document.getElementById("app");
+loadConfig()
+  .then((config) => render(<App config={config} auth={initAuth(config)} />, root))
+  .catch((err) => render(<p role="alert" class="center">{err.message}</p>, root));

@@ -1,0 +1,116 @@
+// model.js: the client's state rules as pure functions, with no browser and
+// no network, so they are unit tested with `node --test` (model.test.js).
+// Every function returns new values; the store swaps them in.
+
+// byOrder orders messages as the contract does: by (createdAt, id).
+// createdAt has fixed-width RFC 3339 UTC form, so strings compare as times.
+export function byOrder(a, b) {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+// mergeMessages adds incoming messages to a sorted list, each id once.
+// Live events, catch-up pages and retries all go through it, which is why
+// nothing is ever shown twice whatever order they arrive in.
+export function mergeMessages(items, incoming) {
+  const seen = new Map(items.map((m) => [m.id, m]));
+  let changed = false;
+  for (const m of incoming) {
+    if (!seen.has(m.id)) {
+      seen.set(m.id, m);
+      changed = true;
+    }
+  }
+  if (!changed) return items;
+  return [...seen.values()].sort(byOrder);
+}
+
+// lastMessage is a chat's newest message, if the list or an event gave one.
+export function lastMessage(chat) {
+  const ms = chat.messages || [];
+  return ms.length ? ms[ms.length - 1] : null;
+}
+
+// activity is when a chat last changed, for ordering the chat list.
+export function activity(chat) {
+  const m = lastMessage(chat);
+  return m ? m.createdAt : chat.createdAt;
+}
+
+// sortChats orders chats most recent activity first (ties by id, stable).
+export function sortChats(chats) {
+  return [...chats].sort((a, b) => {
+    const x = activity(a);
+    const y = activity(b);
+    if (x !== y) return x < y ? 1 : -1;
+    return a.id < b.id ? -1 : 1;
+  });
+}
+
+// withMessage records m as chat's last message if it is newer than the
+// one known: a summary or newMessage can arrive after a fresher list.
+export function withMessage(chat, m) {
+  const last = lastMessage(chat);
+  if (last && byOrder(m, last) <= 0) return chat;
+  return { ...chat, messages: [m] };
+}
+
+// otherMember is the member of a direct chat who is not me.
+export function otherMember(chat, meId) {
+  const cu = (chat.users || []).find((u) => u.userId !== meId);
+  return cu ? cu.user : null;
+}
+
+// chatTitle is what the list and the header call a chat.
+export function chatTitle(chat, meId) {
+  if (chat.isGroup) return chat.name || "Group";
+  const other = otherMember(chat, meId);
+  return other ? other.username : "Direct chat";
+}
+
+// applyPresence records a presence event in every chat member it names,
+// so the dots and "last seen" lines read from one place: the chats.
+export function applyPresence(chats, p) {
+  const out = new Map();
+  for (const [id, chat] of chats) {
+    let touched = false;
+    const users = (chat.users || []).map((cu) => {
+      if (cu.userId !== p.userId) return cu;
+      touched = true;
+      return { ...cu, user: { ...cu.user, online: p.online, lastSeen: p.lastSeen } };
+    });
+    out.set(id, touched ? { ...chat, users } : chat);
+  }
+  return out;
+}
+
+// typingLine is the sentence shown under a chat for who is typing.
+export function typingLine(typers) {
+  const names = [...typers.values()].map((t) => t.username).sort();
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return `${names.length} people are typing…`;
+}
+
+// isImage tells whether an attachment is shown inline: the server serves
+// only these types inline (and detects the type from the bytes).
+export function isImage(fileName) {
+  return /\.(png|jpe?g|gif|webp)$/i.test(fileName || "");
+}
+
+// retryDelay is how long to wait before the attempt-th retry of a send:
+// the server's Retry-After when it gave one, else capped exponential
+// backoff with jitter so many clients back from an outage do not align.
+export function retryDelay(attempt, retryAfterSeconds, random = Math.random) {
+  if (retryAfterSeconds > 0) return retryAfterSeconds * 1000;
+  const base = Math.min(500 * 2 ** attempt, 15000);
+  return Math.round(base / 2 + random() * (base / 2));
+}
+
+// retryable tells whether a failed send may be tried again with the same
+// clientMessageId: no answer at all, a rate limit, or a server fault.
+// Other client errors (400, 403, 404, 413) will fail the same way again.
+export function retryable(status) {
+  return status === 0 || status === 429 || status >= 500;
+}

@@ -1,0 +1,72 @@
+// Unit tests of the client's state rules: `node --test src/` (no browser).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  applyPresence, chatTitle, isImage, mergeMessages, retryable, retryDelay, sortChats, typingLine, withMessage,
+} from "./model.js";
+
+const msg = (id, at) => ({ id, createdAt: `2026-11-27T08:00:${String(at).padStart(2, "0")}.000Z` });
+
+test("mergeMessages keeps each id once, in (createdAt, id) order", () => {
+  const live = [msg("b", 2)];
+  const page = [msg("a", 1), msg("b", 2), msg("c", 2)];
+  assert.deepEqual(mergeMessages(live, page).map((m) => m.id), ["a", "b", "c"]);
+  const twice = mergeMessages(mergeMessages(live, page), [msg("c", 2), msg("a", 1)]);
+  assert.deepEqual(twice.map((m) => m.id), ["a", "b", "c"], "a catch-up page repeating live events adds nothing");
+});
+
+test("mergeMessages returns the same list when nothing is new", () => {
+  const items = [msg("a", 1)];
+  assert.equal(mergeMessages(items, [msg("a", 1)]), items);
+});
+
+test("withMessage keeps the newer last message", () => {
+  const chat = { id: "c", createdAt: msg("x", 0).createdAt, messages: [msg("b", 5)] };
+  assert.equal(withMessage(chat, msg("a", 3)), chat, "an older summary arriving late changes nothing");
+  assert.deepEqual(withMessage(chat, msg("c", 6)).messages, [msg("c", 6)]);
+});
+
+test("sortChats puts the most recent activity first", () => {
+  const quiet = { id: "q", createdAt: msg("", 9).createdAt, messages: [] };
+  const busy = { id: "b", createdAt: msg("", 0).createdAt, messages: [msg("m", 10)] };
+  const old = { id: "o", createdAt: msg("", 0).createdAt, messages: [msg("n", 1)] };
+  assert.deepEqual(sortChats([old, quiet, busy]).map((c) => c.id), ["b", "q", "o"]);
+});
+
+test("chatTitle names a direct chat after the other member", () => {
+  const chat = { isGroup: false, users: [{ userId: "me", user: { username: "me" } }, { userId: "x", user: { username: "bob" } }] };
+  assert.equal(chatTitle(chat, "me"), "bob");
+  assert.equal(chatTitle({ isGroup: true, name: "team", users: [] }, "me"), "team");
+});
+
+test("applyPresence updates the user in every chat and nothing else", () => {
+  const bob = { userId: "bob", user: { id: "bob", username: "bob", online: false, lastSeen: null } };
+  const ana = { userId: "ana", user: { id: "ana", username: "ana", online: true, lastSeen: "t0" } };
+  const chats = new Map([["1", { id: "1", users: [ana, bob] }], ["2", { id: "2", users: [ana] }]]);
+  const out = applyPresence(chats, { userId: "bob", online: true, lastSeen: "t1" });
+  assert.equal(out.get("1").users[1].user.online, true);
+  assert.equal(out.get("1").users[1].user.lastSeen, "t1");
+  assert.equal(out.get("2"), chats.get("2"), "a chat without the user is the same object");
+});
+
+test("typingLine names one or two typists and counts more", () => {
+  const t = (...names) => new Map(names.map((n) => [n, { username: n }]));
+  assert.equal(typingLine(t()), "");
+  assert.equal(typingLine(t("bob")), "bob is typing…");
+  assert.equal(typingLine(t("bob", "ana")), "ana and bob are typing…");
+  assert.equal(typingLine(t("a", "b", "c")), "3 people are typing…");
+});
+
+test("isImage matches what the server serves inline", () => {
+  for (const n of ["a.png", "b.JPG", "c.jpeg", "d.gif", "e.webp"]) assert.ok(isImage(n), n);
+  for (const n of ["a.svg", "b.html", "c.png.exe", "", undefined]) assert.ok(!isImage(n), String(n));
+});
+
+test("retry rules: what is retried and how long it waits", () => {
+  for (const s of [0, 429, 500, 503]) assert.ok(retryable(s), String(s));
+  for (const s of [400, 401, 403, 404, 409, 413]) assert.ok(!retryable(s), String(s));
+  assert.equal(retryDelay(0, 7), 7000, "Retry-After wins");
+  assert.equal(retryDelay(0, 0, () => 0), 250);
+  assert.equal(retryDelay(0, 0, () => 1), 500);
+  assert.equal(retryDelay(10, 0, () => 1), 15000, "capped");
+});

@@ -1,0 +1,357 @@
+// session.js: one signed-in user's connection to the backend — the REST
+// client, the Socket.IO connection and the store — and the rules that keep
+// the screen true to the server under real network life:
+//
+//   - the socket authenticates with a fresh ID token on every (re)connect,
+//     and reconnects on its own when the SDK refreshes the token, so the
+//     server never has to cut it for an expired one;
+//   - after every reconnect (server restart, Cloud Run's 60-minute cut, a
+//     move to another instance) the chat list is refetched and each loaded
+//     chat catches up with `?after=` its newest message; mergeMessages
+//     keeps every id once, so nothing is missed or shown twice;
+//   - a send carries a clientMessageId and is retried with it.
+import { io } from "socket.io-client";
+import { onIdTokenChanged } from "firebase/auth";
+import { Api } from "./api.js";
+import { Store } from "./store.js";
+import { applyPresence, lastMessage, mergeMessages, withMessage } from "./model.js";
+
+const TYPING_REPEAT_MS = 3000; // a held `typing` is repeated this often (the server expires it after 8 s)
+const TYPING_IDLE_MS = 2500; // no keystroke for this long sends stopTyping
+const TYPING_FALLBACK_MS = 10000; // a typist not heard of for this long is dropped (server says 8 s)
+const REFRESH_AHEAD_MS = 5 * 60_000; // renew the ID token this long before it expires
+
+// Session is the signed-in user's state and actions.
+export class Session {
+  constructor(config, auth, user) {
+    this.user = user;
+    this.api = new Api(config.apiUrl, () => user.getIdToken());
+    this.store = new Store({
+      me: null,
+      chats: new Map(), // id → Chat (its `messages`: the last one known)
+      history: new Map(), // id → {items, hasOlder, loading}
+      pending: new Map(), // clientMessageId → {chatId, content, fileName, progress, error}
+      typing: new Map(), // chatId → Map userId → {username, until}
+      openId: null,
+      connected: false,
+      error: "",
+    });
+    this.readTimer = null;
+    this.typingState = new Map(); // chatId → {lastSent, idleTimer}
+    this.socket = io(config.apiUrl, {
+      transports: ["websocket"], // Cloud Run: no sticky polling needed
+      autoConnect: false,
+      // Called on every connect and reconnect: always the current token
+      // (getIdToken refreshes it when it is about to expire).
+      auth: (cb) => user.getIdToken().then((token) => { this.tokenInUse = token; cb({ token }); }, () => cb({})),
+    });
+    this.wire();
+    // A refreshed token (refreshToken below, or any other caller) is taken
+    // at once: the socket reconnects with it rather than be cut by the
+    // server at the old one's expiry.
+    this.unwatchToken = onIdTokenChanged(auth, async (u) => {
+      if (!u || !this.socket.connected) return;
+      const token = await u.getIdToken();
+      if (this.tokenInUse && token !== this.tokenInUse) this.socket.disconnect().connect();
+    });
+    this.refreshTimer = null;
+  }
+
+  // refreshToken renews the ID token 5 minutes before it expires. The Auth
+  // SDK alone refreshes only when asked for an expired token (its
+  // proactive refresh is for other Firebase SDKs), and a socket holding
+  // the old token would be cut at its expiry.
+  async refreshToken() {
+    clearTimeout(this.refreshTimer);
+    let due = 60_000;
+    try {
+      const { expirationTime } = await this.user.getIdTokenResult();
+      due = Math.max(Date.parse(expirationTime) - Date.now() - REFRESH_AHEAD_MS, 10_000);
+    } catch {
+      // offline: try again in a minute
+    }
+    this.refreshTimer = setTimeout(() => {
+      this.user.getIdToken(true).catch(() => {}).finally(() => this.refreshToken());
+    }, due);
+  }
+
+  get state() { return this.store.state; }
+
+  async start() {
+    try {
+      this.store.set({ me: await this.api.me() });
+    } catch (err) {
+      this.fail(err);
+    }
+    this.socket.connect();
+    this.refreshToken();
+  }
+
+  stop() {
+    clearTimeout(this.refreshTimer);
+    this.unwatchToken();
+    this.socket.disconnect();
+    clearTimeout(this.readTimer);
+  }
+
+  fail(err) {
+    this.store.set({ error: err.message || String(err) });
+  }
+
+  wire() {
+    const s = this.socket;
+    s.on("connect", () => {
+      this.store.set({ connected: true });
+      this.resync();
+    });
+    s.on("disconnect", (reason) => {
+      this.store.set({ connected: false, typing: new Map() });
+      // The server cut us (token expired, instance shutting down): the
+      // client does not retry that by itself.
+      if (reason === "io server disconnect") setTimeout(() => s.connect(), 500);
+    });
+    s.on("connect_error", (err) => {
+      this.store.set({ connected: false });
+      // Refused by the server (not a network error): socket.io will not
+      // retry; refresh the token in case it was the reason and try again.
+      if (!s.active) setTimeout(() => this.user.getIdToken(true).finally(() => s.connect()), 2000);
+      if (err.message === "rate_limited") this.fail(new Error("Too many connections: close some tabs."));
+    });
+    s.on("newMessage", (m) => this.onMessage(m));
+    s.on("chatSummary", (sum) => this.updateChat(sum.chatId, (c) => ({ ...withMessage(c, sum.message), unreadCount: sum.unreadCount })));
+    s.on("newChat", (chat) => this.putChat(chat));
+    s.on("chatUpdated", (chat) => this.putChat(chat));
+    s.on("chatDeleted", (id) => this.dropChat(id));
+    s.on("presence", (p) => this.store.set((st) => ({ chats: applyPresence(st.chats, p) })));
+    s.on("typing", (t) => this.setTyping(t, true));
+    s.on("stopTyping", (t) => this.setTyping(t, false));
+  }
+
+  // resync makes the screen true again after a (re)connect: events sent
+  // while the socket was down are gone, so state is refetched.
+  async resync() {
+    try {
+      const chats = new Map();
+      let before = null;
+      for (let page = 0; page < 10; page++) {
+        const res = await this.api.chats(before);
+        for (const c of res.chats) chats.set(c.id, c);
+        before = res.nextBefore;
+        if (!before) break;
+      }
+      this.store.set({ chats });
+      const open = this.state.openId;
+      if (open && !chats.has(open)) this.store.set({ openId: null });
+      else if (open) this.socket.emit("joinChat", open); // rooms are per socket
+      for (const id of this.state.history.keys()) {
+        if (chats.has(id)) await this.catchUp(id);
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  // catchUp fetches what a loaded chat missed, oldest first.
+  async catchUp(id) {
+    const h = this.state.history.get(id);
+    const last = h && h.items[h.items.length - 1];
+    if (!last) return this.loadOlder(id);
+    let after = last.id;
+    while (after) {
+      const res = await this.api.messagesAfter(id, after);
+      this.addHistory(id, res.messages);
+      after = res.nextAfter;
+    }
+  }
+
+  addHistory(id, messages, patch = {}) {
+    this.store.set((st) => {
+      const history = new Map(st.history);
+      const h = history.get(id) || { items: [], hasOlder: true, loading: false };
+      history.set(id, { ...h, ...patch, items: mergeMessages(h.items, messages) });
+      return { history };
+    });
+  }
+
+  // loadOlder fetches the page before the oldest loaded message.
+  async loadOlder(id) {
+    const h = this.state.history.get(id);
+    if (h && (h.loading || !h.hasOlder)) return;
+    this.addHistory(id, [], { loading: true });
+    try {
+      const res = await this.api.messagesBefore(id, h && h.items.length ? h.items[0].id : null);
+      this.addHistory(id, res.messages, { loading: false, hasOlder: res.nextBefore !== null });
+    } catch (err) {
+      this.addHistory(id, [], { loading: false });
+      this.fail(err);
+    }
+  }
+
+  // open shows a chat: its room gives typing and chatUpdated, and joining
+  // marks it read.
+  open(id) {
+    const prev = this.state.openId;
+    if (prev === id) return;
+    if (prev) {
+      this.stopTyping(prev);
+      this.socket.emit("leaveChat", prev);
+    }
+    this.store.set({ openId: id, error: "" });
+    if (!id) return;
+    this.socket.emit("joinChat", id);
+    this.updateChat(id, (c) => ({ ...c, unreadCount: 0 }));
+    if (!this.state.history.has(id)) this.loadOlder(id);
+  }
+
+  onMessage(m) {
+    if (this.state.history.has(m.chatId)) this.addHistory(m.chatId, [m]);
+    if (!this.state.chats.has(m.chatId)) {
+      this.api.chat(m.chatId).then((c) => this.putChat(c), () => {});
+      return;
+    }
+    this.updateChat(m.chatId, (c) => withMessage(c, m));
+    if (m.chatId === this.state.openId && m.senderId !== this.user.uid) this.scheduleRead(m.chatId);
+  }
+
+  // scheduleRead marks the open chat read as messages arrive, at most
+  // every 500 ms, and only while the page is visible.
+  scheduleRead(id) {
+    if (this.readTimer) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = null;
+      if (this.state.openId !== id) return;
+      if (document.visibilityState !== "visible") {
+        document.addEventListener("visibilitychange", () => this.scheduleRead(id), { once: true });
+        return;
+      }
+      this.api.markRead(id).catch(() => {});
+    }, 500);
+  }
+
+  // putChat records a chat from newChat, chatUpdated or a fetch; its
+  // messages (up to 50) feed the history if the chat is loaded, and the
+  // list keeps whichever last message is newer.
+  putChat(chat) {
+    const msgs = chat.messages || [];
+    this.store.set((st) => {
+      const chats = new Map(st.chats);
+      const old = chats.get(chat.id);
+      let next = { ...chat, messages: msgs.slice(-1) };
+      if (old && lastMessage(old)) next = withMessage(next, lastMessage(old));
+      chats.set(chat.id, next);
+      return { chats };
+    });
+    if (this.state.history.has(chat.id)) this.addHistory(chat.id, msgs);
+  }
+
+  updateChat(id, fn) {
+    this.store.set((st) => {
+      const c = st.chats.get(id);
+      if (!c) return {};
+      const chats = new Map(st.chats);
+      chats.set(id, fn(c));
+      return { chats };
+    });
+  }
+
+  dropChat(id) {
+    this.store.set((st) => {
+      const chats = new Map(st.chats);
+      chats.delete(id);
+      const history = new Map(st.history);
+      history.delete(id);
+      return st.openId === id
+        ? { chats, history, openId: null, error: "That chat was deleted or you were removed from it." }
+        : { chats, history };
+    });
+  }
+
+  setTyping(t, on) {
+    this.store.set((st) => {
+      const typing = new Map(st.typing);
+      const who = new Map(typing.get(t.chatId) || []);
+      if (on) who.set(t.userId, { username: t.username, until: Date.now() + TYPING_FALLBACK_MS });
+      else who.delete(t.userId);
+      typing.set(t.chatId, who);
+      return { typing };
+    });
+    if (on) setTimeout(() => this.expireTyping(), TYPING_FALLBACK_MS + 100);
+  }
+
+  expireTyping() {
+    const now = Date.now();
+    this.store.set((st) => {
+      const typing = new Map();
+      for (const [id, who] of st.typing) typing.set(id, new Map([...who].filter(([, t]) => t.until > now)));
+      return { typing };
+    });
+  }
+
+  // keystroke tells the others the user types, sparingly: one `typing`
+  // when it starts and one every 3 s while it goes on, then `stopTyping`.
+  keystroke(id) {
+    const st = this.typingState.get(id) || { lastSent: 0, idle: null };
+    const now = Date.now();
+    if (now - st.lastSent > TYPING_REPEAT_MS) {
+      this.socket.emit("typing", id);
+      st.lastSent = now;
+    }
+    clearTimeout(st.idle);
+    st.idle = setTimeout(() => this.stopTyping(id), TYPING_IDLE_MS);
+    this.typingState.set(id, st);
+  }
+
+  stopTyping(id) {
+    const st = this.typingState.get(id);
+    if (!st) return;
+    clearTimeout(st.idle);
+    this.typingState.delete(id);
+    this.socket.emit("stopTyping", id);
+  }
+
+  // send posts a message and keeps it on screen as pending until the
+  // server has it; a failed one stays with its error and can be retried
+  // with the same clientMessageId.
+  async send(chatId, content, file, clientMessageId = crypto.randomUUID()) {
+    this.stopTyping(chatId);
+    const setPending = (patch) => this.store.set((st) => {
+      const pending = new Map(st.pending);
+      if (patch === null) pending.delete(clientMessageId);
+      else pending.set(clientMessageId, { ...(pending.get(clientMessageId) || {}), ...patch });
+      return { pending };
+    });
+    setPending({ chatId, content, file, fileName: file ? file.name : "", progress: 0, error: "", clientMessageId });
+    try {
+      const m = await this.api.send(chatId, { content, file, clientMessageId }, { onProgress: (p) => setPending({ progress: p }) });
+      this.onMessage(m); // the newMessage event may come later (or not, if the socket is down)
+      setPending(null);
+    } catch (err) {
+      setPending({ error: err.message });
+    }
+  }
+
+  retry(clientMessageId) {
+    const p = this.state.pending.get(clientMessageId);
+    if (p) this.send(p.chatId, p.content, p.file, clientMessageId);
+  }
+
+  discard(clientMessageId) {
+    this.store.set((st) => {
+      const pending = new Map(st.pending);
+      pending.delete(clientMessageId);
+      return { pending };
+    });
+  }
+
+  // act runs a REST action and shows its error sentence if it fails; it
+  // answers the action's result, or false when it failed.
+  async act(fn) {
+    try {
+      this.store.set({ error: "" });
+      return await fn(this.api);
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+  }
+}
