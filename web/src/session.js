@@ -205,6 +205,9 @@ export class Session {
 
   onMessage(m) {
     if (this.state.history.has(m.chatId)) this.addHistory(m.chatId, [m]);
+    // Our own message, back over the socket before the POST answered:
+    // shown once, as the real message.
+    if (m.senderId === this.user.uid && this.state.pending.has(m.clientMessageId)) this.discard(m.clientMessageId);
     if (!this.state.chats.has(m.chatId)) {
       this.api.chat(m.chatId).then((c) => this.putChat(c), () => {});
       return;

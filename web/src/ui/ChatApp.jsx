@@ -44,7 +44,7 @@ export function ChatApp({ session, auth }) {
                   data-chat-id={c.id} aria-current={c.id === st.openId ? "true" : undefined}>
                   {other ? <PresenceDot user={other} /> : <span class="dot group" aria-hidden="true">#</span>}
                   <span class="title">{chatTitle(c, meId)}</span>
-                  {c.unreadCount > 0 && <span class="badge" aria-label={`${c.unreadCount} unread`}>{c.unreadCount}</span>}
+                  {c.unreadCount > 0 && c.id !== st.openId && <span class="badge" aria-label={`${c.unreadCount} unread`}>{c.unreadCount}</span>}
                   <span class="preview">{last ? (last.content || `File: ${last.fileName}`) : "No messages yet"}</span>
                 </button>
               </li>
