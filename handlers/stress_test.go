@@ -72,7 +72,8 @@ func TestStress(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 	baseline := runtime.NumGoroutine()
 
-	var mu sync.Mutex // guards sockets, sends, ops and failures
+	var mu sync.Mutex // guards sockets, sends, ops, failures and dials
+	var dials []time.Duration
 	var sockets []*stressSocket
 	var sends []stressSend
 	var ops int
@@ -108,7 +109,11 @@ func TestStress(t *testing.T) {
 					mu.Lock()
 					ops++
 					mu.Unlock()
+					dialAt := time.Now()
 					s, err := chattest.Dial(t, in.in.URL, u.Token)
+					mu.Lock()
+					dials = append(dials, time.Since(dialAt))
+					mu.Unlock()
 					if err != nil {
 						fail("dial", err.Error())
 						continue
@@ -206,6 +211,8 @@ func TestStress(t *testing.T) {
 	}
 	t.Logf("%d sockets, %d messages acknowledged, %d deliveries required and checked; %d of %d operations failed: %v",
 		len(sockets), len(sends), checked, len(failures), ops, failures)
+	slices.Sort(dials)
+	t.Logf("socket handshakes (%d): p50 %v, p99 %v, max %v", len(dials), dials[len(dials)/2], dials[len(dials)*99/100], dials[len(dials)-1])
 	if len(lags) > 0 {
 		slices.Sort(lags)
 		t.Logf("ack to newMessage over %d deliveries: p50 %v, p99 %v, max %v; listener restarts by the watchdog: %d, %d",
@@ -214,7 +221,9 @@ func TestStress(t *testing.T) {
 	if len(failures)*50 > ops {
 		t.Errorf("more than 2%% of operations failed")
 	}
-	if len(sends) < 100 || expected < 200 {
+	// Only against a vacuous pass: how much traffic 30 s make depends on
+	// the machine (sends wait on the emulator).
+	if len(sends) < 60 || expected < 100 {
 		t.Fatalf("too little traffic to mean anything: %d sends, %d deliveries", len(sends), expected)
 	}
 

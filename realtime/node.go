@@ -197,9 +197,8 @@ func (n *Node) Restarts() int64 { return n.restarts.Load() }
 
 // Listeners counts the listeners running now: three per user shard with
 // keys (members, messages, presence), one per room shard with keys, and
-// for a shard whose keys changed up to two more (the old generation's
-// messages and presence) until its new listeners have their first
-// batches. Operators watch it against the ~100 streams a gRPC connection
+// for a user shard whose keys changed one more (the old generation's
+// messages) until its new listeners have their first batches. Operators watch it against the ~100 streams a gRPC connection
 // carries.
 func (n *Node) Listeners() int {
 	n.mu.Lock()

@@ -226,7 +226,7 @@ func TestServedWhileShardRestarts(t *testing.T) {
 	waitUntil(t, "a new generation to start", func() bool { return n.Listeners() > 3 })
 	st.send("g", "ana")
 	k.waitFor(t, "ana", "newMessage:g:1") // from the running generation
-	st.join("h", "ana")                    // waits for the new generation
+	st.join("h", "ana")                   // waits for the new generation
 	st.send("g", "ana")
 	k.waitFor(t, "ana", "newMessage:g:2")
 	st.set(func(s *store) {

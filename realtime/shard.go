@@ -12,6 +12,10 @@ import (
 	"github.com/chatapp/chat"
 )
 
+// replaceFor is how long starting generations may be replaced by ones
+// that also cover newer keys (see run).
+const replaceFor = 3 * time.Second
+
 // shard serves up to maxKeys keys with one set of listeners. All of its
 // state below the mailbox is owned by the goroutine running run: keys come
 // and go, listener batches, read results and timers all arrive to it as
@@ -28,8 +32,8 @@ type shard struct {
 	subs     map[string]*sub
 	queues   map[string]*userQueue // user shards
 	rooms    map[string]*roomFeed  // room shards
-	gen      *generation // the covered generation delivering events, or nil
-	next     *generation // a generation starting: its batches wait in its buffer
+	gen      *generation           // the covered generation delivering events, or nil
+	next     *generation           // a generation starting: its batches wait in its buffer
 	genSeq   int64
 	dirty    bool      // keys changed: start a new generation
 	lastGood time.Time // read time of the last messages batch applied
@@ -40,14 +44,15 @@ type shard struct {
 // generation is one start of the shard's listeners over a set of keys.
 //
 // Generations replace each other make-before-break: a new one (sh.next)
-// starts while the running one (sh.gen) goes on delivering, and its
-// batches wait in its buffer until every kind has had its first batch;
-// then it is promoted: the old one stops and the buffer is applied in
-// arrival order. Messages and flips may come from both meanwhile: the
-// rules drop repeats by seq and by version. Memberships and typing are
-// snapshots that must not go back in time, so the old generation stops
-// those listeners when the new one starts and their changes wait for the
-// new one's first batch, as a restart always made them wait.
+// starts while the running one (sh.gen) goes on delivering messages, and
+// its batches wait in its buffer until every kind has had its first; then
+// it is promoted: the old one stops and the buffer is applied in arrival
+// order. Messages may come from both meanwhile: the rules drop repeats by
+// seq. The old generation stops its other listeners when the new one
+// starts: memberships and typing are snapshots that must not go back in
+// time, and presence can wait; their changes come with the new one's
+// first batch, as a restart always made them wait. Every listener costs
+// the store work on every write, so the overlap is kept to messages.
 type generation struct {
 	id      int64
 	keys    map[string]bool
@@ -58,6 +63,9 @@ type generation struct {
 	pending map[Kind]bool      // kinds whose first batch is not applied
 	beats   map[Kind]time.Time // last heartbeat per kind
 	buffer  []batchMsg         // batches that arrived before promotion
+	// chainStart is when the first of the starting generations that
+	// replaced one another started.
+	chainStart time.Time
 	// held keeps messages batches until the members' first batch is
 	// applied, so a new user's memberships are known before their messages.
 	held []Batch
@@ -146,14 +154,23 @@ func (sh *shard) run() {
 		case <-retry.C:
 			sh.retrying, sh.dirty = false, true
 		}
-		// A starting generation is never cut short for newer keys: under
-		// connect churn that would restart the shard forever and hold its
-		// users' events (measured before: p99 9 s from ack to delivery in
-		// TestStress). Keys added meanwhile get the generation after it.
-		if len(sh.subs) == 0 && (sh.gen != nil || sh.next != nil) {
+		switch {
+		case len(sh.subs) == 0 && (sh.gen != nil || sh.next != nil):
 			sh.stopAll()
-		} else if sh.dirty && !sh.retrying && sh.next == nil {
+		case !sh.dirty || sh.retrying:
+		case sh.next == nil:
 			sh.restart()
+		case time.Since(sh.next.chainStart) < replaceFor:
+			// Start over with the new keys too, so a user's first socket
+			// waits for one generation, not two; existing users are served
+			// by the running one meanwhile. Only for replaceFor: after
+			// that the starting one gets to finish, so connect churn
+			// cannot starve the new keys.
+			chain := sh.next.chainStart
+			sh.next.stop()
+			sh.next = nil
+			sh.restart()
+			sh.next.chainStart = chain
 		}
 		if t := sh.nextTyping(); !t.IsZero() {
 			typing.Reset(max(time.Until(t), 0))
@@ -239,7 +256,8 @@ func (sh *shard) restart() {
 	sh.dirty = false
 	ctx := n.ctx
 	sh.genSeq++
-	g := &generation{id: sh.genSeq, keys: map[string]bool{}, stops: map[Kind]context.CancelFunc{}, started: time.Now(),
+	now := time.Now()
+	g := &generation{id: sh.genSeq, keys: map[string]bool{}, stops: map[Kind]context.CancelFunc{}, started: now, chainStart: now,
 		waiting: map[Kind]bool{}, pending: map[Kind]bool{}, beats: map[Kind]time.Time{}}
 	for k := range sh.subs {
 		g.keys[k] = true
@@ -273,7 +291,7 @@ func (sh *shard) restart() {
 	}
 	sh.next = g
 	if sh.gen != nil {
-		sh.gen.stop(Members, Typing) // snapshots: from the new generation only
+		sh.gen.stop(Members, Flips, Typing) // from the new generation only
 	}
 	sh.countListeners()
 }

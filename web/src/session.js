@@ -194,11 +194,13 @@ export class Session {
     if (prev === id) return;
     if (prev) {
       this.stopTyping(prev);
-      this.socket.emit("leaveChat", prev);
+      this.socket.volatile.emit("leaveChat", prev);
     }
     this.store.set({ openId: id, error: "" });
     if (!id) return;
-    this.socket.emit("joinChat", id);
+    // Offline, the join is left to resync on the next connect (rooms are
+    // per socket), rather than queued.
+    this.socket.volatile.emit("joinChat", id);
     this.updateChat(id, (c) => ({ ...c, unreadCount: 0 }));
     if (!this.state.history.has(id)) this.loadOlder(id);
   }
@@ -296,7 +298,7 @@ export class Session {
     const st = this.typingState.get(id) || { lastSent: 0, idle: null };
     const now = Date.now();
     if (now - st.lastSent > TYPING_REPEAT_MS) {
-      this.socket.emit("typing", id);
+      this.socket.volatile.emit("typing", id); // dropped, not queued, while offline
       st.lastSent = now;
     }
     clearTimeout(st.idle);
@@ -309,7 +311,7 @@ export class Session {
     if (!st) return;
     clearTimeout(st.idle);
     this.typingState.delete(id);
-    this.socket.emit("stopTyping", id);
+    this.socket.volatile.emit("stopTyping", id);
   }
 
   // send posts a message and keeps it on screen as pending until the
