@@ -8,7 +8,7 @@ CORS_ORIGINS ?= http://127.0.0.1:5173,http://localhost:5173
 # run side by side they starve each other into timeouts.
 GO_TEST_FLAGS ?= -race -count=1 -p 1 -timeout 14m
 
-.PHONY: dev test build bench vet screenshot
+.PHONY: dev test build bench vet screenshot load
 
 dev:
 	@PORT=$(PORT) CORS_ORIGINS=$(CORS_ORIGINS) dev/with-emulators.sh dev/serve.sh
@@ -22,6 +22,13 @@ test:
 	dev/install-web.sh
 	dev/install-browser.sh
 	dev/with-emulators.sh bash -c 'go test $(GO_TEST_FLAGS) ./... && dev/fuzz.sh $(FUZZ_SECONDS) && dev/web-test.sh'
+
+# load: the load tool against fresh emulators; LOAD_FLAGS as in
+# docs/performance.md (e.g. LOAD_FLAGS="-instances 2 -rate 50").
+LOAD_FLAGS ?=
+load:
+	go build -o bin/server ./cmd/server
+	dev/with-emulators.sh go run ./cmd/chatload $(LOAD_FLAGS)
 
 bench:
 	dev/with-emulators.sh go test -run '^$$' -bench . -benchtime 3s ./...

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/chatapp/chat"
@@ -137,6 +138,10 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	})
 	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, hub: hub, listener: listener,
 		rooms: roomSvc, presence: presence, sweepDone: make(chan struct{})}
+	s.Metrics.GaugeFunc("chatapp_sockets", "Sockets connected now.", func() float64 { n, _ := hub.Sockets(); return float64(n) })
+	s.Metrics.GaugeFunc("chatapp_listeners", "Firestore listeners running now.", func() float64 { return float64(node.Listeners()) })
+	s.Metrics.GaugeFunc("chatapp_served_users", "Users whose events this instance delivers (lingering ones included).",
+		func() float64 { u, _ := node.Served(); return float64(u) })
 	var sctx context.Context
 	sctx, a.stopSweep = context.WithCancel(context.Background())
 	go a.sweep(sctx, chats, messages)
@@ -210,6 +215,11 @@ func (c countedEvents) Deliver(ev chat.Event) {
 func (a *App) ServeMetrics(ctx context.Context, ln net.Listener) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.Metrics.Handler())
+	// pprof on the private address only: profiles for the load tool and
+	// operators (heap?gc=1 also runs a GC first, for before/after heaps).
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -1,38 +1,32 @@
 package chattest
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/chatapp/chat/sioclient"
 )
 
-// Socket is a Socket.IO v4 client over a raw websocket (Engine.IO v4
-// framing: `40{auth}` connect, `42` events, `43` acks, ping `2` answered
-// with `3`). It checks every payload the server sends against
-// docs/asyncapi.yaml and fails the test on a mismatch.
+// Socket is a test's Socket.IO client (sioclient underneath) that keeps
+// every event it receives, lets the test wait for them, and checks every
+// payload the server sends against docs/asyncapi.yaml, failing the test on
+// a mismatch.
 type Socket struct {
-	tb       testing.TB
-	ws       *websocket.Conn
+	conn     *sioclient.Conn
 	contract *Contract
 	ID       string
 
-	wmu sync.Mutex
-
-	mu      sync.Mutex
-	cond    *sync.Cond
-	events  []Event
-	acks    map[int]chan json.RawMessage
-	nextAck int
-	closed  bool
-	reason  string
+	mu     sync.Mutex // guards events and wakes cond's waiters
+	cond   *sync.Cond
+	events []Event
 }
 
 // Event is one server→client event.
@@ -44,13 +38,7 @@ type Event struct {
 
 // ConnectError is a refused handshake; Message is what a client's
 // connect_error carries.
-type ConnectError struct {
-	Message string
-	Data    json.RawMessage
-}
-
-// Error implements error.
-func (e *ConnectError) Error() string { return "connect_error: " + e.Message }
+type ConnectError = sioclient.ConnectError
 
 // WaitTimeout bounds every wait: generous, because the machines are shared;
 // waits end as soon as their condition holds.
@@ -75,148 +63,59 @@ func MustDial(tb testing.TB, baseURL, token string) *Socket {
 // DialHeader connects with an arbitrary auth object and HTTP header.
 func DialHeader(tb testing.TB, baseURL string, auth any, header http.Header) (*Socket, error) {
 	tb.Helper()
-	u := "ws" + strings.TrimPrefix(baseURL, "http") + "/socket.io/?EIO=4&transport=websocket"
-	d := websocket.Dialer{HandshakeTimeout: WaitTimeout}
-	ws, resp, err := d.Dial(u, header)
-	if err != nil {
-		if resp != nil {
-			return nil, fmt.Errorf("websocket dial: %w (status %d)", err, resp.StatusCode)
-		}
-		return nil, fmt.Errorf("websocket dial: %w", err)
-	}
-	s := &Socket{tb: tb, ws: ws, contract: MustContract(tb), acks: map[int]chan json.RawMessage{}}
+	s := &Socket{contract: MustContract(tb)}
 	s.cond = sync.NewCond(&s.mu)
-	_ = ws.SetReadDeadline(time.Now().Add(WaitTimeout))
-	_, open, err := ws.ReadMessage()
-	if err != nil || len(open) == 0 || open[0] != '0' {
-		ws.Close()
-		return nil, fmt.Errorf("engine.io open: %q %v", open, err)
-	}
-	if auth == nil {
-		s.write("40")
-	} else {
-		s.write("40" + string(MustJSON(auth)))
-	}
-	_, reply, err := ws.ReadMessage()
-	if err != nil {
-		ws.Close()
-		return nil, fmt.Errorf("socket.io connect: %w", err)
-	}
-	switch {
-	case strings.HasPrefix(string(reply), "40"):
-		var c struct{ Sid string }
-		_ = json.Unmarshal(reply[2:], &c)
-		s.ID = c.Sid
-	case strings.HasPrefix(string(reply), "44"):
-		ws.Close()
-		var e struct {
-			Message string          `json:"message"`
-			Data    json.RawMessage `json:"data"`
-		}
-		_ = json.Unmarshal(reply[2:], &e)
-		return nil, &ConnectError{Message: e.Message, Data: e.Data}
-	default:
-		ws.Close()
-		return nil, fmt.Errorf("socket.io connect: unexpected %q", reply)
-	}
-	_ = ws.SetReadDeadline(time.Time{})
-	go s.read()
-	tb.Cleanup(s.Close)
-	return s, nil
-}
-
-func (s *Socket) write(msg string) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	return s.ws.WriteMessage(websocket.TextMessage, []byte(msg))
-}
-
-func (s *Socket) read() {
-	for {
-		_, msg, err := s.ws.ReadMessage()
-		if err != nil {
-			s.mu.Lock()
-			s.closed = true
-			if s.reason == "" {
-				s.reason = err.Error()
-			}
-			s.cond.Broadcast()
-			s.mu.Unlock()
-			return
-		}
-		m := string(msg)
-		switch {
-		case m == "2":
-			_ = s.write("3")
-		case strings.HasPrefix(m, "41"):
-			s.mu.Lock()
-			s.reason = "server disconnect"
-			s.mu.Unlock()
-			s.ws.Close()
-		case strings.HasPrefix(m, "42"):
-			var arr []json.RawMessage
-			if err := json.Unmarshal([]byte(m[2:]), &arr); err != nil || len(arr) == 0 {
-				s.tb.Errorf("socket: malformed event %q", m)
-				continue
-			}
-			var name string
-			_ = json.Unmarshal(arr[0], &name)
-			var data json.RawMessage
-			if len(arr) > 1 {
-				data = arr[1]
-			}
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	conn, err := sioclient.Dial(ctx, baseURL, auth, sioclient.Options{
+		Header: header,
+		OnEvent: func(name string, data json.RawMessage) {
 			if err := s.contract.ValidateEvent(name, data); err != nil {
-				s.tb.Errorf("socket %s: %v", s.ID, err)
+				tb.Errorf("socket %s: %v", s.ID, err)
 			}
 			s.mu.Lock()
 			s.events = append(s.events, Event{Name: name, Data: data, At: time.Now()})
 			s.cond.Broadcast()
 			s.mu.Unlock()
-		case strings.HasPrefix(m, "43"):
-			i := 2
-			for i < len(m) && m[i] >= '0' && m[i] <= '9' {
-				i++
-			}
-			id, _ := strconv.Atoi(m[2:i])
-			var arr []json.RawMessage
-			_ = json.Unmarshal([]byte(m[i:]), &arr)
-			var data json.RawMessage
-			if len(arr) > 0 {
-				data = arr[0]
-			}
-			s.mu.Lock()
-			ch := s.acks[id]
-			delete(s.acks, id)
-			s.mu.Unlock()
-			if ch != nil {
-				ch <- data
-			}
-		}
+		},
+		OnMalformed: func(packet string) { tb.Errorf("socket: malformed event %q", packet) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.conn, s.ID = conn, conn.ID
+	go func() { // wake waiters when the connection ends
+		<-conn.Done()
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}()
+	tb.Cleanup(s.Close)
+	return s, nil
+}
+
+func (s *Socket) closed() bool {
+	select {
+	case <-s.conn.Done():
+		return true
+	default:
+		return false
 	}
 }
 
 // EmitRaw sends args (JSON values) as event name, with an ack request, and
 // returns the ack's payload, checked against the contract's Ack.
 func (s *Socket) EmitRaw(name string, args ...any) (json.RawMessage, error) {
-	s.mu.Lock()
-	s.nextAck++
-	id := s.nextAck
-	ch := make(chan json.RawMessage, 1)
-	s.acks[id] = ch
-	s.mu.Unlock()
-	packet := append([]any{name}, args...)
-	if err := s.write("42" + strconv.Itoa(id) + string(MustJSON(packet))); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	data, err := s.conn.Emit(ctx, name, args...)
+	if err != nil {
 		return nil, err
 	}
-	select {
-	case data := <-ch:
-		if err := s.contract.ValidateEvent("ack", data); err != nil {
-			return data, err
-		}
-		return data, nil
-	case <-time.After(WaitTimeout):
-		return nil, errors.New("no ack for " + name)
+	if err := s.contract.ValidateEvent("ack", data); err != nil {
+		return data, err
 	}
+	return data, nil
 }
 
 // Emit sends name(chatID) and returns the ack's error code, "" for ok.
@@ -251,7 +150,7 @@ func (s *Socket) MustEmit(tb testing.TB, name string, chatID any) {
 }
 
 // Send writes a raw Socket.IO packet (for malformed-input tests).
-func (s *Socket) Send(packet string) error { return s.write(packet) }
+func (s *Socket) Send(packet string) error { return s.conn.Send(packet) }
 
 // Wait returns the first event named name, from index from on, matching
 // match (nil: any), and its index; it fails the test after WaitTimeout.
@@ -293,7 +192,7 @@ func (s *Socket) waitFrom(from int, name string, match func(json.RawMessage) boo
 				return ev, i, true
 			}
 		}
-		if s.closed || time.Now().After(deadline) {
+		if s.closed() || time.Now().After(deadline) {
 			return Event{}, 0, false
 		}
 		s.cond.Wait()
@@ -323,7 +222,7 @@ func (s *Socket) describe() string {
 	if len(names) > 20 {
 		names = names[len(names)-20:]
 	}
-	return fmt.Sprintf("%d events (closed=%v %s), last: %s", len(s.events), s.closed, s.reason, strings.Join(names, " | "))
+	return fmt.Sprintf("%d events (closed=%v %s), last: %s", len(s.events), s.closed(), s.conn.Reason(), strings.Join(names, " | "))
 }
 
 // WaitClosed waits for the server to close the socket.
@@ -334,7 +233,7 @@ func (s *Socket) WaitClosed(tb testing.TB) {
 	defer timer.Stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for !s.closed {
+	for !s.closed() {
 		if time.Now().After(deadline) {
 			tb.Fatalf("socket %s still open", s.ID)
 		}
@@ -343,10 +242,7 @@ func (s *Socket) WaitClosed(tb testing.TB) {
 }
 
 // Close disconnects the socket.
-func (s *Socket) Close() {
-	_ = s.write("41")
-	s.ws.Close()
-}
+func (s *Socket) Close() { s.conn.Close() }
 
 // DialEmit connects and emits name(arg) with an ack request in the same
 // instant the server's CONNECT reply arrives: the fastest client a real
@@ -404,30 +300,11 @@ func DialEmit(tb testing.TB, baseURL, token, name string, arg any, timeout time.
 // acks and returns them in order.
 func (s *Socket) Flood(tb testing.TB, n int, name string, arg any) []json.RawMessage {
 	tb.Helper()
-	chans := make([]chan json.RawMessage, n)
-	s.mu.Lock()
-	ids := make([]int, n)
-	for i := range chans {
-		s.nextAck++
-		ids[i] = s.nextAck
-		chans[i] = make(chan json.RawMessage, 1)
-		s.acks[ids[i]] = chans[i]
-	}
-	s.mu.Unlock()
-	payload := string(MustJSON([]any{name, arg}))
-	for _, id := range ids {
-		if err := s.write("42" + strconv.Itoa(id) + payload); err != nil {
-			tb.Fatalf("flood: %v", err)
-		}
-	}
-	out := make([]json.RawMessage, n)
-	timeout := time.After(WaitTimeout)
-	for i, ch := range chans {
-		select {
-		case out[i] = <-ch:
-		case <-timeout:
-			tb.Fatalf("flood: %d of %d acks came", i, n)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	out, err := s.conn.Flood(ctx, n, name, arg)
+	if err != nil {
+		tb.Fatalf("flood: %v", err)
 	}
 	return out
 }

@@ -63,6 +63,12 @@ func (m *Metrics) Writes(rpc string, n int) { m.FirestoreWrites.WithLabelValues(
 // Register adds a collector (e.g. a gauge read from the hub).
 func (m *Metrics) Register(c prometheus.Collector) { m.reg.MustRegister(c) }
 
+// GaugeFunc adds a gauge whose value f reads at each scrape (sockets,
+// listeners): state the instance keeps anyway, so nothing is counted twice.
+func (m *Metrics) GaugeFunc(name, help string, f func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
