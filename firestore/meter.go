@@ -25,7 +25,7 @@ type Meter interface {
 // client library dials its own connection and ignores dial options, so
 // the connection is dialled here as the library would.
 func meterOptions(m Meter, emulator string) ([]option.ClientOption, error) {
-	c := &meter{m: m}
+	c := &meter{m: m, emulator: emulator != ""}
 	icpt := []grpc.DialOption{grpc.WithChainUnaryInterceptor(c.unary), grpc.WithChainStreamInterceptor(c.stream)}
 	if emulator == "" {
 		var out []option.ClientOption
@@ -52,7 +52,10 @@ func (ownerCreds) GetRequestMetadata(context.Context, ...string) (map[string]str
 
 func (ownerCreds) RequireTransportSecurity() bool { return false }
 
-type meter struct{ m Meter }
+type meter struct {
+	m        Meter
+	emulator bool // tell re-sent listener documents apart (see meteredStream)
+}
 
 func (c *meter) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	err := invoker(ctx, method, req, reply, cc, opts...)
@@ -72,7 +75,11 @@ func (c *meter) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Clie
 	if err != nil {
 		return nil, err
 	}
-	return &meteredStream{ClientStream: s, m: c.m, rpc: path.Base(method)}, nil
+	ms := &meteredStream{ClientStream: s, m: c.m, rpc: path.Base(method)}
+	if c.emulator && ms.rpc == "Listen" {
+		ms.seen = map[string]int64{}
+	}
+	return ms, nil
 }
 
 // meteredStream counts the documents a stream returns. It is used by the
@@ -83,6 +90,12 @@ type meteredStream struct {
 	rpc   string
 	docs  int
 	query bool
+	// seen is each listened document's update time, with the emulator
+	// only: it resets its listen targets and re-sends every document of
+	// the result set on changes, which production Firestore does not (it
+	// resumes). A document re-sent unchanged is counted under the RPC name
+	// "ListenResend", so measurements can show the emulator's share apart.
+	seen map[string]int64
 }
 
 func (s *meteredStream) RecvMsg(msg any) error {
@@ -106,8 +119,23 @@ func (s *meteredStream) RecvMsg(msg any) error {
 			s.m.Reads(s.rpc, 1)
 		}
 	case *firestorepb.ListenResponse:
-		if r.GetDocumentChange() != nil {
-			s.m.Reads(s.rpc, 1)
+		if dc := r.GetDocumentChange(); dc != nil {
+			if s.seen == nil {
+				s.m.Reads(s.rpc, 1)
+				break
+			}
+			d := dc.GetDocument()
+			at := d.GetUpdateTime().AsTime().UnixNano()
+			if s.seen[d.GetName()] == at {
+				s.m.Reads("ListenResend", 1)
+			} else {
+				s.seen[d.GetName()] = at
+				s.m.Reads(s.rpc, 1)
+			}
+		} else if s.seen != nil {
+			if name := r.GetDocumentDelete().GetDocument() + r.GetDocumentRemove().GetDocument(); name != "" {
+				delete(s.seen, name)
+			}
 		}
 	}
 	return nil

@@ -146,13 +146,18 @@ func (in *instance) scrape(ctx context.Context) (sample, error) {
 	out := sample{}
 	for name, f := range fams {
 		for _, m := range f.GetMetric() {
+			v := 0.0
 			switch {
 			case m.Counter != nil:
-				out[name] += m.Counter.GetValue()
+				v = m.Counter.GetValue()
 			case m.Gauge != nil:
-				out[name] += m.Gauge.GetValue()
+				v = m.Gauge.GetValue()
 			case m.Untyped != nil:
-				out[name] += m.Untyped.GetValue()
+				v = m.Untyped.GetValue()
+			}
+			out[name] += v
+			if lp := m.GetLabel(); len(lp) == 1 { // by label too: reads{rpc=Listen}
+				out[name+"{"+lp[0].GetName()+"="+lp[0].GetValue()+"}"] += v
 			}
 		}
 	}
