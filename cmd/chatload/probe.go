@@ -38,7 +38,9 @@ func newProbe(ctx context.Context, run string) (*probe, error) {
 
 // listen runs the listener until ctx ends.
 func (p *probe) listen(ctx context.Context) error {
-	it := p.client.Collection("loadprobe").Where("run", "==", p.run).Snapshots(ctx)
+	// A collection of this run's own: its listener needs no query (and no
+	// index), and sees only the probe's documents.
+	it := p.client.Collection("loadprobe_" + p.run).Snapshots(ctx)
 	defer it.Stop()
 	first := true
 	for {
@@ -77,7 +79,7 @@ func (p *probe) write(ctx context.Context, seq int) {
 	p.mu.Unlock()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, _ = p.client.Collection("loadprobe").Doc(id).Create(wctx, map[string]any{"run": p.run, "seq": seq})
+	_, _ = p.client.Collection("loadprobe_"+p.run).Doc(id).Create(wctx, map[string]any{"seq": seq})
 }
 
 // loop writes rate documents a second for d.
