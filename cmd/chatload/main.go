@@ -38,6 +38,7 @@ type config struct {
 	connectConcurrency int
 	settle             time.Duration
 	serverLog          string
+	rollover           string
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.IntVar(&c.connectConcurrency, "connect-concurrency", 32, "socket handshakes at once")
 	flag.DurationVar(&c.settle, "settle", 20*time.Second, "wait after churn and after disconnect: presence grace, linger, writes")
 	flag.StringVar(&c.serverLog, "server-log", "", "file for the started servers' logs (default: discarded)")
+	flag.StringVar(&c.rollover, "rollover", "", "LISTENER_ROLLOVER of the started servers (\"\" for their default, 5m): the emulator re-sends a listener's whole result set on every change")
 	flag.Parse()
 	if err := validate(c); err != nil {
 		fmt.Fprintln(os.Stderr, "chatload:", err)
@@ -116,8 +118,12 @@ func run(ctx context.Context, c config, out io.Writer) error {
 			insts = append(insts, in)
 		}
 	} else {
+		var env []string
+		if c.rollover != "" {
+			env = append(env, "LISTENER_ROLLOVER="+c.rollover)
+		}
 		for i := range c.instances {
-			in, err := startInstance(ctx, c.server, fmt.Sprintf("i%d", i), nil, logTo)
+			in, err := startInstance(ctx, c.server, fmt.Sprintf("i%d", i), env, logTo)
 			if err != nil {
 				return err
 			}
@@ -126,8 +132,8 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, "chatload: "+format+"\n", a...) }
-	logf("run %s: %d instances, %d users × %d devices, %d groups of %d, %d directs, %.0f msg/s for %s",
-		runID, len(insts), c.users, c.devices, c.groups, c.groupSize, c.directs, c.rate, c.duration)
+	logf("run %s: %d instances, %d users × %d devices, %d groups of %d, %d directs, %.0f msg/s for %s, listener rollover %q",
+		runID, len(insts), c.users, c.devices, c.groups, c.groupSize, c.directs, c.rate, c.duration, c.rollover)
 
 	users, err := signUp(ctx, insts[0].url, runID, c.users+c.churnUsers)
 	if err != nil {
@@ -165,30 +171,30 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
 	perr := make(chan error, 1)
-	go func() { perr <- p.listen(pctx) }()
-	select {
-	case <-p.ready:
-	case err := <-perr:
-		return fmt.Errorf("probe listener: %w", err)
-	case <-time.After(30 * time.Second):
-		return fmt.Errorf("probe listener: no first snapshot in 30 s")
-	}
-	go p.loop(pctx, c.rate, c.duration)
+	go func() { perr <- p.drive(pctx, c.rate, c.duration) }()
 	sendStart := time.Now()
 	rep.offered, rep.missed = t.sendLoop(ctx, chats, c.rate, c.duration, func(n int) {
 		logf("t=%2.0fs sent %d, delivered %d", time.Since(sendStart).Seconds(), n, t.deliveredCount())
 	})
 	rep.sendTime = time.Since(sendStart)
-	// Drain: wait until every owed delivery came, or 20 s.
+	// Drain: wait until every owed delivery came, or none came for 15 s
+	// (2 minutes at most): a late delivery is slow, not lost.
 	owed := t.expectedDeliveries()
-	for end := time.Now().Add(20 * time.Second); t.deliveredCount() < owed && time.Now().Before(end); {
+	last, lastAt := t.deliveredCount(), time.Now()
+	for end := time.Now().Add(2 * time.Minute); last < owed && time.Since(lastAt) < 15*time.Second && time.Now().Before(end); {
 		time.Sleep(50 * time.Millisecond)
+		if n := t.deliveredCount(); n != last {
+			last, lastAt = n, time.Now()
+		}
 	}
 	rep.sent = snapshot(ctx, insts)
 	rep.outcome = t.check()
 	t.mu.Lock()
 	rep.cross, rep.all, rep.statuses, rep.errs = slices.Clone(t.cross), slices.Clone(t.all), t.statuses, t.errs
 	t.mu.Unlock()
+	if err := <-perr; err != nil {
+		logf("%v", err)
+	}
 	pcancel()
 	rep.probe = p.latencies()
 	rep.deliveriesPerSec = float64(rep.outcome.delivered) / rep.sendTime.Seconds()

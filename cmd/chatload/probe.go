@@ -21,7 +21,6 @@ type probe struct {
 	mu      sync.Mutex // guards started and lat
 	started map[string]time.Time
 	lat     []time.Duration
-	ready   chan struct{}
 }
 
 func newProbe(ctx context.Context, run string) (*probe, error) {
@@ -33,14 +32,25 @@ func newProbe(ctx context.Context, run string) (*probe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &probe{client: c, run: run, started: map[string]time.Time{}, ready: make(chan struct{})}, nil
+	return &probe{client: c, run: run, started: map[string]time.Time{}}, nil
 }
 
-// listen runs the listener until ctx ends.
-func (p *probe) listen(ctx context.Context) error {
-	// A collection of this run's own: its listener needs no query (and no
+// probeWindow is how long the probe writes to one collection: the
+// emulator re-sends a listener's whole result set on every change, so
+// the probe's listener, like the servers' (LISTENER_ROLLOVER), is
+// replaced to keep that set small.
+const probeWindow = 10 * time.Second
+
+func (p *probe) collection(window int) *firestore.CollectionRef {
+	return p.client.Collection(fmt.Sprintf("loadprobe_%s_%d", p.run, window))
+}
+
+// listen listens to window's collection until ctx ends; ready is closed
+// with the first snapshot.
+func (p *probe) listen(ctx context.Context, window int, ready chan<- struct{}) error {
+	// A collection of its own: its listener needs no query (and no
 	// index), and sees only the probe's documents.
-	it := p.client.Collection("loadprobe_" + p.run).Snapshots(ctx)
+	it := p.collection(window).Snapshots(ctx)
 	defer it.Stop()
 	first := true
 	for {
@@ -54,7 +64,7 @@ func (p *probe) listen(ctx context.Context) error {
 		now := time.Now()
 		if first {
 			first = false
-			close(p.ready)
+			close(ready)
 			continue
 		}
 		p.mu.Lock()
@@ -71,34 +81,72 @@ func (p *probe) listen(ctx context.Context) error {
 	}
 }
 
-// write creates probe document seq.
-func (p *probe) write(ctx context.Context, seq int) {
+// write creates probe document seq in window's collection.
+func (p *probe) write(ctx context.Context, window, seq int) {
 	id := fmt.Sprintf("%s-%06d", p.run, seq)
 	p.mu.Lock()
 	p.started[id] = time.Now()
 	p.mu.Unlock()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, _ = p.client.Collection("loadprobe_"+p.run).Doc(id).Create(wctx, map[string]any{"seq": seq})
+	_, _ = p.collection(window).Doc(id).Create(wctx, map[string]any{"seq": seq})
 }
 
-// loop writes rate documents a second for d.
-func (p *probe) loop(ctx context.Context, rate float64, d time.Duration) {
-	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
-	defer tick.Stop()
-	stop := time.After(d)
+// drive writes rate documents a second for d, each window's to a new
+// collection whose listener started (and had its first snapshot) before
+// the window's first write; the previous listener stops a window later.
+func (p *probe) drive(ctx context.Context, rate float64, d time.Duration) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	start := func(window int) (context.CancelFunc, error) {
+		lctx, cancel := context.WithCancel(ctx)
+		ready := make(chan struct{})
+		errc := make(chan error, 1)
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- p.listen(lctx, window, ready) }()
+		select {
+		case <-ready:
+			return cancel, nil
+		case err := <-errc:
+			cancel()
+			return nil, fmt.Errorf("probe listener: %w", err)
+		case <-time.After(30 * time.Second):
+			cancel()
+			return nil, fmt.Errorf("probe listener: no first snapshot in 30 s")
+		}
+	}
+	window := 0
+	stopCur, err := start(window)
+	if err != nil {
+		return err
+	}
+	stopPrev := func() {}
+	defer func() { stopPrev(); stopCur() }()
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	end := time.After(d)
+	windowStart := time.Now()
 	for seq := 0; ; seq++ {
 		select {
 		case <-ctx.Done():
-			return
-		case <-stop:
-			return
+			return nil
+		case <-end:
+			time.Sleep(2 * time.Second) // the last writes' changes
+			return nil
 		case <-tick.C:
-			wg.Add(1)
-			go func() { defer wg.Done(); p.write(ctx, seq) }()
 		}
+		if time.Since(windowStart) > probeWindow {
+			next, err := start(window + 1)
+			if err != nil {
+				return err
+			}
+			stopPrev()
+			stopPrev, stopCur = stopCur, next
+			window++
+			windowStart = time.Now()
+		}
+		wg.Add(1)
+		go func(window, seq int) { defer wg.Done(); p.write(ctx, window, seq) }(window, seq)
 	}
 }
 

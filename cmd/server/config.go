@@ -25,6 +25,10 @@ type Config struct {
 	// PresenceGrace and PresenceLeaseTTL override presence timing (tests
 	// and experiments; the defaults are the contract's).
 	PresenceGrace, PresenceLeaseTTL time.Duration
+	// ListenerRollover overrides how often listeners restart (default
+	// 5 min). The emulator re-sends a listener's whole result set on every
+	// change, so load runs on it use less (docs/performance.md).
+	ListenerRollover time.Duration
 }
 
 // LoadConfig reads the configuration from getenv and validates it. The
@@ -41,7 +45,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogLevel:                 strings.TrimSpace(getenv("LOG_LEVEL")),
 		MetricsAddr:              strings.TrimSpace(getenv("METRICS_ADDR")),
 	}
-	for name, d := range map[string]*time.Duration{"PRESENCE_GRACE": &c.PresenceGrace, "PRESENCE_LEASE_TTL": &c.PresenceLeaseTTL} {
+	durations := map[string]*time.Duration{"PRESENCE_GRACE": &c.PresenceGrace, "PRESENCE_LEASE_TTL": &c.PresenceLeaseTTL,
+		"LISTENER_ROLLOVER": &c.ListenerRollover}
+	for name, d := range durations {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			parsed, err := time.ParseDuration(v)
 			if err != nil || parsed <= 0 {

@@ -29,6 +29,7 @@ func TestLoadConfig(t *testing.T) {
 		"ErrBadPort":                {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PORT": "http"},
 		"ErrPortRange":              {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PORT": "70000"},
 		"ErrBadGrace":               {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PRESENCE_GRACE": "5"},
+		"ErrBadRollover":            {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "LISTENER_ROLLOVER": "-1m"},
 		"ErrBadOrigin":              {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "CORS_ORIGINS": "example.com"},
 		"ErrAuthEmulatorOnRun":      {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"},
 		"ErrFirestoreEmulatorOnRun": {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIRESTORE_EMULATOR_HOST": "x:1"},

@@ -47,7 +47,8 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 	defer stop()
 
 	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Bucket: cfg.StorageBucket,
-		Presence: realtime.PresenceOptions{Grace: cfg.PresenceGrace, LeaseTTL: cfg.PresenceLeaseTTL}, CORSOrigins: cfg.CORSOrigins, Logger: log})
+		Presence: realtime.PresenceOptions{Grace: cfg.PresenceGrace, LeaseTTL: cfg.PresenceLeaseTTL},
+		Realtime: realtime.Options{Rollover: cfg.ListenerRollover}, CORSOrigins: cfg.CORSOrigins, Logger: log})
 	if err != nil {
 		log.Error("start failed: " + err.Error())
 		return err
