@@ -165,8 +165,9 @@ func (in *instance) scrape(ctx context.Context) (sample, error) {
 }
 
 // gc runs a GC in the instance (pprof's heap?gc=1 does one first) and
-// returns its metrics after it: the heap in use without garbage.
-func (in *instance) gc(ctx context.Context) (sample, error) {
+// returns its metrics after it: the heap in use without garbage. The heap
+// profile is written to profile unless that is "".
+func (in *instance) gc(ctx context.Context, profile string) (sample, error) {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(rctx, "GET", in.metricsURL+"/debug/pprof/heap?gc=1", nil)
@@ -174,8 +175,21 @@ func (in *instance) gc(ctx context.Context) (sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	var dst io.Writer = io.Discard
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
+		defer f.Close()
+		dst = f
+	}
+	_, err = io.Copy(dst, resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
 	return in.scrape(ctx)
 }
 
@@ -186,4 +200,26 @@ func diff(after, before sample) sample {
 		out[k] = v - before[k]
 	}
 	return out
+}
+
+// save writes what the metrics address serves at path (a pprof profile)
+// to file.
+func (in *instance) save(ctx context.Context, path, file string) error {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(rctx, "GET", in.metricsURL+path, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

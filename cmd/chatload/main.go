@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -39,6 +40,7 @@ type config struct {
 	settle             time.Duration
 	serverLog          string
 	rollover           string
+	profiles           string
 }
 
 func main() {
@@ -61,6 +63,7 @@ func main() {
 	flag.DurationVar(&c.settle, "settle", 20*time.Second, "wait after churn and after disconnect: presence grace, linger, writes")
 	flag.StringVar(&c.serverLog, "server-log", "", "file for the started servers' logs (default: discarded)")
 	flag.StringVar(&c.rollover, "rollover", "", "LISTENER_ROLLOVER of the started servers (\"\" for their default, 5m): the emulator re-sends a listener's whole result set on every change")
+	flag.StringVar(&c.profiles, "profiles", "", "directory for profiles: goroutines and heap once connected, heap before and after the churn (go tool pprof -diff_base)")
 	flag.Parse()
 	if err := validate(c); err != nil {
 		fmt.Fprintln(os.Stderr, "chatload:", err)
@@ -119,6 +122,9 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 	} else {
 		var env []string
+		if c.serverLog != "" {
+			env = append(env, "LOG_LEVEL=info") // every connect and disconnect, with its reason
+		}
 		if c.rollover != "" {
 			env = append(env, "LISTENER_ROLLOVER="+c.rollover)
 		}
@@ -160,6 +166,16 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	rep.sockets = len(t.socks)
 	waitQuiet(ctx, insts, 3*time.Second)
 	rep.connected = snapshot(ctx, insts)
+	if c.profiles != "" {
+		for _, in := range insts {
+			if err := in.save(ctx, "/debug/pprof/goroutine?debug=1", filepath.Join(c.profiles, in.name+"-goroutines-connected.txt")); err != nil {
+				logf("goroutine profile of %s: %v", in.name, err)
+			}
+			if err := in.save(ctx, "/debug/pprof/heap?gc=1", filepath.Join(c.profiles, in.name+"-heap-connected.pb.gz")); err != nil {
+				logf("heap profile of %s: %v", in.name, err)
+			}
+		}
+	}
 	logf("%d sockets connected in %s", rep.sockets, rep.connectTime.Round(time.Millisecond))
 
 	// Send, with the emulator probe at the same rate.
@@ -188,9 +204,10 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 	}
 	rep.sent = snapshot(ctx, insts)
+	rep.cut, rep.cutWhy = t.cut()
 	rep.outcome = t.check()
 	t.mu.Lock()
-	rep.cross, rep.all, rep.statuses, rep.errs = slices.Clone(t.cross), slices.Clone(t.all), t.statuses, t.errs
+	rep.cross, rep.all, rep.statuses, rep.errs, rep.redials = slices.Clone(t.cross), slices.Clone(t.all), t.statuses, t.errs, t.redials
 	t.mu.Unlock()
 	if err := <-perr; err != nil {
 		logf("%v", err)
@@ -205,14 +222,14 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		for i := range churnPool {
 			pool = append(pool, c.users+i)
 		}
-		rep.beforeChurn = gcAll(ctx, insts)
+		rep.beforeChurn = gcAll(ctx, insts, c.profiles, "before-churn")
 		ct := time.Now()
 		rep.churnFailed = t.churn(ctx, pool, c.churn, c.churnRate, func(n int) { logf("churn %d/%d", n, c.churn) })
 		rep.churnTime = time.Since(ct)
 		rep.churned = snapshot(ctx, insts)
 		logf("churn done in %s; settling %s", rep.churnTime.Round(time.Second), c.settle)
 		sleepCtx(ctx, c.settle)
-		rep.afterChurn = gcAll(ctx, insts)
+		rep.afterChurn = gcAll(ctx, insts, c.profiles, "after-churn")
 	}
 
 	// Disconnect, and what it costs once the presence grace is over.

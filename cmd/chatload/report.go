@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -30,11 +31,17 @@ func snapshot(ctx context.Context, insts []*instance) []instSnap {
 	return out
 }
 
-// gcAll runs a GC in every instance and snapshots them after it.
-func gcAll(ctx context.Context, insts []*instance) []instSnap {
+// gcAll runs a GC in every instance and snapshots them after it; with a
+// profile directory, each instance's heap profile is saved there as
+// <instance>-<label>.pb.gz (compare with go tool pprof -diff_base).
+func gcAll(ctx context.Context, insts []*instance, dir, label string) []instSnap {
 	out := snapshot(ctx, insts)
 	for i, in := range insts {
-		if m, err := in.gc(ctx); err == nil {
+		profile := ""
+		if dir != "" {
+			profile = filepath.Join(dir, in.name+"-"+label+".pb.gz")
+		}
+		if m, err := in.gc(ctx, profile); err == nil {
 			out[i].m = m
 		} else {
 			out[i].err = err
@@ -57,6 +64,9 @@ type report struct {
 	sendTime          time.Duration
 	outcome           outcome
 	cross, all, probe []time.Duration
+	redials           int
+	cut               int
+	cutWhy            map[string]int
 	statuses          map[int]int
 	errs              []string
 	deliveriesPerSec  float64
@@ -112,10 +122,18 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "deliveries: owed %d, delivered %d, lost %d, duplicated %d (%.0f deliveries/s over the send time)\n",
 		o.expected, o.delivered, o.lost, o.duplicated, r.deliveriesPerSec)
+	if r.cut > 0 {
+		fmt.Fprintf(w, "  CUT: %d sockets closed by the server during the run, not counted above: %v\n", r.cut, r.cutWhy)
+	}
 
-	p99, e99 := pct(r.cross, 99), pct(r.probe, 99)
-	fmt.Fprintf(w, "latency, REST send start → newMessage on another instance (%d): p50 %s  p95 %s  p99 %s  max %s\n",
-		len(r.cross), ms(pct(r.cross, 50)), ms(pct(r.cross, 95)), ms(p99), ms(pct(r.cross, 100)))
+	fmt.Fprintf(w, "sockets: %d connected in %s, %d handshakes retried\n", r.sockets, r.connectTime.Round(time.Millisecond), r.redials)
+	lat, where := r.cross, "on another instance"
+	if len(r.insts) == 1 {
+		lat, where = r.all, "(one instance)"
+	}
+	p99, e99 := pct(lat, 99), pct(r.probe, 99)
+	fmt.Fprintf(w, "latency, REST send start → newMessage %s (%d): p50 %s  p95 %s  p99 %s  max %s\n",
+		where, len(lat), ms(pct(lat, 50)), ms(pct(lat, 95)), ms(p99), ms(pct(lat, 100)))
 	fmt.Fprintf(w, "latency, every delivery (%d):                               p50 %s  p95 %s  p99 %s\n",
 		len(r.all), ms(pct(r.all, 50)), ms(pct(r.all, 95)), ms(pct(r.all, 99)))
 	fmt.Fprintf(w, "emulator write → listener, same run (%d):                   p50 %s  p95 %s  p99 %s\n",

@@ -24,6 +24,8 @@ type sock struct {
 
 	mu  sync.Mutex     // guards got
 	got map[string]int // message id → times delivered
+
+	gone bool // closed by the server before the tool closed it (see cut)
 }
 
 // sent is one send the tool made.
@@ -57,7 +59,7 @@ type traffic struct {
 	all       []time.Duration // every delivery
 	delivered int
 	statuses  map[int]int // REST send statuses; 0 = no answer
-	retryMin  time.Duration
+	redials   int         // handshakes retried
 	errs      []string
 }
 
@@ -123,11 +125,24 @@ func (t *traffic) connectAll(ctx context.Context, devices, conc int) error {
 	for u := range t.users {
 		for d := range devices {
 			g.Go(func() error {
-				_, err := t.dial(gctx, u, (u+d)%len(t.insts), true)
-				if err != nil {
-					return fmt.Errorf("dial user %d device %d: %w", u, d, err)
+				// A refused or cut handshake is retried, as clients do, up
+				// to 3 times; the retries are reported.
+				var err error
+				for attempt := range 4 {
+					if attempt > 0 {
+						t.mu.Lock()
+						t.redials++
+						if len(t.errs) < 5 {
+							t.errs = append(t.errs, "handshake retried: "+err.Error())
+						}
+						t.mu.Unlock()
+						time.Sleep(time.Duration(attempt) * time.Second)
+					}
+					if _, err = t.dial(gctx, u, (u+d)%len(t.insts), true); err == nil {
+						return nil
+					}
 				}
-				return nil
+				return fmt.Errorf("dial user %d device %d: %w", u, d, err)
 			})
 		}
 	}
@@ -268,6 +283,23 @@ func (t *traffic) expectedDeliveries() int {
 	return n
 }
 
+// cut lists the kept sockets the server closed before the tool did, with
+// why: their deliveries are not owed (a real client would reconnect and
+// catch up over REST), and the report counts them apart.
+func (t *traffic) cut() (n int, reasons map[string]int) {
+	reasons = map[string]int{}
+	for _, s := range t.socks {
+		select {
+		case <-s.conn.Done():
+			s.gone = true
+			n++
+			reasons[s.conn.Reason()]++
+		default:
+		}
+	}
+	return n, reasons
+}
+
 func (t *traffic) check() outcome {
 	var o outcome
 	t.sends.Range(func(_, v any) bool {
@@ -278,6 +310,9 @@ func (t *traffic) check() outcome {
 		o.acked++
 		for _, u := range snd.chat.members {
 			for _, s := range t.byUser[t.users[u].UID] {
+				if s.gone {
+					continue
+				}
 				o.expected++
 				s.mu.Lock()
 				n := s.got[snd.id]
