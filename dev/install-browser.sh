@@ -8,5 +8,5 @@ echo "install-browser: apt-get install chromium (first run takes a minute or two
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo apt-get update -qq >&2
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
 [ -x "$bin" ] || { echo "install-browser: $bin still missing after install" >&2; exit 1; }
