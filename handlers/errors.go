@@ -36,8 +36,11 @@ type errorDetail struct {
 // domain error: the user sees only that something went wrong, the operator
 // sees why.
 func errorPayload(ctx context.Context, log *slog.Logger, err error) (int, errorBody) {
-	if errors.Is(err, context.Canceled) {
-		// The client went away; nobody reads the answer.
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
+		// The client went away; nobody reads the answer. (The storage
+		// adapter's error may not say so: a call the client library saw
+		// cancelled comes back as an internal error, and was logged as
+		// one for every send a client gave up on under load.)
 		return 499, errorBody{errorDetail{chat.EINTERNAL, "The request was cancelled."}}
 	}
 	code := chat.ErrorCode(err)

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"net/http/httptest"
 
 	"github.com/labstack/echo/v4"
@@ -23,4 +25,12 @@ func DecodeJSON(body []byte, limit int64, dst any) error {
 	req.Header.Set("Content-Type", "application/json")
 	c := echo.New().NewContext(req, httptest.NewRecorder())
 	return s.decodeJSON(c, dst)
+}
+
+// ErrorStatus is the status errorPayload gives err for a request whose
+// context is ctx, and whether it logged an internal error.
+func ErrorStatus(ctx context.Context, err error) (status int, logged bool) {
+	var buf bytes.Buffer
+	status, _ = errorPayload(ctx, slog.New(slog.NewJSONHandler(&buf, nil)), err)
+	return status, buf.Len() > 0
 }

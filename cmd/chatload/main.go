@@ -206,6 +206,12 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	rep.sent = snapshot(ctx, insts)
 	rep.cut, rep.cutWhy = t.cut()
 	rep.outcome = t.check()
+	if rep.outcome.lost > 0 {
+		// Late or lost? Look again after 30 s more.
+		logf("%d deliveries missing; checking again in 30 s", rep.outcome.lost)
+		sleepCtx(ctx, 30*time.Second)
+		rep.lostAfter30s = t.check().lost
+	}
 	t.mu.Lock()
 	rep.cross, rep.all, rep.statuses, rep.errs, rep.redials = slices.Clone(t.cross), slices.Clone(t.all), t.statuses, t.errs, t.redials
 	t.mu.Unlock()

@@ -67,6 +67,7 @@ type report struct {
 	redials           int
 	cut               int
 	cutWhy            map[string]int
+	lostAfter30s      int
 	statuses          map[int]int
 	errs              []string
 	deliveriesPerSec  float64
@@ -122,6 +123,9 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "deliveries: owed %d, delivered %d, lost %d, duplicated %d (%.0f deliveries/s over the send time)\n",
 		o.expected, o.delivered, o.lost, o.duplicated, r.deliveriesPerSec)
+	if o.lost > 0 {
+		fmt.Fprintf(w, "  LOST: %d missing at the end of the drain, %d still missing 30 s later\n", o.lost, r.lostAfter30s)
+	}
 	if r.cut > 0 {
 		fmt.Fprintf(w, "  CUT: %d sockets closed by the server during the run, not counted above: %v\n", r.cut, r.cutWhy)
 	}
