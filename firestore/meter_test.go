@@ -46,21 +46,40 @@ func (c *rpcCounter) take() (reads, writes map[string]int) {
 	return r, w
 }
 
+// metered is a database whose billed operations c counts, and the
+// services on it.
+type metered struct {
+	c        *rpcCounter
+	db       *firestore.DB
+	users    *firestore.UserService
+	chats    *firestore.ChatService
+	messages *firestore.MessageService
+}
+
+// mustMetered opens a metered database on the test's emulator, closed
+// with the test.
+func mustMetered(tb testing.TB) metered {
+	tb.Helper()
+	env := chattest.MustEnv(tb)
+	m := metered{c: newRPCCounter()}
+	db, err := firestore.Open(context.Background(), env.Project, m.c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	files := chattest.MustFileStore(tb, "")
+	m.db, m.users = db, firestore.NewUserService(db)
+	m.chats = firestore.NewChatService(db, m.users, files)
+	m.messages = firestore.NewMessageService(db, files)
+	return m
+}
+
 // TestMeter: the adapter counts what Firestore bills, at its gRPC
 // boundary: a send's batch, a transaction's reads, a query (an empty one
 // is one read), and each document a listener receives.
 func TestMeter(t *testing.T) {
-	env := chattest.MustEnv(t)
-	c := newRPCCounter()
-	db, err := firestore.Open(context.Background(), env.Project, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	files := chattest.MustFileStore(t, "")
-	users := firestore.NewUserService(db)
-	chats := firestore.NewChatService(db, users, files)
-	messages := firestore.NewMessageService(db, files)
+	m := mustMetered(t)
+	c, db, users, chats, messages := m.c, m.db, m.users, m.chats, m.messages
 	ctxOf := func(name string) (context.Context, string) {
 		uid := fmt.Sprintf("meter-%s-%d-%d", name, time.Now().UnixNano(), chattest.Unique())
 		ctx := chat.NewContextWithIdentity(context.Background(), chat.Identity{UID: uid, Name: name, Expires: time.Now().Add(time.Hour)})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chatapp/chat"
-	"github.com/chatapp/chat/chattest"
 	"github.com/chatapp/chat/firestore"
 )
 
@@ -18,16 +17,8 @@ import (
 //
 //	dev/with-emulators.sh go test -run '^$' -bench PresenceCosts -benchtime 1x ./firestore
 func BenchmarkPresenceCosts(b *testing.B) {
-	env := chattest.MustEnv(b)
-	c := newRPCCounter()
-	db, err := firestore.Open(context.Background(), env.Project, c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	files := chattest.MustFileStore(b, "")
-	users := firestore.NewUserService(db)
-	chats := firestore.NewChatService(db, users, files)
+	m := mustMetered(b)
+	c, db, users, chats := m.c, m.db, m.users, m.chats
 	const groups, size = 20, 51
 	run := fmt.Sprint(time.Now().UnixNano())
 	ids := make([]string, 0, groups*size)

@@ -254,7 +254,6 @@ func (sh *shard) handle(m any, retry *time.Timer) {
 func (sh *shard) restart() {
 	n := sh.n
 	sh.dirty = false
-	ctx := n.ctx
 	sh.genSeq++
 	now := time.Now()
 	g := &generation{id: sh.genSeq, keys: map[string]bool{}, stops: map[Kind]context.CancelFunc{}, started: now, chainStart: now,
@@ -273,7 +272,7 @@ func (sh *shard) restart() {
 	keys := slices.Sorted(maps.Keys(g.keys))
 	for _, kind := range g.kinds {
 		g.waiting[kind], g.pending[kind] = true, true
-		kctx, cancel := context.WithCancel(ctx)
+		kctx, cancel := context.WithCancel(n.ctx)
 		g.stops[kind] = cancel
 		q := Query{Kind: kind, Keys: keys, Since: since}
 		id := g.id

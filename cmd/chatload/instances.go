@@ -166,45 +166,36 @@ func (in *instance) scrape(ctx context.Context) (sample, error) {
 
 // gc runs a GC in the instance (pprof's heap?gc=1 does one first) and
 // returns its metrics after it: the heap in use without garbage. The heap
-// profile is written to profile unless that is "".
-func (in *instance) gc(ctx context.Context, profile string) (sample, error) {
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(rctx, "GET", in.metricsURL+"/debug/pprof/heap?gc=1", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
+// profile is kept in file unless that is "".
+func (in *instance) gc(ctx context.Context, file string) (sample, error) {
+	var err error
+	if file == "" {
+		err = in.fetch(ctx, "/debug/pprof/heap?gc=1", io.Discard)
+	} else {
+		err = in.save(ctx, "/debug/pprof/heap?gc=1", file)
 	}
-	var dst io.Writer = io.Discard
-	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			resp.Body.Close()
-			return nil, err
-		}
-		defer f.Close()
-		dst = f
-	}
-	_, err = io.Copy(dst, resp.Body)
-	resp.Body.Close()
 	if err != nil {
 		return nil, err
 	}
 	return in.scrape(ctx)
 }
 
-// diff is after − before for every name.
-func diff(after, before sample) sample {
-	out := sample{}
-	for k, v := range after {
-		out[k] = v - before[k]
-	}
-	return out
-}
-
 // save writes what the metrics address serves at path (a pprof profile)
 // to file.
 func (in *instance) save(ctx context.Context, path, file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := in.fetch(ctx, path, f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// fetch copies what the metrics address serves at path to dst.
+func (in *instance) fetch(ctx context.Context, path string, dst io.Writer) error {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(rctx, "GET", in.metricsURL+path, nil)
@@ -213,13 +204,6 @@ func (in *instance) save(ctx context.Context, path, file string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	_, err = io.Copy(dst, resp.Body)
+	return err
 }

@@ -95,6 +95,8 @@ func validate(c config) error {
 		return fmt.Errorf("-rate must be in (0, 5000] and -duration in (0, 1h]")
 	case c.churn < 0 || c.churn > 1_000_000 || c.churnRate <= 0:
 		return fmt.Errorf("-churn must be 0–1,000,000 and -churn-rate positive")
+	case c.churn > 0 && c.churnUsers < 1:
+		return fmt.Errorf("-churn needs -churn-users of at least 1")
 	}
 	return nil
 }
@@ -145,10 +147,9 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sign up: %w", err)
 	}
-	churnPool := users[c.users:]
-	users = users[:c.users]
-	t := newTraffic(insts, append(users, churnPool...), runID)
-	chats, err := t.makeChats(ctx, c.groups, c.groupSize, c.directs)
+	// users[:c.users] connect and chat; the rest only churn.
+	t := newTraffic(insts, users, runID)
+	chats, err := t.makeChats(ctx, c.users, c.groups, c.groupSize, c.directs)
 	if err != nil {
 		return fmt.Errorf("chats: %w", err)
 	}
@@ -157,11 +158,9 @@ func run(ctx context.Context, c config, out io.Writer) error {
 
 	// Connect.
 	t0 := time.Now()
-	t.users = users // only the steady users connect here
-	if err := t.connectAll(ctx, c.devices, c.connectConcurrency); err != nil {
+	if err := t.connectAll(ctx, c.users, c.devices, c.connectConcurrency); err != nil { // the steady users
 		return err
 	}
-	t.users = append(users, churnPool...)
 	rep.connectTime = time.Since(t0)
 	rep.sockets = len(t.socks)
 	waitQuiet(ctx, insts, 3*time.Second)
@@ -195,7 +194,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	rep.sendTime = time.Since(sendStart)
 	// Drain: wait until every owed delivery came, or none came for 15 s
 	// (2 minutes at most): a late delivery is slow, not lost.
-	owed := t.expectedDeliveries()
+	owed := t.check().expected
 	last, lastAt := t.deliveredCount(), time.Now()
 	for end := time.Now().Add(2 * time.Minute); last < owed && time.Since(lastAt) < 15*time.Second && time.Now().Before(end); {
 		time.Sleep(50 * time.Millisecond)
@@ -225,7 +224,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	// Churn, then the settled heap and goroutines against before it.
 	if c.churn > 0 {
 		var pool []int
-		for i := range churnPool {
+		for i := range c.churnUsers {
 			pool = append(pool, c.users+i)
 		}
 		rep.beforeChurn = gcAll(ctx, insts, c.profiles, "before-churn")

@@ -173,7 +173,7 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintln(w, "re-sent unchanged after resetting a target, which production Firestore does not do (see docs/performance.md):")
 	r.phase(w, "connect", r.idle, r.connected, float64(r.sockets), "socket")
 	if r.outcome.delivered > 0 {
-		recipients := float64(r.recipientUsers())
+		recipients := float64(max(r.outcome.recipients, 1))
 		ops := r.phase(w, "sending", r.connected, r.sent, float64(r.outcome.acked), "message")
 		fmt.Fprintf(w, "    P5: %.3f reads per delivered event per recipient user (%.0f user-deliveries); %.3f with the emulator's re-sends\n",
 			(ops.reads-ops.resent)/recipients, recipients, ops.reads/recipients)
@@ -191,15 +191,6 @@ func (r *report) print(w io.Writer) {
 				in.name, c.settle, b["go_goroutines"], a["go_goroutines"], b["go_memstats_heap_inuse_bytes"]/1e6, a["go_memstats_heap_inuse_bytes"]/1e6, dh)
 		}
 	}
-}
-
-// recipientUsers counts (acknowledged message, member) pairs: the user-level
-// deliveries, whatever each user's number of sockets.
-func (r *report) recipientUsers() int {
-	if r.sockets == 0 || r.cfg.devices == 0 {
-		return 0
-	}
-	return r.outcome.expected / r.cfg.devices
 }
 
 func sortedKeys(m map[int]int) []int {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,12 +116,12 @@ func (t *traffic) dial(ctx context.Context, u, i int, keep bool) (*sock, error) 
 	return s, nil
 }
 
-// connectAll opens devices sockets per user, device d of user u on
-// instance (u+d) mod N, conc handshakes at a time.
-func (t *traffic) connectAll(ctx context.Context, devices, conc int) error {
+// connectAll opens devices sockets for each of the first users users,
+// device d of user u on instance (u+d) mod N, conc handshakes at a time.
+func (t *traffic) connectAll(ctx context.Context, users, devices, conc int) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
-	for u := range t.users {
+	for u := range users {
 		for d := range devices {
 			g.Go(func() error {
 				// A refused or cut handshake is retried, as clients do, up
@@ -156,11 +155,11 @@ func (t *traffic) closeAll() {
 	}
 }
 
-// makeChats creates the run's groups (size members, consecutive users,
-// wrapping) and direct chats (user 2k with 2k+1), each by its first member.
-func (t *traffic) makeChats(ctx context.Context, groups, size, directs int) ([]*chatRec, error) {
+// makeChats creates the run's groups (size members, consecutive users of
+// the first n, wrapping) and direct chats (user 2k with 2k+1), each by its
+// first member.
+func (t *traffic) makeChats(ctx context.Context, n, groups, size, directs int) ([]*chatRec, error) {
 	var chats []*chatRec
-	n := len(t.users)
 	for g := range groups {
 		var members []int
 		for j := range size {
@@ -266,21 +265,7 @@ func (t *traffic) sendLoop(ctx context.Context, chats []*chatRec, rate float64, 
 // every socket of every member of its chat.
 type outcome struct {
 	acked, expected, delivered, lost, duplicated int
-}
-
-// expected counts the deliveries the acknowledged sends owe.
-func (t *traffic) expectedDeliveries() int {
-	n := 0
-	t.sends.Range(func(_, v any) bool {
-		snd := v.(*sent)
-		if snd.acked.Load() {
-			for _, u := range snd.chat.members {
-				n += len(t.byUser[t.users[u].UID])
-			}
-		}
-		return true
-	})
-	return n
+	recipients                                   int // (message, member) pairs: user-level deliveries
 }
 
 // cut lists the kept sockets the server closed before the tool did, with
@@ -308,6 +293,7 @@ func (t *traffic) check() outcome {
 			return true
 		}
 		o.acked++
+		o.recipients += len(snd.chat.members)
 		for _, u := range snd.chat.members {
 			for _, s := range t.byUser[t.users[u].UID] {
 				if s.gone {
@@ -377,5 +363,3 @@ func (t *traffic) churn(ctx context.Context, pool []int, cycles int, rate float6
 	wg.Wait()
 	return int(bad.Load())
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
