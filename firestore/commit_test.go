@@ -21,7 +21,6 @@ import (
 // the send loop; the message must still be stored once, with the next seq
 // free. The fault is injected at the gRPC boundary of a real client.
 func TestRetriedCommitMakesOneMessage(t *testing.T) {
-	env := chattest.MustEnv(t)
 	var armed atomic.Bool
 	var injected atomic.Int32
 	lose := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -32,21 +31,7 @@ func TestRetriedCommitMakesOneMessage(t *testing.T) {
 		}
 		return err
 	}
-	// With the emulator the client library dials its own connection and
-	// ignores dial options: give it one with the interceptor.
-	conn, err := grpc.NewClient(env.FirestoreHost, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(ownerCreds{}), grpc.WithChainUnaryInterceptor(lose))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := firestore.Open(context.Background(), env.Project, nil, option.WithGRPCConn(conn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	users := firestore.NewUserService(db)
-	files := chattest.MustFileStore(t, "")
-	s := services{users, firestore.NewChatService(db, users, files), firestore.NewMessageService(db, files), nil, db}
+	s := mustServicesVia(t, lose)
 	anaCtx, _ := s.as(t, "ana")
 	_, bob := s.as(t, "bob")
 	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
@@ -81,6 +66,29 @@ func TestRetriedCommitMakesOneMessage(t *testing.T) {
 	if injected.Load() != 2 {
 		t.Fatalf("%d faults injected, want 2", injected.Load())
 	}
+}
+
+// mustServicesVia returns services on a database whose unary calls go
+// through interceptor: faults and holds at the gRPC boundary of a real
+// client.
+func mustServicesVia(t *testing.T, interceptor grpc.UnaryClientInterceptor) services {
+	t.Helper()
+	env := chattest.MustEnv(t)
+	// With the emulator the client library dials its own connection and
+	// ignores dial options: give it one with the interceptor.
+	conn, err := grpc.NewClient(env.FirestoreHost, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(ownerCreds{}), grpc.WithChainUnaryInterceptor(interceptor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := firestore.Open(context.Background(), env.Project, nil, option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	users := firestore.NewUserService(db)
+	files := chattest.MustFileStore(t, "")
+	return services{users, firestore.NewChatService(db, users, files), firestore.NewMessageService(db, files), nil, db}
 }
 
 // ownerCreds is what the client library sends the emulator: the owner.

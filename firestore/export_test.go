@@ -3,6 +3,8 @@ package firestore
 import (
 	"context"
 
+	"cloud.google.com/go/firestore"
+
 	"github.com/chatapp/chat"
 )
 
@@ -30,4 +32,56 @@ func (s *MessageService) StoreWithoutMessage(ctx context.Context, chatID string,
 		return "", err
 	}
 	return up.object, nil
+}
+
+// Waiting is how many sends wait in chatID's queue (not counting a batch
+// in flight).
+func (s *MessageService) Waiting(chatID string) int {
+	s.queue.mu.Lock()
+	defer s.queue.mu.Unlock()
+	if c := s.queue.chats[chatID]; c != nil {
+		return len(c.waiting)
+	}
+	return 0
+}
+
+// QueuedSend describes a send for the queue's tests: Key is its
+// clientMessageId, File whether it carries an attachment.
+type QueuedSend struct {
+	Ctx   context.Context
+	Label string
+	Key   string
+	File  bool
+}
+
+// SendQueue is the send queue with its batches handed to a test's commit
+// instead of storage; the sends of a batch are answered (nil) when commit
+// returns.
+type SendQueue struct{ q *sendQueue }
+
+// NewSendQueue returns a SendQueue calling commit with each batch's labels.
+func NewSendQueue(commit func(chatID string, labels []string)) *SendQueue {
+	return &SendQueue{newSendQueue(func(chatID string, batch []*pendingSend) {
+		labels := make([]string, len(batch))
+		for i, p := range batch {
+			labels[i] = p.in.Content
+		}
+		commit(chatID, labels)
+		answerAll(batch, nil)
+	})}
+}
+
+// Add queues s for chatID; wait returns its answer.
+func (q *SendQueue) Add(chatID string, s QueuedSend) (wait func() error, err error) {
+	p := &pendingSend{ctx: s.Ctx, in: chat.MessageCreate{Content: s.Label}, done: make(chan sendResult, 1)}
+	if s.Key != "" {
+		p.keyRef = &firestore.DocumentRef{Path: "keys/" + s.Key, ID: s.Key}
+	}
+	if s.File {
+		p.up = &upload{}
+	}
+	if err := q.q.add(chatID, p); err != nil {
+		return nil, err
+	}
+	return func() error { return (<-p.done).err }, nil
 }

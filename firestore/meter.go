@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path"
+	"time"
 
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
 	"google.golang.org/api/option"
@@ -15,10 +16,13 @@ import (
 // counted at the gRPC boundary so that nothing escapes it: document reads
 // (gets, found or missing; queries, an empty one billed one read;
 // transactions' reads; every document change a listener receives) and
-// writes, by RPC.
+// writes, by RPC; and how long each unary call (a commit, a transaction's
+// begin or rollback) took, failed ones included: a send's latency is
+// mostly its commit, and the emulator's commits slow down under load.
 type Meter interface {
 	Reads(rpc string, n int)
 	Writes(rpc string, n int)
+	Called(rpc string, d time.Duration)
 }
 
 // meterOptions installs the counting interceptors. With the emulator the
@@ -58,7 +62,9 @@ type meter struct {
 }
 
 func (c *meter) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	start := time.Now()
 	err := invoker(ctx, method, req, reply, cc, opts...)
+	c.m.Called(path.Base(method), time.Since(start))
 	if err == nil {
 		switch r := req.(type) {
 		case *firestorepb.CommitRequest:

@@ -17,10 +17,22 @@ import (
 type rpcCounter struct {
 	mu            sync.Mutex
 	reads, writes map[string]int
+	calls         map[string]int
 }
 
 func newRPCCounter() *rpcCounter {
-	return &rpcCounter{reads: map[string]int{}, writes: map[string]int{}}
+	return &rpcCounter{reads: map[string]int{}, writes: map[string]int{}, calls: map[string]int{}}
+}
+
+func (c *rpcCounter) Called(rpc string, _ time.Duration) { c.mu.Lock(); c.calls[rpc]++; c.mu.Unlock() }
+
+// commits takes the number of Commit calls since the last take.
+func (c *rpcCounter) commits() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.calls["Commit"]
+	c.calls = map[string]int{}
+	return n
 }
 
 func (c *rpcCounter) Reads(rpc string, n int)  { c.mu.Lock(); c.reads[rpc] += n; c.mu.Unlock() }
@@ -96,14 +108,15 @@ func TestMeter(t *testing.T) {
 	}
 	t.Run("SendIsFourWrites", func(t *testing.T) {
 		c.take()
+		c.commits()
 		if _, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{Content: "x", ClientMessageID: "m1"}); err != nil {
 			t.Fatal(err)
 		}
 		r, w := c.take()
 		// message, chat, sender's read marker, idempotency key; reads: the
 		// sender's profile, the key, the chat.
-		if w["Commit"] != 4 || r["BatchGetDocuments"] != 3 {
-			t.Fatalf("reads %v, writes %v", r, w)
+		if n := c.commits(); w["Commit"] != 4 || r["BatchGetDocuments"] != 3 || n != 1 {
+			t.Fatalf("reads %v, writes %v in %d commits", r, w, n)
 		}
 	})
 	t.Run("EmptyQueryIsOneRead", func(t *testing.T) {

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/chatapp/chat"
@@ -35,5 +36,15 @@ func TestErrorStatusOfAbandonedRequests(t *testing.T) {
 				t.Fatalf("status %d logged %v, want %d %v", status, logged, tc.status, tc.logged)
 			}
 		})
+	}
+}
+
+// TestErrRateLimitedHasRetryAfter: a service's own refusal (a chat too
+// busy) carries Retry-After like the per-user limit's, so that clients
+// back off instead of hammering.
+func TestErrRateLimitedHasRetryAfter(t *testing.T) {
+	rec := handlers.ErrorResponse(chat.Errorf(chat.ERATELIMITED, "The chat is too busy to take the message now; retry."))
+	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), `"code":"rate_limited"`) {
+		t.Fatalf("%d %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
 }

@@ -34,3 +34,11 @@ func ErrorStatus(ctx context.Context, err error) (status int, logged bool) {
 	status, _ = errorPayload(ctx, slog.New(slog.NewJSONHandler(&buf, nil)), err)
 	return status, buf.Len() > 0
 }
+
+// ErrorResponse is the response httpError writes for err.
+func ErrorResponse(err error) *httptest.ResponseRecorder {
+	s := &Server{log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))}
+	rec := httptest.NewRecorder()
+	s.httpError(err, echo.New().NewContext(httptest.NewRequest("POST", "/", nil), rec))
+	return rec
+}

@@ -180,6 +180,11 @@ func (s *Server) httpError(err error, c echo.Context) {
 		c.Response().WriteHeader(status)
 		return
 	}
+	if status == http.StatusTooManyRequests && c.Response().Header().Get("Retry-After") == "" {
+		// A limit of the service (a chat too busy), not the per-user one
+		// that knows its wait: a second is a busy chat's next batches.
+		c.Response().Header().Set("Retry-After", "1")
+	}
 	_ = c.JSON(status, body)
 }
 

@@ -154,6 +154,17 @@ func (in *instance) scrape(ctx context.Context) (sample, error) {
 				v = m.Gauge.GetValue()
 			case m.Untyped != nil:
 				v = m.Untyped.GetValue()
+			case m.Histogram != nil: // by its one label: calls{rpc=Commit}
+				lp := m.GetLabel()
+				if len(lp) != 1 {
+					continue
+				}
+				l := lp[0].GetName() + "=" + lp[0].GetValue()
+				out[name+"_count{"+l+"}"] += float64(m.Histogram.GetSampleCount())
+				for _, b := range m.Histogram.GetBucket() {
+					out[fmt.Sprintf("%s_bucket{%s,le=%g}", name, l, b.GetUpperBound())] += float64(b.GetCumulativeCount())
+				}
+				continue
 			}
 			out[name] += v
 			if lp := m.GetLabel(); len(lp) == 1 { // by label too: reads{rpc=Listen}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -177,6 +178,7 @@ func (r *report) print(w io.Writer) {
 		ops := r.phase(w, "sending", r.connected, r.sent, float64(r.outcome.acked), "message")
 		fmt.Fprintf(w, "    P5: %.3f reads per delivered event per recipient user (%.0f user-deliveries); %.3f with the emulator's re-sends\n",
 			(ops.reads-ops.resent)/recipients, recipients, ops.reads/recipients)
+		r.calls(w, "Commit", r.connected, r.sent, float64(r.outcome.acked))
 	}
 	r.phase(w, "disconnect", r.beforeClose, r.closed, float64(c.users), "user")
 	if r.churned != nil {
@@ -219,4 +221,36 @@ func (r *report) phase(w io.Writer, name string, before, after []instSnap, n flo
 	fmt.Fprintf(w, "  %-10s %.0f reads (%s), %.0f writes; per %s: %.2f reads without re-sends, %.2f writes\n",
 		name+":", ops.reads, strings.Join(by, ", "), ops.writes, unit, (ops.reads-ops.resent)/n, ops.writes/n)
 	return ops
+}
+
+// calls prints how many rpc calls a phase made per unit (a commit per
+// message tells the batches' size) and their duration's p50 and p99, as
+// the upper bound of the histogram bucket they fall in.
+func (r *report) calls(w io.Writer, rpc string, before, after []instSnap, n float64) {
+	const hist = "chatapp_firestore_call_seconds"
+	d := func(k string) float64 { return sum(after, k) - sum(before, k) }
+	total := d(hist + "_count{rpc=" + rpc + "}")
+	if total == 0 {
+		return
+	}
+	prefix := hist + "_bucket{rpc=" + rpc + ",le="
+	var les []float64
+	for k := range after[0].m {
+		if le, ok := strings.CutPrefix(k, prefix); ok {
+			if v, err := strconv.ParseFloat(strings.TrimSuffix(le, "}"), 64); err == nil {
+				les = append(les, v)
+			}
+		}
+	}
+	sort.Float64s(les)
+	at := func(q float64) string {
+		for _, le := range les {
+			if d(fmt.Sprintf("%s%g}", prefix, le)) >= q*total {
+				return fmt.Sprintf("≤ %.0f ms", le*1000)
+			}
+		}
+		return "> the last bucket"
+	}
+	fmt.Fprintf(w, "    %s calls: %.0f, %.3f per message (a batch holds %.1f on average); duration p50 %s, p99 %s\n",
+		rpc, total, total/max(n, 1), max(n, 1)/total, at(0.5), at(0.99))
 }

@@ -1,0 +1,139 @@
+package firestore_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/chatapp/chat"
+)
+
+// TestBusyChatCommitsTogether: the sends that queue for a chat while one of
+// its commits is in flight are stored by the next commit together, with
+// gapless seqs, each sender's read marker at its own last message, a
+// non-member refused and a repeated clientMessageId stored once. The first
+// commit is held at the gRPC boundary until the others are queued, so the
+// grouping is certain, not a matter of timing.
+func TestBusyChatCommitsTogether(t *testing.T) {
+	var armed atomic.Bool
+	var commits atomic.Int32
+	held := make(chan struct{})
+	release := make(chan struct{})
+	hold := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == "/google.firestore.v1.Firestore/Commit" && armed.Load() {
+			if commits.Add(1) == 1 {
+				close(held)
+				<-release
+			}
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	s := mustServicesVia(t, hold)
+	ctxs := make([]context.Context, 4)
+	uids := make([]string, 4)
+	for i := range ctxs {
+		ctxs[i], uids[i] = s.as(t, fmt.Sprint("m", i))
+	}
+	strangerCtx, _ := s.as(t, "stranger")
+	c, _, err := s.chats.CreateChat(ctxs[0], chat.ChatCreate{UserIDs: uids[1:], IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+
+	type sent struct {
+		m       *chat.Message
+		created bool
+		err     error
+	}
+	const n = 40
+	out := make([]sent, n+3)
+	var wg sync.WaitGroup
+	send := func(i int, ctx context.Context, in chat.MessageCreate) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, created, err := s.messages.SendMessage(ctx, c.ID, in)
+			out[i] = sent{m, created, err}
+		}()
+	}
+	send(0, ctxs[0], chat.MessageCreate{Content: "first"})
+	<-held
+	for i := 1; i < n; i++ {
+		send(i, ctxs[i%4], chat.MessageCreate{Content: fmt.Sprint("m", i), ClientMessageID: fmt.Sprint("c", i)})
+	}
+	send(n, strangerCtx, chat.MessageCreate{Content: "not a member"})
+	send(n+1, ctxs[1], chat.MessageCreate{Content: "dup", ClientMessageID: "dup"})
+	waitQueued := func(want int) {
+		for deadline := time.Now().Add(10 * time.Second); s.messages.Waiting(c.ID) < want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d sends queued, want %d", s.messages.Waiting(c.ID), want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// The repeat queues last: it waits for the batch after its first
+	// (a batch never writes one key twice) and finds the key there.
+	waitQueued(n + 1)
+	send(n+2, ctxs[1], chat.MessageCreate{Content: "dup", ClientMessageID: "dup"})
+	waitQueued(n + 2)
+	close(release)
+	wg.Wait()
+
+	t.Run("StoredWithGaplessSeqs", func(t *testing.T) {
+		var seqs []int64
+		for i, r := range out[:n] {
+			if r.err != nil || !r.created {
+				t.Fatalf("send %d: created %v err %v", i, r.created, r.err)
+			}
+			seqs = append(seqs, r.m.Seq)
+		}
+		a, b := out[n+1], out[n+2]
+		if a.err != nil || b.err != nil || a.m.ID != b.m.ID || a.created == b.created {
+			t.Fatalf("repeated clientMessageId: %+v and %+v", a, b)
+		}
+		seqs = append(seqs, a.m.Seq)
+		slices.Sort(seqs)
+		for i, seq := range seqs {
+			if seq != int64(i+1) {
+				t.Fatalf("seqs %v are not 1..%d", seqs, n+1)
+			}
+		}
+		page, _, err := s.messages.FindMessages(ctxs[0], c.ID, chat.MessageFilter{Limit: 100})
+		if err != nil || len(page) != n+1 {
+			t.Fatalf("stored %d messages (%v), want %d", len(page), err, n+1)
+		}
+	})
+	t.Run("ErrNotFoundForNonMember", func(t *testing.T) {
+		code(t, out[n].err, chat.ENOTFOUND)
+	})
+	t.Run("TwoCommits", func(t *testing.T) {
+		if got := commits.Load(); got != 2 {
+			t.Fatalf("%d commits for %d messages, want 2 (the held one, then the rest)", got, n+1)
+		}
+	})
+	t.Run("ReadMarkersAtOwnLast", func(t *testing.T) {
+		for i, ctx := range ctxs {
+			page, _, err := s.messages.FindMessages(ctx, c.ID, chat.MessageFilter{Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := -1
+			for j, m := range page {
+				if m.SenderID == uids[i] {
+					last = j
+				}
+			}
+			got, err := s.chats.FindChat(ctx, c.ID)
+			if want := len(page) - 1 - last; err != nil || got.UnreadCount != want {
+				t.Fatalf("member %d unread %d (%v), want %d", i, got.UnreadCount, err, want)
+			}
+		}
+	})
+}

@@ -1,0 +1,269 @@
+package firestore
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/chatapp/chat"
+)
+
+const (
+	// txAttempts is how often a batch whose chat moved on between its read
+	// and its write is tried before its sends are refused as busy: several
+	// instances may write one chat at once.
+	txAttempts = 12
+	// batchTimeout bounds one batch, all its attempts. It runs on a context
+	// of its own: it serves many requests, and none of them owns it.
+	batchTimeout = 20 * time.Second
+)
+
+// pendingSend is one send waiting in its chat's queue.
+type pendingSend struct {
+	ctx    context.Context // the request's: a send whose caller left before its batch is dropped
+	id     chat.Identity
+	random string
+	in     chat.MessageCreate
+	keyRef *firestore.DocumentRef // nil without a clientMessageId
+	up     *upload                // nil without an attachment
+	done   chan sendResult        // buffered: a batch never waits for a caller
+}
+
+type sendResult struct {
+	msg     *chat.Message
+	created bool
+	err     error
+}
+
+func (p *pendingSend) answer(m *chat.Message, created bool, err error) {
+	p.done <- sendResult{m, created, err}
+}
+
+// commitBatch stores a batch of sends to one chat and answers each.
+//
+// Optimistic concurrency instead of a transaction: read the chat, then
+// commit every write at once on the condition that the chat is still the
+// version read. Two RPCs for the whole batch, no locks held between them;
+// a batch that lost the race to another instance reads again and takes the
+// next seqs.
+//
+// A failed commit may still have been applied: the client library retries
+// Commit on Unavailable (the retry then fails a precondition: the chat's
+// version, or a message's or key's must-not-exist) and a server can cancel
+// a call it has done. So after any storage failure the batch's first
+// message is looked up by its id: found, the batch (atomic) is the answer,
+// and a retry never stores a message twice.
+func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	for attempt := 0; attempt < txAttempts; attempt++ {
+		batch = live(batch)
+		if len(batch) == 0 {
+			return
+		}
+		pre, err := s.readBatch(ctx, chatID, batch)
+		if err != nil {
+			answerAll(batch, translate(err))
+			return
+		}
+		batch = s.settle(ctx, chatID, batch, pre)
+		if len(batch) == 0 {
+			return
+		}
+		msgs, err := s.writeBatch(ctx, chatID, batch, pre)
+		if err == nil {
+			for i, p := range batch {
+				p.answer(msgs[i], true, nil)
+			}
+			return
+		}
+		if m, lookErr := s.byID(ctx, chatID, msgs[0].ID); lookErr != nil {
+			answerAll(batch, translate(lookErr))
+			return
+		} else if m != nil { // applied after all
+			for i, p := range batch {
+				p.answer(msgs[i], true, nil)
+			}
+			return
+		}
+		switch {
+		case status.Code(err) == codes.FailedPrecondition, retryable(err):
+			continue // the chat moved on (another instance took these seqs), or a transient failure
+		case isAlreadyExists(err) && len(batch) > 1:
+			// A clientMessageId of the batch committed first elsewhere:
+			// one by one, each finds out whether it was its own.
+			for _, p := range batch {
+				s.commitBatch(chatID, []*pendingSend{p})
+			}
+			return
+		case isAlreadyExists(err) && batch[0].keyRef != nil:
+			p := batch[0]
+			m, err := s.byKey(ctx, chatID, p.id.UID, p.keyRef)
+			if m == nil && err == nil {
+				err = fmt.Errorf("idempotency key %s exists without its message", p.keyRef.ID)
+			}
+			p.answer(m, false, translate(err))
+			return
+		default:
+			answerAll(batch, translate(err))
+			return
+		}
+	}
+	answerAll(batch, errChatBusy())
+}
+
+// live answers and drops the sends whose caller has gone: an attempt not
+// yet made is not made for nobody.
+func live(batch []*pendingSend) []*pendingSend {
+	return slices.DeleteFunc(batch, func(p *pendingSend) bool {
+		if err := p.ctx.Err(); err != nil {
+			p.answer(nil, false, err)
+			return true
+		}
+		return false
+	})
+}
+
+func answerAll(batch []*pendingSend, err error) {
+	for _, p := range batch {
+		p.answer(nil, false, err)
+	}
+}
+
+// batchRead is what a batch needs, read in one round trip: the chat and
+// its version, the senders' names, and which clientMessageIds were used.
+type batchRead struct {
+	chat      *chatDoc
+	version   time.Time
+	usernames map[string]string // by uid; absent without a profile
+	keyExists map[string]bool   // by key path
+}
+
+// readBatch reads the chat, the senders' profiles and the idempotency keys
+// in one BatchGetDocuments: a send's latency is its round trips.
+func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*pendingSend) (*batchRead, error) {
+	refs := []*firestore.DocumentRef{s.db.chatRef(chatID)}
+	isUser := []bool{false}
+	seen := map[string]bool{}
+	for _, p := range batch {
+		if !seen[p.id.UID] {
+			seen[p.id.UID] = true
+			refs, isUser = append(refs, s.db.userRef(p.id.UID)), append(isUser, true)
+		}
+		if p.keyRef != nil {
+			refs, isUser = append(refs, p.keyRef), append(isUser, false)
+		}
+	}
+	snaps, err := s.db.client.GetAll(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	if !snaps[0].Exists() {
+		return nil, errChatNotFound()
+	}
+	out := &batchRead{chat: &chatDoc{}, version: snaps[0].UpdateTime, usernames: map[string]string{}, keyExists: map[string]bool{}}
+	if err := snaps[0].DataTo(out.chat); err != nil {
+		return nil, err
+	}
+	for i, snap := range snaps {
+		switch {
+		case i == 0 || !snap.Exists():
+		case isUser[i]:
+			out.usernames[snap.Ref.ID] = toUser(snap, snap.Ref.ID).Username
+		default:
+			out.keyExists[snap.Ref.Path] = true
+		}
+	}
+	return out, nil
+}
+
+// settle answers the sends that need no write: a sender who is not a
+// member, and a clientMessageId already used (its first message). It
+// returns the rest.
+func (s *MessageService) settle(ctx context.Context, chatID string, batch []*pendingSend, pre *batchRead) []*pendingSend {
+	return slices.DeleteFunc(batch, func(p *pendingSend) bool {
+		switch {
+		case !slices.Contains(pre.chat.MemberIDs, p.id.UID):
+			p.answer(nil, false, errChatNotFound())
+		case p.keyRef != nil && pre.keyExists[p.keyRef.Path]:
+			m, err := s.byKey(ctx, chatID, p.id.UID, p.keyRef)
+			if m == nil && err == nil {
+				err = fmt.Errorf("idempotency key %s names no message", p.keyRef.ID)
+			}
+			p.answer(m, false, translate(err))
+		default:
+			return false
+		}
+		return true
+	})
+}
+
+// writeBatch makes one attempt at storing the batch's messages: each
+// message with its idempotency key (and its upload's to-do deleted), the
+// chat's lastSeq/lastMessage once (conditional on the version read) and
+// each sender's read marker once, in one atomic commit. It returns the
+// messages it tried to store, also on failure (their ids are looked up).
+func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []*pendingSend, pre *batchRead) ([]*chat.Message, error) {
+	d := pre.chat
+	now := s.db.now()
+	if d.LastMessage != nil && now.Before(d.LastMessage.CreatedAt) {
+		now = d.LastMessage.CreatedAt // never earlier than its predecessor
+	}
+	b := s.db.client.Batch()
+	msgs := make([]*chat.Message, len(batch))
+	readSeq := map[string]int64{}
+	var last messageDoc
+	for i, p := range batch {
+		uid := p.id.UID
+		username := p.id.Name
+		if n, ok := pre.usernames[uid]; ok && n != "" {
+			username = n
+		}
+		seq := d.LastSeq + 1 + int64(i)
+		mid := messageID(seq, p.random)
+		m := messageDoc{
+			ChatID: chatID, Seq: seq, SenderID: uid, SenderUsername: username, Content: p.in.Content,
+			CreatedAt: now, ClientMessageID: p.in.ClientMessageID, MemberIDs: slices.Clone(d.MemberIDs),
+		}
+		if p.up != nil {
+			m.FileURL, m.FileName = chat.FileURL(chatID, p.up.fileID), p.up.name
+		}
+		b.Create(s.db.messages(chatID).Doc(mid), m)
+		if p.keyRef != nil {
+			b.Create(p.keyRef, map[string]any{"messageId": mid})
+		}
+		if p.up != nil {
+			// Only while nobody has given the upload up (see upload.go).
+			b.Delete(p.up.todo, firestore.LastUpdateTime(p.up.written))
+		}
+		readSeq[uid] = seq // sending marks the chat read for the sender
+		msgs[i] = m.toMessage(mid)
+		last = m
+		last.ID, last.MemberIDs = mid, nil
+	}
+	b.Update(s.db.chatRef(chatID), []firestore.Update{
+		{Path: "lastSeq", Value: last.Seq}, {Path: "lastMessage", Value: last}, {Path: "activityAt", Value: now},
+	}, firestore.LastUpdateTime(pre.version))
+	for _, uid := range slices.Sorted(maps.Keys(readSeq)) {
+		b.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: readSeq[uid]}})
+	}
+	_, err := b.Commit(ctx)
+	return msgs, err
+}
+
+// retryable tells whether a failed commit may be tried again: the server
+// was unavailable or cancelled the call on its own.
+func retryable(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.Canceled, codes.Aborted, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
