@@ -70,7 +70,7 @@ func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 		}
 		pre, err := s.readBatch(ctx, chatID, batch)
 		if err != nil {
-			answerAll(batch, translate(err))
+			answerAll(batch, failed("read", err))
 			return
 		}
 		batch = s.settle(ctx, chatID, batch, pre)
@@ -85,7 +85,7 @@ func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 			return
 		}
 		if m, lookErr := s.byID(ctx, chatID, msgs[0].ID); lookErr != nil {
-			answerAll(batch, translate(lookErr))
+			answerAll(batch, failed("look up after a failed commit ("+err.Error()+")", lookErr))
 			return
 		} else if m != nil { // applied after all
 			for i, p := range batch {
@@ -112,7 +112,7 @@ func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 			p.answer(m, false, translate(err))
 			return
 		default:
-			answerAll(batch, translate(err))
+			answerAll(batch, failed("commit", err))
 			return
 		}
 	}
@@ -129,6 +129,15 @@ func live(batch []*pendingSend) []*pendingSend {
 		}
 		return false
 	})
+}
+
+// failed is a storage error of a batch's step, the step named for the
+// operator's log; domain errors pass unchanged.
+func failed(step string, err error) error {
+	if err = translate(err); chat.ErrorCode(err) != chat.EINTERNAL {
+		return err
+	}
+	return fmt.Errorf("send message: %s: %w", step, err)
 }
 
 func answerAll(batch []*pendingSend, err error) {

@@ -203,7 +203,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 	}
 	rep.sent = snapshot(ctx, insts)
-	rep.cut, rep.cutWhy = t.cut()
+	rep.cut, rep.cutUsers, rep.cutWhy = t.cut()
 	rep.outcome = t.check()
 	if rep.outcome.lost > 0 {
 		// Late or lost? Look again after 30 s more.

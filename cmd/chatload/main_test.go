@@ -42,9 +42,10 @@ func TestSmallRun(t *testing.T) {
 		`i1: sockets 8, listeners \d+`,
 		`connect: +\d+ reads .*per socket: [\d.]+ reads without re-sends`,
 		`P5: [\d.]+ reads per delivered event per recipient user`,
+		`Commit calls: \d+, [\d.]+ per message .*duration p50 ≤ \d+ ms, p99 ≤ \d+ ms`,
 		`disconnect: +\d+ reads`,
 		`churn: 20 connect/disconnect cycles of 4 users .* 0 failed`,
-		`i0 after churn and 7s: goroutines \d+ → \d+; HeapInuse after GC`,
+		`i0 after churn and 7s: goroutines \d+ → \d+; after GC: HeapInuse .* live heap \(HeapAlloc\)`,
 	} {
 		if !regexp.MustCompile(want).MatchString(report) {
 			t.Errorf("report lacks %q", want)

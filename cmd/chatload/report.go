@@ -66,7 +66,7 @@ type report struct {
 	outcome           outcome
 	cross, all, probe []time.Duration
 	redials           int
-	cut               int
+	cut, cutUsers     int
 	cutWhy            map[string]int
 	lostAfter30s      int
 	statuses          map[int]int
@@ -128,7 +128,7 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "  LOST: %d missing at the end of the drain, %d still missing 30 s later\n", o.lost, r.lostAfter30s)
 	}
 	if r.cut > 0 {
-		fmt.Fprintf(w, "  CUT: %d sockets closed by the server during the run, not counted above: %v\n", r.cut, r.cutWhy)
+		fmt.Fprintf(w, "  CUT: %d sockets of %d users closed by the server during the run, not counted above: %v\n", r.cut, r.cutUsers, r.cutWhy)
 	}
 
 	fmt.Fprintf(w, "sockets: %d connected in %s, %d handshakes retried\n", r.sockets, r.connectTime.Round(time.Millisecond), r.redials)
@@ -188,9 +188,14 @@ func (r *report) print(w io.Writer) {
 		r.phase(w, "churn", r.beforeChurn, r.churned, n, "connect")
 		for i, in := range r.insts {
 			b, a := r.beforeChurn[i].m, r.afterChurn[i].m
-			dh := (a["go_memstats_heap_inuse_bytes"] - b["go_memstats_heap_inuse_bytes"]) / max(b["go_memstats_heap_inuse_bytes"], 1) * 100
-			fmt.Fprintf(w, "  %s after churn and %s: goroutines %.0f → %.0f; HeapInuse after GC %.1f MB → %.1f MB (%+.1f %%)\n",
-				in.name, c.settle, b["go_goroutines"], a["go_goroutines"], b["go_memstats_heap_inuse_bytes"]/1e6, a["go_memstats_heap_inuse_bytes"]/1e6, dh)
+			pct := func(k string) float64 { return (a[k] - b[k]) / max(b[k], 1) * 100 }
+			// HeapInuse counts whole spans, free slots included; HeapAlloc
+			// right after a GC is the live heap: a leak shows in both,
+			// fragmentation only in the first.
+			fmt.Fprintf(w, "  %s after churn and %s: goroutines %.0f → %.0f; after GC: HeapInuse %.1f MB → %.1f MB (%+.1f %%), live heap (HeapAlloc) %.1f MB → %.1f MB (%+.1f %%)\n",
+				in.name, c.settle, b["go_goroutines"], a["go_goroutines"],
+				b["go_memstats_heap_inuse_bytes"]/1e6, a["go_memstats_heap_inuse_bytes"]/1e6, pct("go_memstats_heap_inuse_bytes"),
+				b["go_memstats_heap_alloc_bytes"]/1e6, a["go_memstats_heap_alloc_bytes"]/1e6, pct("go_memstats_heap_alloc_bytes"))
 		}
 	}
 }

@@ -271,18 +271,22 @@ type outcome struct {
 // cut lists the kept sockets the server closed before the tool did, with
 // why: their deliveries are not owed (a real client would reconnect and
 // catch up over REST), and the report counts them apart.
-func (t *traffic) cut() (n int, reasons map[string]int) {
+// The users are counted too: all of one user's sockets cut at once points
+// at the user (its token, its limit), a few users' at the network.
+func (t *traffic) cut() (n, users int, reasons map[string]int) {
 	reasons = map[string]int{}
+	uids := map[string]bool{}
 	for _, s := range t.socks {
 		select {
 		case <-s.conn.Done():
 			s.gone = true
 			n++
+			uids[s.uid] = true
 			reasons[s.conn.Reason()]++
 		default:
 		}
 	}
-	return n, reasons
+	return n, len(uids), reasons
 }
 
 func (t *traffic) check() outcome {
