@@ -59,6 +59,14 @@ const (
 	// whose handshake passed: a transport closed meanwhile never connects,
 	// and what the handshake set up is released then.
 	connectConfirm = 10 * time.Second
+	// engineConnectTimeout closes an engine session that has not
+	// connected a socket in time; setupTimeout bounds the handshake's own
+	// work (token, profile, the user's first snapshot) and is shorter, so
+	// that a slow store answers connect_error "internal", which clients
+	// retry, before the engine cuts the transport without a word (seen as
+	// websocket close 1006 under a slow emulator).
+	engineConnectTimeout = 10 * time.Second
+	setupTimeout         = 8 * time.Second
 )
 
 // eviction is one removal of a user from a chat room.
@@ -109,9 +117,9 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 	so.SetPingInterval(opts.PingInterval)
 	so.SetPingTimeout(opts.PingTimeout)
 	so.SetMaxHttpBufferSize(1e6)
-	// An engine session that has not authenticated within this is closed:
-	// the handshake's own deadline is 10 s too.
-	so.SetConnectTimeout(10 * time.Second)
+	// An engine session that has not authenticated within this is closed
+	// (the handshake's own deadline, setupTimeout, ends first).
+	so.SetConnectTimeout(engineConnectTimeout)
 	h.io = socket.NewServer(nil, so)
 	h.handler = h.io.ServeHandler(so)
 	h.feed = newFeed(h)
@@ -221,7 +229,7 @@ func userRoom(uid string) socket.Room { return socket.Room("user:" + uid) }
 func (h *Hub) accept(s *socket.Socket) (*conn, *socket.ExtendedError) {
 	svc := h.svc
 	token, _ := s.Handshake().Auth["token"].(string)
-	vctx, vcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	vctx, vcancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer vcancel()
 	id, err := svc.Verifier.Verify(vctx, token)
 	if err != nil {
