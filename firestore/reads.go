@@ -3,7 +3,6 @@ package firestore
 import (
 	"context"
 	"slices"
-	"time"
 
 	"cloud.google.com/go/firestore"
 
@@ -41,21 +40,14 @@ func getDoc[T any](ctx context.Context, tx *firestore.Transaction, ref *firestor
 // list), ENOTFOUND for a chat that does not exist or that the caller is not
 // in: no existence leak.
 func (db *DB) chatOf(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, error) {
-	doc, _, err := db.chatVersion(ctx, tx, chatID, uid)
-	return doc, err
-}
-
-// chatVersion is chatOf that also returns the version read (its update
-// time), for writes conditional on the chat not having changed since.
-func (db *DB) chatVersion(ctx context.Context, tx *firestore.Transaction, chatID, uid string) (*chatDoc, time.Time, error) {
-	doc, snap, err := getDoc[chatDoc](ctx, tx, db.chatRef(chatID))
+	doc, _, err := getDoc[chatDoc](ctx, tx, db.chatRef(chatID))
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, err
 	}
 	if doc == nil || !slices.Contains(doc.MemberIDs, uid) {
-		return nil, time.Time{}, errChatNotFound()
+		return nil, errChatNotFound()
 	}
-	return doc, snap.UpdateTime, nil
+	return doc, nil
 }
 
 // member is chatOf plus the caller's membership document (read marker).

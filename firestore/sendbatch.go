@@ -104,12 +104,7 @@ func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 			}
 			return
 		case isAlreadyExists(err) && batch[0].keyRef != nil:
-			p := batch[0]
-			m, err := s.byKey(ctx, chatID, p.id.UID, p.keyRef)
-			if m == nil && err == nil {
-				err = fmt.Errorf("idempotency key %s exists without its message", p.keyRef.ID)
-			}
-			p.answer(m, false, translate(err))
+			s.answerByKey(ctx, chatID, batch[0])
 			return
 		default:
 			answerAll(batch, failed("commit", err))
@@ -202,16 +197,22 @@ func (s *MessageService) settle(ctx context.Context, chatID string, batch []*pen
 		case !slices.Contains(pre.chat.MemberIDs, p.id.UID):
 			p.answer(nil, false, errChatNotFound())
 		case p.keyRef != nil && pre.keyExists[p.keyRef.Path]:
-			m, err := s.byKey(ctx, chatID, p.id.UID, p.keyRef)
-			if m == nil && err == nil {
-				err = fmt.Errorf("idempotency key %s names no message", p.keyRef.ID)
-			}
-			p.answer(m, false, translate(err))
+			s.answerByKey(ctx, chatID, p)
 		default:
 			return false
 		}
 		return true
 	})
+}
+
+// answerByKey answers p with the message its clientMessageId was first
+// sent with (the key exists: read before, or a commit found it).
+func (s *MessageService) answerByKey(ctx context.Context, chatID string, p *pendingSend) {
+	m, err := s.byKey(ctx, chatID, p.id.UID, p.keyRef)
+	if m == nil && err == nil {
+		err = fmt.Errorf("idempotency key %s exists without its message", p.keyRef.ID)
+	}
+	p.answer(m, false, translate(err))
 }
 
 // writeBatch makes one attempt at storing the batch's messages: each
