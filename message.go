@@ -76,6 +76,12 @@ func (m MessageCreate) Validate() error {
 	if utf8.RuneCountInString(m.Content) > MaxContentLen {
 		return Errorf(EINVALID, "Content must be at most %d characters.", MaxContentLen)
 	}
+	if !utf8.ValidString(m.ClientMessageID) {
+		return Errorf(EINVALID, "clientMessageId must be valid UTF-8.")
+	}
+	if m.File != nil && !utf8.ValidString(m.File.Name) {
+		return Errorf(EINVALID, "The file name must be valid UTF-8.")
+	}
 	if utf8.RuneCountInString(m.ClientMessageID) > MaxClientMessageIDLen {
 		return Errorf(EINVALID, "clientMessageId must be at most %d characters.", MaxClientMessageIDLen)
 	}

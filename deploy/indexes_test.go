@@ -179,7 +179,7 @@ func TestTTLPolicies(t *testing.T) {
 		}
 	}
 	// Typing entries and every instance heartbeat expire.
-	for _, want := range []string{"typing.until", "messages.expireAt", "members.expireAt"} {
+	for _, want := range []string{"typing.until", "messages.expireAt", "members.expireAt", "clientIds.expireAt"} {
 		if !ttl[want] {
 			t.Errorf("no TTL policy on %s", want)
 		}

@@ -68,7 +68,7 @@ func TestBusyChatCommitsTogether(t *testing.T) {
 	for i := 1; i < n; i++ {
 		send(i, ctxs[i%4], chat.MessageCreate{Content: fmt.Sprint("m", i), ClientMessageID: fmt.Sprint("c", i)})
 	}
-	send(n, strangerCtx, chat.MessageCreate{Content: "not a member"})
+	send(n, strangerCtx, chat.MessageCreate{Content: "not a member"}) // refused before the queue
 	send(n+1, ctxs[1], chat.MessageCreate{Content: "dup", ClientMessageID: "dup"})
 	waitQueued := func(want int) {
 		for deadline := time.Now().Add(10 * time.Second); s.messages.Waiting(c.ID) < want; {
@@ -80,9 +80,9 @@ func TestBusyChatCommitsTogether(t *testing.T) {
 	}
 	// The repeat queues last: it waits for the batch after its first
 	// (a batch never writes one key twice) and finds the key there.
-	waitQueued(n + 1)
+	waitQueued(n)
 	send(n+2, ctxs[1], chat.MessageCreate{Content: "dup", ClientMessageID: "dup"})
-	waitQueued(n + 2)
+	waitQueued(n + 1)
 	close(release)
 	wg.Wait()
 
@@ -136,4 +136,88 @@ func TestBusyChatCommitsTogether(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestFaultySendFailsAlone: a value the store refuses, in a batch with
+// other members' sends, fails only its own send (the batch is retried one
+// by one); the edge refuses such values before they get here, this is the
+// defence behind it.
+func TestFaultySendFailsAlone(t *testing.T) {
+	var armed atomic.Bool
+	var commits atomic.Int32
+	held := make(chan struct{})
+	release := make(chan struct{})
+	hold := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == "/google.firestore.v1.Firestore/Commit" && armed.Load() && commits.Add(1) == 1 {
+			close(held)
+			<-release
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	s := mustServicesVia(t, hold)
+	anaCtx, _ := s.as(t, "ana")
+	bobCtx, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	const valid, invalid = 12, 3
+	errs := make([]error, valid+invalid)
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _, errs[0] = s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "first"}) })
+	<-held
+	for i := 1; i < valid; i++ {
+		ctx := []context.Context{anaCtx, bobCtx}[i%2]
+		wg.Go(func() { _, _, errs[i] = s.messages.SendMessage(ctx, c.ID, chat.MessageCreate{Content: fmt.Sprint("m", i)}) })
+	}
+	for i := valid; i < valid+invalid; i++ {
+		wg.Go(func() {
+			_, _, errs[i] = s.messages.SendUnchecked(bobCtx, c.ID, chat.MessageCreate{Content: "bad\xff", ClientMessageID: fmt.Sprint("k", i)})
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); s.messages.Waiting(c.ID) < valid+invalid-1; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sends queued", s.messages.Waiting(c.ID))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		if i < valid && err != nil {
+			t.Errorf("valid send %d failed: %v", i, err)
+		}
+		if i >= valid && chat.ErrorCode(err) != chat.EINTERNAL {
+			t.Errorf("invalid send %d: %v, want an internal error", i, err)
+		}
+	}
+	page, _, err := s.messages.FindMessages(anaCtx, c.ID, chat.MessageFilter{Limit: 100})
+	if err != nil || len(page) != valid {
+		t.Fatalf("stored %d messages (%v), want %d", len(page), err, valid)
+	}
+}
+
+// TestNonMemberSpendsNoFloor: sends from someone outside the chat are
+// refused before they count against the chat's floor.
+func TestNonMemberSpendsNoFloor(t *testing.T) {
+	s := mustServices(t)
+	anaCtx, _ := s.as(t, "ana")
+	_, bob := s.as(t, "bob")
+	eveCtx, _ := s.as(t, "eve")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 80 {
+		_, _, err := s.messages.SendMessage(eveCtx, c.ID, chat.MessageCreate{Content: "spam"})
+		code(t, err, chat.ENOTFOUND)
+	}
+	// The floor's burst is 60: one send of ana's spent one of it.
+	if got := s.messages.FloorTokens(c.ID); got < 58 {
+		t.Fatalf("the chat's floor has %.1f tokens left after a non-member's sends", got)
+	}
 }

@@ -92,6 +92,18 @@ func (db *DB) clientIDRef(chatID, senderID, clientMessageID string) *firestore.D
 	return db.chatRef(chatID).Collection("clientIds").Doc(hashKey(senderID, clientMessageID))
 }
 
+// serverKeyRef is the idempotency key the server makes for a send without
+// a clientMessageId, random per request: it guards the retries of that
+// request's batch only, so it expires (serverKeyTTL). The NUL in its first
+// part keeps it apart from every client's key (uids hold none).
+func (db *DB) serverKeyRef(chatID, senderID, random string) *firestore.DocumentRef {
+	return db.chatRef(chatID).Collection("clientIds").Doc(hashKey("\x00server", senderID, random))
+}
+
+// serverKeyTTL is how long a server-made key is kept (Firestore's TTL
+// policy on clientIds.expireAt removes it): far longer than a batch lives.
+const serverKeyTTL = 24 * time.Hour
+
 // directRef is the one document per pair of users that makes a direct
 // chat unique: created with a must-not-exist precondition.
 func (db *DB) directRef(a, b string) *firestore.DocumentRef {

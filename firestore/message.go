@@ -50,10 +50,17 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 	if err := in.Validate(); err != nil {
 		return nil, false, err
 	}
+	return s.sendValid(ctx, chatID, id, in)
+}
+
+// sendValid is SendMessage past its checks of the input.
+func (s *MessageService) sendValid(ctx context.Context, chatID string, id chat.Identity, in chat.MessageCreate) (*chat.Message, bool, error) {
 	random := rand.Text()[:8]
-	var keyRef *firestore.DocumentRef
-	if in.ClientMessageID != "" {
-		keyRef = s.db.clientIDRef(chatID, id.UID, in.ClientMessageID)
+	keyRef, serverKey := s.db.clientIDRef(chatID, id.UID, in.ClientMessageID), false
+	if in.ClientMessageID == "" {
+		// A key of the request's own: a commit that failed but landed is
+		// found by it when the batch is tried again, never stored twice.
+		keyRef, serverKey = s.db.serverKeyRef(chatID, id.UID, random), true
 	}
 	var up *upload
 	var err error
@@ -61,10 +68,12 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 		// Before any byte is stored: the caller is a member, and a retry
 		// of a send already stored gets its message without a second
 		// upload.
-		if _, err = s.db.chatOf(ctx, nil, chatID, id.UID); err != nil {
+		doc, err := s.db.chatOf(ctx, nil, chatID, id.UID)
+		if err != nil {
 			return nil, false, translate(err)
 		}
-		if keyRef != nil {
+		s.queue.learn(chatID, doc.MemberIDs)
+		if !serverKey {
 			if m, err := s.byKey(ctx, chatID, id.UID, keyRef); m != nil || err != nil {
 				return m, false, err
 			}
@@ -73,17 +82,35 @@ func (s *MessageService) SendMessage(ctx context.Context, chatID string, in chat
 			return nil, false, err
 		}
 	}
-	msg, created, err := s.send(ctx, chatID, id, random, in, keyRef, up)
+	p := &pendingSend{ctx: ctx, id: id, random: random, in: in, keyRef: keyRef, serverKey: serverKey, up: up, done: make(chan sendResult, 1)}
+	msg, created, err := s.send(ctx, chatID, p)
 	if up != nil && !created {
 		s.discard(ctx, up) // keeps the object if the message did commit
 	}
 	return msg, created, err
 }
 
-// send queues the message, its file already uploaded (up) or none, for
-// its chat's next batch (see sendqueue.go) and waits for the answer.
-func (s *MessageService) send(ctx context.Context, chatID string, id chat.Identity, random string, in chat.MessageCreate, keyRef *firestore.DocumentRef, up *upload) (*chat.Message, bool, error) {
-	p := &pendingSend{ctx: ctx, id: id, random: random, in: in, keyRef: keyRef, up: up, done: make(chan sendResult, 1)}
+// checkMember refuses a sender who is not in the chat's member list as
+// last read here (read again now, as they may have just been added) before
+// the send counts against the chat's floor or takes a place in its queue.
+func (s *MessageService) checkMember(ctx context.Context, chatID, uid string) error {
+	if known, member := s.queue.membership(chatID, uid); !known || member {
+		return nil
+	}
+	doc, err := s.db.chatOf(ctx, nil, chatID, uid)
+	if err != nil {
+		return translate(err)
+	}
+	s.queue.learn(chatID, doc.MemberIDs)
+	return nil
+}
+
+// send queues p, its file already uploaded or none, for its chat's next
+// batch (see sendqueue.go) and waits for the answer.
+func (s *MessageService) send(ctx context.Context, chatID string, p *pendingSend) (*chat.Message, bool, error) {
+	if err := s.checkMember(ctx, chatID, p.id.UID); err != nil {
+		return nil, false, err
+	}
 	if err := s.queue.add(chatID, p); err != nil {
 		return nil, false, err
 	}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"cloud.google.com/go/firestore"
+	gax "github.com/googleapis/gax-go/v2"
 
 	"github.com/chatapp/chat"
 )
@@ -20,6 +21,12 @@ const (
 	// and its write is tried before its sends are refused as busy: several
 	// instances may write one chat at once.
 	txAttempts = 12
+	// retryInitial and retryMax bound the pause before a batch's next
+	// attempt (full jitter, doubling): instances that lost the same race
+	// spread out instead of colliding again, and 12 attempts still fit in
+	// batchTimeout.
+	retryInitial = 10 * time.Millisecond
+	retryMax     = time.Second
 	// batchTimeout bounds one batch, all its attempts. It runs on a context
 	// of its own: it serves many requests, and none of them owns it.
 	batchTimeout = 20 * time.Second
@@ -31,9 +38,12 @@ type pendingSend struct {
 	id     chat.Identity
 	random string
 	in     chat.MessageCreate
-	keyRef *firestore.DocumentRef // nil without a clientMessageId
-	up     *upload                // nil without an attachment
-	done   chan sendResult        // buffered: a batch never waits for a caller
+	keyRef *firestore.DocumentRef // the clientMessageId's key, else the request's own
+	// serverKey tells that keyRef was made by the server for this request:
+	// finding it means this send's own message landed (created).
+	serverKey bool
+	up        *upload         // nil without an attachment
+	done      chan sendResult // buffered: a batch never waits for a caller
 }
 
 type sendResult struct {
@@ -63,16 +73,26 @@ func (p *pendingSend) answer(m *chat.Message, created bool, err error) {
 func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
+	pause := gax.Backoff{Initial: retryInitial, Max: retryMax}
 	for attempt := 0; attempt < txAttempts; attempt++ {
+		if attempt > 0 {
+			if err := gax.Sleep(ctx, pause.Pause()); err != nil {
+				break
+			}
+		}
 		batch = live(batch)
 		if len(batch) == 0 {
 			return
 		}
 		pre, err := s.readBatch(ctx, chatID, batch)
+		if isNotFound(err) || chat.ErrorCode(err) == chat.ENOTFOUND {
+			s.queue.learn(chatID, nil)
+		}
 		if err != nil {
 			answerAll(batch, failed("read", err))
 			return
 		}
+		s.queue.learn(chatID, pre.chat.MemberIDs)
 		batch = s.settle(ctx, chatID, batch, pre)
 		if len(batch) == 0 {
 			return
@@ -96,9 +116,11 @@ func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 		switch {
 		case status.Code(err) == codes.FailedPrecondition, retryable(err):
 			continue // the chat moved on (another instance took these seqs), or a transient failure
-		case isAlreadyExists(err) && len(batch) > 1:
-			// A clientMessageId of the batch committed first elsewhere:
-			// one by one, each finds out whether it was its own.
+		case (isAlreadyExists(err) || valueRefused(err)) && len(batch) > 1:
+			// A clientMessageId of the batch committed first elsewhere, or
+			// a value the store refuses (the edge lets none through; this
+			// is defence in depth): one by one, each finds out whether it
+			// was its own, and only a faulty send fails.
 			for _, p := range batch {
 				s.commitBatch(chatID, []*pendingSend{p})
 			}
@@ -212,7 +234,7 @@ func (s *MessageService) answerByKey(ctx context.Context, chatID string, p *pend
 	if m == nil && err == nil {
 		err = fmt.Errorf("idempotency key %s exists without its message", p.keyRef.ID)
 	}
-	p.answer(m, false, translate(err))
+	p.answer(m, p.serverKey && m != nil, translate(err))
 }
 
 // writeBatch makes one attempt at storing the batch's messages: each
@@ -246,7 +268,10 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 			m.FileURL, m.FileName = chat.FileURL(chatID, p.up.fileID), p.up.name
 		}
 		b.Create(s.db.messages(chatID).Doc(mid), m)
-		if p.keyRef != nil {
+		switch {
+		case p.serverKey:
+			b.Create(p.keyRef, map[string]any{"messageId": mid, "expireAt": now.Add(serverKeyTTL)})
+		case p.keyRef != nil:
 			b.Create(p.keyRef, map[string]any{"messageId": mid})
 		}
 		if p.up != nil {
@@ -273,6 +298,18 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 func retryable(err error) bool {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.Canceled, codes.Aborted, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+// valueRefused tells whether a commit failed for a value it carries rather
+// than for the store: the client library refuses to send a string that is
+// not UTF-8 (Internal, "error while marshaling") and the server answers
+// InvalidArgument for a value it cannot take.
+func valueRefused(err error) bool {
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.Internal:
 		return true
 	}
 	return false

@@ -51,6 +51,13 @@ type chatSends struct {
 	running bool          // a goroutine is committing this chat's batches
 	floor   *rate.Limiter // the chat's send rate against the floor
 	used    time.Time
+	// members is the chat's member list as last read (by a batch or by a
+	// send's own check), nil before: a sender in it, or any sender while it
+	// is unknown, is queued at once; anyone else is checked first, so a
+	// non-member spends the chat's floor and a batch slot at most once per
+	// time the chat is forgotten (queueIdle), and members pay no extra read.
+	// A member removed since is still refused by the batch.
+	members map[string]bool
 }
 
 func newSendQueue(commit func(string, []*pendingSend)) *sendQueue {
@@ -63,12 +70,8 @@ func errChatBusy() error {
 	return chat.Errorf(chat.ERATELIMITED, "The chat is too busy to take the message now; retry.")
 }
 
-// add queues p for its chat, or refuses it when the chat is over its floor
-// and a full batch is already waiting.
-func (q *sendQueue) add(chatID string, p *pendingSend) error {
-	now := time.Now()
-	q.mu.Lock()
-	defer q.mu.Unlock()
+// chat returns chatID's queue, made if needed; q.mu must be held.
+func (q *sendQueue) chat(chatID string, now time.Time) *chatSends {
 	q.sweep(now)
 	c := q.chats[chatID]
 	if c == nil {
@@ -76,6 +79,39 @@ func (q *sendQueue) add(chatID string, p *pendingSend) error {
 		q.chats[chatID] = c
 	}
 	c.used = now
+	return c
+}
+
+// membership tells whether chatID's member list is known on this instance
+// and, if so, whether uid was in it when it was last read.
+func (q *sendQueue) membership(chatID, uid string) (known, member bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c := q.chats[chatID]
+	if c == nil || c.members == nil {
+		return false, false
+	}
+	return true, c.members[uid]
+}
+
+// learn records chatID's member list as just read (nil: the chat is gone).
+func (q *sendQueue) learn(chatID string, memberIDs []string) {
+	members := make(map[string]bool, len(memberIDs))
+	for _, id := range memberIDs {
+		members[id] = true
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.chat(chatID, time.Now()).members = members
+}
+
+// add queues p for its chat, or refuses it when the chat is over its floor
+// and a full batch is already waiting.
+func (q *sendQueue) add(chatID string, p *pendingSend) error {
+	now := time.Now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c := q.chat(chatID, now)
 	if !c.floor.AllowN(now, 1) && len(c.waiting) >= maxWaiting {
 		return errChatBusy()
 	}

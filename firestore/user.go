@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"cloud.google.com/go/firestore"
 
@@ -214,6 +215,9 @@ func (s *UserService) FindUsers(ctx context.Context, f chat.UserFilter) ([]*chat
 	limit, err := chat.PageLimit(f.Limit, 20, 50)
 	if err != nil {
 		return nil, err
+	}
+	if !utf8.ValidString(f.Prefix) {
+		return nil, chat.Errorf(chat.EINVALID, "q must be valid UTF-8.")
 	}
 	if len([]rune(f.Prefix)) > chat.MaxUsernameLen {
 		return nil, chat.Errorf(chat.EINVALID, "q must be at most %d characters.", chat.MaxUsernameLen)

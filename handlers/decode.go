@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,14 +23,22 @@ func (s *Server) decodeJSON(c echo.Context, dst any) error {
 	if ct := req.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return chat.Errorf(chat.EINVALID, "The body must be JSON (Content-Type: application/json).")
 	}
-	body := http.MaxBytesReader(c.Response(), req.Body, s.opts.MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, s.opts.MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return chat.Errorf(chat.ETOOLARGE, "The request body must be at most %d bytes.", s.opts.MaxBodyBytes)
+	} else if err != nil {
+		return chat.Errorf(chat.EINVALID, "The request body was cut short.")
+	}
+	// encoding/json would turn invalid bytes into U+FFFD and store a
+	// string the client never sent: the contract refuses them instead.
+	if !utf8.Valid(raw) {
+		return errNotUTF8("The request body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(dst); err != nil {
-		var tooLarge *http.MaxBytesError
 		var typeErr *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &tooLarge):
-			return chat.Errorf(chat.ETOOLARGE, "The request body must be at most %d bytes.", s.opts.MaxBodyBytes)
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return chat.Errorf(chat.EINVALID, "Field %q has the wrong type.", typeErr.Field)
 		case errors.Is(err, io.EOF):
@@ -38,10 +48,6 @@ func (s *Server) decodeJSON(c echo.Context, dst any) error {
 		}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return chat.Errorf(chat.ETOOLARGE, "The request body must be at most %d bytes.", s.opts.MaxBodyBytes)
-		}
 		return chat.Errorf(chat.EINVALID, "The request body must hold one JSON object.")
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,6 +57,9 @@ func (s *Server) sendMultipart(c echo.Context, chatID string) error {
 				return err
 			}
 		case "file":
+			if !utf8.ValidString(part.FileName()) {
+				return errNotUTF8("The file name")
+			}
 			in.File = &chat.File{Name: part.FileName(), Body: &lastPart{part: part, form: mr}}
 		default:
 			// Unknown fields are ignored, as unknown JSON fields are.
@@ -75,6 +79,9 @@ func readField(part *multipart.Part, max int, name string) (string, error) {
 	}
 	if len(b) > max {
 		return "", chat.Errorf(chat.EINVALID, "Field %q is too long.", name)
+	}
+	if !utf8.Valid(b) {
+		return "", errNotUTF8("Field " + name)
 	}
 	return string(b), nil
 }

@@ -79,7 +79,7 @@ func NewServer(svc Services, hub *Hub, opts Options) *Server {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.httpError
-	e.Use(s.accessLog, middleware.Recover())
+	e.Use(s.accessLog, middleware.Recover(), requireUTF8)
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		// Socket.IO answers its own CORS (same origins): two sets of
 		// headers on one response would make browsers refuse both.
@@ -228,7 +228,7 @@ func (s *Server) checkOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 
 // originAllowed tells whether a browser page of origin may use the API.
 func originAllowed(allowed []string, origin string) bool {
-	return slices.Contains(allowed, origin) || slices.Contains(allowed, "*")
+	return slices.Contains(allowed, origin)
 }
 
 // authenticate verifies the bearer token and puts the identity in the

@@ -65,7 +65,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
-			if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			if strings.Contains(o, "*") {
+				// A wildcard with credentials allowed would let any site use
+				// a signed-in user's session: the contract says exact origins.
+				return c, fmt.Errorf("CORS_ORIGINS must list exact origins; %q holds a wildcard", o)
+			}
+			if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
 				return c, fmt.Errorf("CORS_ORIGINS entries must be origins like https://app.example.com, got %q", o)
 			}
 			c.CORSOrigins = append(c.CORSOrigins, strings.TrimSuffix(o, "/"))

@@ -31,6 +31,8 @@ func TestLoadConfig(t *testing.T) {
 		"ErrBadGrace":               {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PRESENCE_GRACE": "5"},
 		"ErrBadRollover":            {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "LISTENER_ROLLOVER": "-1m"},
 		"ErrBadOrigin":              {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "CORS_ORIGINS": "example.com"},
+		"ErrWildcardOrigin":         {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "CORS_ORIGINS": "https://a.example.com,*"},
+		"ErrWildcardInOrigin":       {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "CORS_ORIGINS": "https://*.example.com"},
 		"ErrAuthEmulatorOnRun":      {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"},
 		"ErrFirestoreEmulatorOnRun": {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIRESTORE_EMULATOR_HOST": "x:1"},
 		"ErrStorageEmulatorOnRun":   {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "STORAGE_EMULATOR_HOST": "x:1"},
