@@ -169,7 +169,9 @@ func TestFaultySendFailsAlone(t *testing.T) {
 	<-held
 	for i := 1; i < valid; i++ {
 		ctx := []context.Context{anaCtx, bobCtx}[i%2]
-		wg.Go(func() { _, _, errs[i] = s.messages.SendMessage(ctx, c.ID, chat.MessageCreate{Content: fmt.Sprint("m", i)}) })
+		wg.Go(func() {
+			_, _, errs[i] = s.messages.SendMessage(ctx, c.ID, chat.MessageCreate{Content: fmt.Sprint("m", i)})
+		})
 	}
 	for i := valid; i < valid+invalid; i++ {
 		wg.Go(func() {
