@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/chatapp/chat"
 )
@@ -221,5 +223,61 @@ func TestNonMemberSpendsNoFloor(t *testing.T) {
 	// The floor's burst is 60: one send of ana's spent one of it.
 	if got := s.messages.FloorTokens(c.ID); got < 58 {
 		t.Fatalf("the chat's floor has %.1f tokens left after a non-member's sends", got)
+	}
+}
+
+// TestLateCommitStoredOnce: a send without a clientMessageId whose commit
+// failed on the client's side but landed later (after the batch looked for
+// it, before its next attempt read the chat) is not stored a second time:
+// the request's own key finds it.
+func TestLateCommitStoredOnce(t *testing.T) {
+	var armed atomic.Bool
+	var mu sync.Mutex // guards late, reads
+	var late func()   // the first commit, landing late
+	reads := 0        // reads since it failed
+	commit := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if method == "/google.firestore.v1.Firestore/Commit" && armed.Load() && late == nil {
+			late = func() {
+				if err := invoker(context.Background(), method, req, reply, cc, opts...); err != nil {
+					t.Errorf("the late commit: %v", err)
+				}
+			}
+			return status.Error(codes.DeadlineExceeded, "timed out after sending")
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	// The failed commit's lookup is the first read after it; the next
+	// attempt's read of the chat the second: the commit lands between.
+	read := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		mu.Lock()
+		if method == "/google.firestore.v1.Firestore/BatchGetDocuments" && late != nil {
+			if reads++; reads == 2 {
+				late()
+			}
+		}
+		mu.Unlock()
+		return streamer(ctx, desc, cc, method, opts...)
+	}
+	s := mustServicesVia(t, commit, read)
+	anaCtx, _ := s.as(t, "ana")
+	_, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	m, created, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "once"})
+	if err != nil || !created {
+		t.Fatalf("send: created %v, %v", created, err)
+	}
+	if mu.Lock(); reads < 2 {
+		t.Fatalf("the late commit never landed (%d reads after the failure)", reads)
+	}
+	mu.Unlock()
+	page, _, err := s.messages.FindMessages(anaCtx, c.ID, chat.MessageFilter{Limit: 10})
+	if err != nil || len(page) != 1 || page[0].ID != m.ID {
+		t.Fatalf("stored %d messages (%v), want the one answered", len(page), err)
 	}
 }

@@ -69,15 +69,16 @@ func TestRetriedCommitMakesOneMessage(t *testing.T) {
 }
 
 // mustServicesVia returns services on a database whose unary calls go
-// through interceptor: faults and holds at the gRPC boundary of a real
-// client.
-func mustServicesVia(t *testing.T, interceptor grpc.UnaryClientInterceptor) services {
+// through interceptor (and streaming ones through stream): faults and holds
+// at the gRPC boundary of a real client.
+func mustServicesVia(t *testing.T, interceptor grpc.UnaryClientInterceptor, stream ...grpc.StreamClientInterceptor) services {
 	t.Helper()
 	env := chattest.MustEnv(t)
 	// With the emulator the client library dials its own connection and
 	// ignores dial options: give it one with the interceptor.
 	conn, err := grpc.NewClient(env.FirestoreHost, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(ownerCreds{}), grpc.WithChainUnaryInterceptor(interceptor))
+		grpc.WithPerRPCCredentials(ownerCreds{}), grpc.WithChainUnaryInterceptor(interceptor),
+		grpc.WithChainStreamInterceptor(stream...))
 	if err != nil {
 		t.Fatal(err)
 	}
