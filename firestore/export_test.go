@@ -102,3 +102,15 @@ func (s *MessageService) FloorTokens(chatID string) float64 {
 	}
 	return -1
 }
+
+// UploadSlots is the instance's count of uploads in progress.
+type UploadSlots struct{ s *uploadSlots }
+
+// NewUploadSlots returns an empty count; MaxUploads is its instance cap.
+func NewUploadSlots() UploadSlots { return UploadSlots{newUploadSlots()} }
+
+// MaxUploads is the instance-wide cap of uploads in progress.
+const MaxUploads = maxUploads
+
+// Take reserves an upload slot for uid.
+func (u UploadSlots) Take(uid string) (func(), error) { return u.s.take(uid) }

@@ -15,9 +15,10 @@ var _ chat.MessageService = (*MessageService)(nil)
 
 // MessageService implements chat.MessageService.
 type MessageService struct {
-	db    *DB
-	files chat.FileStore
-	queue *sendQueue
+	db      *DB
+	files   chat.FileStore
+	queue   *sendQueue
+	uploads *uploadSlots
 }
 
 var _ chat.FileService = (*MessageService)(nil)
@@ -25,7 +26,7 @@ var _ chat.FileService = (*MessageService)(nil)
 // NewMessageService returns a MessageService on db keeping attachments in
 // files.
 func NewMessageService(db *DB, files chat.FileStore) *MessageService {
-	s := &MessageService{db: db, files: files}
+	s := &MessageService{db: db, files: files, uploads: newUploadSlots()}
 	s.queue = newSendQueue(s.commitBatch)
 	return s
 }
@@ -78,6 +79,11 @@ func (s *MessageService) sendValid(ctx context.Context, chatID string, id chat.I
 				return m, false, err
 			}
 		}
+		release, err := s.uploads.take(id.UID)
+		if err != nil {
+			return nil, false, err
+		}
+		defer release()
 		if up, err = s.store(ctx, chatID, in.File); err != nil {
 			return nil, false, err
 		}
