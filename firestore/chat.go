@@ -350,6 +350,9 @@ func (s *ChatService) UpdateChat(ctx context.Context, chatID string, upd chat.Ch
 		if len(ups) == 0 {
 			return nil
 		}
+		if err := d.spendMeta(s.db.now(), false); err != nil {
+			return err
+		}
 		return s.bumpMeta(tx, chatID, d, ups)
 	})
 }
@@ -379,12 +382,14 @@ func (s *ChatService) changeGroup(ctx context.Context, chatID, uid, notGroup str
 }
 
 // bumpMeta writes a change of the chat's name, picture, members or creator
-// and copies the new MetaVersion to every member, whose listeners then emit
-// chatUpdated. Renames are rare, so up to 257 writes is the right price for
-// not listening to the chat document, which changes with every message.
+// (its bucket already spent: spendMeta) and copies the new MetaVersion to
+// every member, whose listeners then emit chatUpdated. Changes are rare and
+// limited, so up to 257 writes is the right price for not listening to the
+// chat document, which changes with every message.
 func (s *ChatService) bumpMeta(tx *firestore.Transaction, chatID string, d *chatDoc, ups []firestore.Update, skip ...string) error {
 	d.MetaVersion++
-	ups = append(ups, firestore.Update{Path: "metaVersion", Value: d.MetaVersion})
+	ups = append(ups, firestore.Update{Path: "metaVersion", Value: d.MetaVersion},
+		firestore.Update{Path: "metaTokens", Value: d.MetaTokens}, firestore.Update{Path: "metaAt", Value: d.MetaAt})
 	if err := tx.Update(s.db.chatRef(chatID), ups); err != nil {
 		return err
 	}

@@ -34,6 +34,35 @@ type chatDoc struct {
 	// copied to every member document so their listeners see the change.
 	MetaVersion int64  `firestore:"metaVersion"`
 	DirectKey   string `firestore:"directKey"`
+	// MetaTokens and MetaAt are the chat's bucket of meta changes (see
+	// spendMeta) as of MetaAt; a chat that never changed has a full one.
+	MetaTokens float64   `firestore:"metaTokens"`
+	MetaAt     time.Time `firestore:"metaAt"`
+}
+
+// metaRate and metaBurst bound how often a chat's name, picture and
+// members change: each change writes every member's document and sends
+// every open view the whole chat, so the contract allows 1 a second per
+// chat in bursts of 10.
+const (
+	metaRate  = 1.0
+	metaBurst = 10.0
+)
+
+// spendMeta takes one change from the chat's bucket. The bucket lives in
+// the chat document, which every such change reads and writes in its
+// transaction anyway: the limit holds across instances at no extra cost.
+// A member leaving is never refused (must): it is counted, never waits.
+func (d *chatDoc) spendMeta(now time.Time, must bool) error {
+	tokens := metaBurst
+	if !d.MetaAt.IsZero() {
+		tokens = min(metaBurst, d.MetaTokens+max(0, now.Sub(d.MetaAt).Seconds())*metaRate)
+	}
+	if tokens < 1 && !must {
+		return chat.Errorf(chat.ERATELIMITED, "This chat is changing too often; retry in a second.")
+	}
+	d.MetaTokens, d.MetaAt = max(0, tokens-1), now
+	return nil
 }
 
 // memberDoc is chats/{chatId}/members/{uid}.

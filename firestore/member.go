@@ -47,6 +47,9 @@ func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []s
 			return chat.Errorf(chat.EINVALID, "A group has at most %d members.", chat.MaxGroupMembers)
 		}
 		now := s.db.now()
+		if err := d.spendMeta(now, false); err != nil {
+			return err
+		}
 		d.MemberIDs = append(d.MemberIDs, added...)
 		for _, id := range added {
 			d.Joined[id] = now
@@ -95,6 +98,9 @@ func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) e
 			deleted = true
 			d.MemberIDs = []string{target} // so its membership is deleted too
 			return s.deleteInTx(tx, chatID, d)
+		}
+		if err := d.spendMeta(s.db.now(), target == uid); err != nil {
+			return err
 		}
 		ups := []firestore.Update{{Path: "memberIds", Value: d.MemberIDs}, {Path: "joined", Value: d.Joined}}
 		if d.CreatorID == target {
