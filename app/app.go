@@ -65,6 +65,7 @@ type App struct {
 	hub      *handlers.Hub
 	listener *firestore.Listener
 	rooms    *firestore.RoomService
+	chats    *firestore.ChatService
 	presence *realtime.Presence
 	// stopSweep ends the purge sweeper; sweepDone is closed when it has.
 	stopSweep context.CancelFunc
@@ -137,7 +138,7 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 		return node
 	})
 	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, hub: hub, listener: listener,
-		rooms: roomSvc, presence: presence, sweepDone: make(chan struct{})}
+		rooms: roomSvc, chats: chats, presence: presence, sweepDone: make(chan struct{})}
 	s.Metrics.GaugeFunc("chatapp_sockets", "Sockets connected now.", func() float64 { n, _ := hub.Sockets(); return float64(n) })
 	s.Metrics.GaugeFunc("chatapp_listeners", "Firestore listeners running now.", func() float64 { return float64(node.Listeners()) })
 	s.Metrics.GaugeFunc("chatapp_served_users", "Users whose events this instance delivers (lingering ones included).",
@@ -295,6 +296,7 @@ func (a *App) Close() {
 func (a *App) CloseContext(ctx context.Context) {
 	a.presence.Close(ctx, time.Now())
 	a.stopSweep()
+	a.chats.Close()
 	select {
 	case <-a.sweepDone:
 	case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -20,12 +21,36 @@ type ChatService struct {
 	db    *DB
 	users *UserService
 	files chat.FileStore
+	// purges runs the purges of deleted chats after their 204: Close
+	// cancels stop and waits for them (what a purge cut off leaves, the
+	// sweeper finishes from its to-do).
+	purges sync.WaitGroup
+	stop   context.Context
+	cancel context.CancelFunc
 }
 
 // NewChatService returns a ChatService on db; a deleted chat's
 // attachments are removed from files.
 func NewChatService(db *DB, users *UserService, files chat.FileStore) *ChatService {
-	return &ChatService{db: db, users: users, files: files}
+	stop, cancel := context.WithCancel(context.Background())
+	return &ChatService{db: db, users: users, files: files, stop: stop, cancel: cancel}
+}
+
+// Close stops the purges under way and waits for them to return.
+func (s *ChatService) Close() {
+	s.cancel()
+	s.purges.Wait()
+}
+
+// purgeLater purges a chat just deleted in the background: the deletion is
+// what the caller waits for; its messages and files cannot be reached
+// from then on, so their removal need not hold the answer.
+func (s *ChatService) purgeLater(chatID string) {
+	s.purges.Go(func() {
+		if err := s.purge(s.stop, chatID); err != nil && s.stop.Err() == nil {
+			s.db.Log.Warn("purge failed; the sweeper will finish it", "chatId", chatID, "err", err.Error())
+		}
+	})
 }
 
 // callerIn returns the caller's uid after checking the chat id a client
@@ -409,7 +434,8 @@ func (s *ChatService) DeleteChat(ctx context.Context, chatID string) error {
 	if err := s.deleteChat(ctx, chatID); err != nil {
 		return err
 	}
-	return translate(s.purge(ctx, chatID))
+	s.purgeLater(chatID)
+	return nil
 }
 
 // deleteChat is DeleteChat without the purge that follows it.

@@ -89,7 +89,9 @@ func mustServicesVia(t *testing.T, interceptor grpc.UnaryClientInterceptor, stre
 	t.Cleanup(func() { db.Close() })
 	users := firestore.NewUserService(db)
 	files := chattest.MustFileStore(t, "")
-	return services{users, firestore.NewChatService(db, users, files), firestore.NewMessageService(db, files), nil, db}
+	chats := firestore.NewChatService(db, users, files)
+	t.Cleanup(chats.Close)
+	return services{users, chats, firestore.NewMessageService(db, files), nil, db}
 }
 
 // ownerCreds is what the client library sends the emulator: the owner.

@@ -117,7 +117,7 @@ func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) e
 		return translate(err)
 	}
 	if deleted {
-		return translate(s.purge(ctx, chatID))
+		s.purgeLater(chatID)
 	}
 	return nil
 }

@@ -35,6 +35,8 @@ func TestPurgeSweeper(t *testing.T) {
 		if err := s.chats.DeleteChat(anaCtx, id); err != nil {
 			t.Fatal(err)
 		}
+		// The purge runs after the answer; Close waits for it.
+		s.chats.Close()
 		if m, p := left(id); m != 0 || p != 0 {
 			t.Fatalf("%d messages and %d to-dos left", m, p)
 		}

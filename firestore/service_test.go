@@ -27,6 +27,7 @@ func mustServicesIn(t *testing.T, bucket string) services {
 	users := firestore.NewUserService(db)
 	files := chattest.MustFileStore(t, bucket)
 	chats := firestore.NewChatService(db, users, files)
+	t.Cleanup(chats.Close)
 	return services{users, chats, firestore.NewMessageService(db, files), firestore.NewRoomService(db, chats), db}
 }
 

@@ -359,6 +359,37 @@ func TestAttachmentsOfDeletedChat(t *testing.T) {
 	}
 }
 
+// TestDeleteAnswersBeforeCleanup: DELETE /api/chats/:id answers 204 once
+// the chat is deleted, while storage is still removing its files (held
+// here); the files go once storage answers.
+func TestDeleteAnswersBeforeCleanup(t *testing.T) {
+	bucket := chattest.MustBucket(t)
+	hold := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	storageProxy(t, func(r *http.Request) {
+		if r.Method == http.MethodDelete {
+			<-hold
+		}
+	})
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{Bucket: bucket.Name}))
+	u := newUsers(t, a, 2)
+	ch := a.mustChat(t, u[0].Token, map[string]any{"userIds": []string{u[1].UID}})
+	m := mustUpload(t, a, u[0].Token, ch.ID, filePart("a.png", pngFile(1024)))
+	if r := a.call(t, "DELETE", "/api/chats/{id}", "/api/chats/"+ch.ID, u[0].Token, nil); r.Status != 204 {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	expect(t, a.download(t, u[0].Token, m.FileURL, nil), 404, chat.ENOTFOUND)
+	if n := len(bucket.Objects(t, chat.FilePrefix(ch.ID))); n != 1 {
+		t.Fatalf("%d objects while storage holds the deletes, want 1", n)
+	}
+	release()
+	waitWithin(t, "the deleted chat's objects to go", 10*time.Second, func() bool {
+		return len(bucket.Objects(t, chat.FilePrefix(ch.ID))) == 0
+	})
+}
+
 func TestConcurrentUploads(t *testing.T) {
 	bucket := chattest.MustBucket(t)
 	a1 := newAPI(t, chattest.NewInstance(t, chattest.Options{Bucket: bucket.Name}))

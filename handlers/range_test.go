@@ -14,26 +14,35 @@ import (
 	"github.com/chatapp/chat/chattest"
 )
 
-// countingStorage puts a proxy in front of the storage emulator for the
+// storageProxy puts a proxy in front of the storage emulator for the
 // instances made after it (the storage client reads STORAGE_EMULATOR_HOST
-// when it is made) and counts the object reads that pass through it.
-func countingStorage(t *testing.T) *atomic.Int32 {
+// when it is made); before passing a request on it calls hook, which may
+// count or hold it.
+func storageProxy(t *testing.T, hook func(*http.Request)) {
 	t.Helper()
 	target, err := url.Parse("http://" + os.Getenv("STORAGE_EMULATOR_HOST"))
 	if err != nil || target.Host == "" {
 		t.Fatalf("STORAGE_EMULATOR_HOST: %q %v", target, err)
 	}
-	var reads atomic.Int32
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && (r.URL.Query().Get("alt") == "media" || !strings.HasPrefix(r.URL.Path, "/storage/v1/")) {
-			reads.Add(1)
-		}
+		hook(r)
 		r.Host = target.Host // fake-gcs-server routes by it
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	t.Setenv("STORAGE_EMULATOR_HOST", srv.Listener.Addr().String())
+}
+
+// countingStorage is a storageProxy counting object reads.
+func countingStorage(t *testing.T) *atomic.Int32 {
+	t.Helper()
+	var reads atomic.Int32
+	storageProxy(t, func(r *http.Request) {
+		if r.Method == http.MethodGet && (r.URL.Query().Get("alt") == "media" || !strings.HasPrefix(r.URL.Path, "/storage/v1/")) {
+			reads.Add(1)
+		}
+	})
 	return &reads
 }
 
