@@ -82,7 +82,7 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 		s.InstanceID = "i" + rand.Text()[:16]
 	}
 	var verifier chat.TokenVerifier
-	verifier, err := auth.NewVerifier(ctx, s.ProjectID)
+	verifier, err := auth.NewVerifier(ctx, s.ProjectID, auth.RememberFor)
 	if err != nil {
 		return nil, err
 	}

@@ -11,21 +11,53 @@ import (
 
 	firebase "firebase.google.com/go/v4"
 	fbauth "firebase.google.com/go/v4/auth"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/chatapp/chat"
 )
 
 var _ chat.TokenVerifier = (*Verifier)(nil)
 
+const (
+	// RememberFor is how long a user's revocation state (disabled, tokens
+	// valid after) is reused: the contract refuses a revoked token within
+	// 60 s, and checking it on every request and handshake would cost one
+	// Auth API call each.
+	RememberFor = time.Minute
+	// rememberUsers bounds the users remembered (~100 bytes each): past
+	// it the least recently seen are checked again.
+	rememberUsers = 50_000
+	// lookupTimeout bounds one user lookup.
+	lookupTimeout = 10 * time.Second
+)
+
 // Verifier checks ID tokens, including revocation and disabled users. The
-// revocation check costs an RPC, so callers verify once per request or per
-// socket connection, not per event.
+// signature check is local (Google's keys are cached by the SDK); the
+// revocation state of each user is looked up at most once per rememberFor
+// and shared by concurrent checks of the same user.
 type Verifier struct {
-	client *fbauth.Client
+	client   *fbauth.Client
+	accounts accounts
+	users    *expirable.LRU[string, userState]
+	lookups  singleflight.Group
 }
 
-// NewVerifier builds a Verifier for the Firebase project.
-func NewVerifier(ctx context.Context, projectID string) (*Verifier, error) {
+// accounts looks up a user's account: the Admin SDK's client, or a test's
+// wrapper of it.
+type accounts interface {
+	GetUser(ctx context.Context, uid string) (*fbauth.UserRecord, error)
+}
+
+// userState is what revocation depends on.
+type userState struct {
+	disabled        bool
+	validAfterMilli int64 // tokens issued before this are revoked
+}
+
+// NewVerifier builds a Verifier for the Firebase project that remembers a
+// user's revocation state for rememberFor (RememberFor in production).
+func NewVerifier(ctx context.Context, projectID string, rememberFor time.Duration) (*Verifier, error) {
 	app, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: projectID})
 	if err != nil {
 		return nil, fmt.Errorf("firebase app: %w", err)
@@ -34,7 +66,7 @@ func NewVerifier(ctx context.Context, projectID string) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("firebase auth client: %w", err)
 	}
-	return &Verifier{client: client}, nil
+	return &Verifier{client: client, accounts: client, users: expirable.NewLRU[string, userState](rememberUsers, nil, rememberFor)}, nil
 }
 
 // Verify returns the identity a token proves. Every refusal is
@@ -46,7 +78,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (chat.Identity, err
 	if token == "" || len(token) > 8192 {
 		return chat.Identity{}, unauthorized()
 	}
-	t, err := v.client.VerifyIDTokenAndCheckRevoked(ctx, token)
+	t, err := v.client.VerifyIDToken(ctx, token)
+	if err == nil {
+		var st userState
+		if st, err = v.user(ctx, t.UID); err == nil && (st.disabled || t.IssuedAt*1000 < st.validAfterMilli) {
+			return chat.Identity{}, unauthorized() // what VerifyIDTokenAndCheckRevoked decides
+		}
+	}
 	if err != nil {
 		if isRefusal(err) {
 			return chat.Identity{}, unauthorized()
@@ -57,6 +95,26 @@ func (v *Verifier) Verify(ctx context.Context, token string) (chat.Identity, err
 	id.Name, _ = t.Claims["name"].(string)
 	id.Email, _ = t.Claims["email"].(string)
 	return id, nil
+}
+
+// user returns uid's revocation state, remembered or looked up.
+func (v *Verifier) user(ctx context.Context, uid string) (userState, error) {
+	if st, ok := v.users.Get(uid); ok {
+		return st, nil
+	}
+	st, err, _ := v.lookups.Do(uid, func() (any, error) {
+		// Shared by every caller waiting for uid: none of them owns it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+		defer cancel()
+		u, err := v.accounts.GetUser(ctx, uid)
+		if err != nil {
+			return userState{}, err
+		}
+		st := userState{disabled: u.Disabled, validAfterMilli: u.TokensValidAfterMillis}
+		v.users.Add(uid, st)
+		return st, nil
+	})
+	return st.(userState), err
 }
 
 func unauthorized() error {

@@ -43,7 +43,7 @@ func BenchmarkMe(b *testing.B) {
 // BenchmarkVerifyToken is the token check alone, as the server does it.
 func BenchmarkVerifyToken(b *testing.B) {
 	env := chattest.MustEnv(b)
-	v, err := auth.NewVerifier(context.Background(), env.Project)
+	v, err := auth.NewVerifier(context.Background(), env.Project, auth.RememberFor)
 	if err != nil {
 		b.Fatal(err)
 	}
