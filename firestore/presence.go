@@ -3,6 +3,7 @@ package firestore
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -35,6 +36,37 @@ type Sessions struct {
 	// leaseWritten is the update time of this instance's last lease
 	// write. Only the lease loop (Renew, Release) uses it: one goroutine.
 	leaseWritten time.Time
+	// clock is Firestore's time as this instance last saw it: leases are
+	// written and judged on it, never on a local clock that may be skewed.
+	clock serverClock
+}
+
+// serverClock estimates Firestore's clock: the update or read time of the
+// latest answer, plus the time elapsed since on the local monotonic clock
+// (a skewed wall clock is an offset, and elapsed time is free of it).
+type serverClock struct {
+	mu     sync.Mutex // guards server, local
+	server time.Time  // Firestore's time in the latest answer; zero before one
+	local  time.Time  // time.Now() when that answer arrived
+}
+
+func (c *serverClock) sample(server time.Time) {
+	if server.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.server, c.local = server, time.Now()
+}
+
+// now is Firestore's time now; ok is false before any answer.
+func (c *serverClock) now() (t time.Time, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.server.IsZero() {
+		return time.Time{}, false
+	}
+	return c.server.Add(time.Since(c.local)).UTC().Truncate(time.Millisecond), true
 }
 
 // NewSessions returns the session store of the instance named instanceID.
@@ -120,9 +152,27 @@ func (s *Sessions) Disconnect(ctx context.Context, uid string, at time.Time) err
 // end deletes a session; if it was the user's last, the user goes offline
 // with lastSeen at (or a later close recorded on the user).
 func (s *Sessions) end(ctx context.Context, instance, uid string, at time.Time) error {
+	_, err := s.endBefore(ctx, instance, uid, at, time.Time{})
+	return err
+}
+
+// endBefore is end for a sweeper: a session written after cutoff (zero:
+// none) was recorded again by its owner and is kept; ended tells whether
+// it was ended.
+func (s *Sessions) endBefore(ctx context.Context, instance, uid string, at, cutoff time.Time) (ended bool, err error) {
 	ref := s.sessionRef(instance, uid)
 	userRef := s.db.userRef(uid)
-	return s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		ended = false
+		if !cutoff.IsZero() {
+			snap, err := tx.Get(ref)
+			if err != nil && !isNotFound(err) {
+				return err
+			} else if err == nil && snap.UpdateTime.After(cutoff) {
+				return nil
+			}
+		}
+		ended = true
 		u, _, err := getDoc[userDoc](ctx, tx, userRef)
 		if err != nil {
 			return err
@@ -153,6 +203,7 @@ func (s *Sessions) end(ctx context.Context, instance, uid string, at time.Time) 
 		}
 		return s.flip(ctx, tx, uid, u, false, at, ups)
 	})
+	return ended, err
 }
 
 // flip changes the user's status, with the other updates ups of their
@@ -182,23 +233,34 @@ func (s *Sessions) flip(ctx context.Context, tx *firestore.Transaction, uid stri
 // Renew implements realtime.SessionStore. The update is conditional on the
 // lease being as this instance last wrote it: a sweeper that took it (this
 // instance was paused past its expiry) ended its sessions, and lost tells
-// the caller to record them again on a fresh lease.
+// the caller to record them again on a fresh lease. The expiry is written
+// on Firestore's clock: a new lease's first write learns it.
 func (s *Sessions) Renew(ctx context.Context, ttl time.Duration) (lost bool, err error) {
-	now := s.db.now()
 	ref := s.leaseRef(s.instance)
-	if !s.leaseWritten.IsZero() {
+	if now, ok := s.clock.now(); ok && !s.leaseWritten.IsZero() {
 		wr, err := ref.Update(ctx, []firestore.Update{{Path: "renewedAt", Value: now}, {Path: "expiresAt", Value: now.Add(ttl)}},
 			firestore.LastUpdateTime(s.leaseWritten))
 		if err == nil {
 			s.leaseWritten = wr.UpdateTime
+			s.clock.sample(wr.UpdateTime)
 			return false, nil
 		} else if !isNotFound(err) && !isFailedPrecondition(err) {
 			return false, translate(err)
 		}
 		lost = true
 	}
-	wr, err := ref.Set(ctx, leaseDoc{RenewedAt: now, ExpiresAt: now.Add(ttl)})
+	// A new lease. Its sessions are recorded after Renew returns, so the
+	// expiry of the first write, on the local clock, is wrong for one
+	// round trip with nothing to end; the second sets it right.
+	local := s.db.now()
+	wr, err := ref.Set(ctx, leaseDoc{RenewedAt: local, ExpiresAt: local.Add(ttl)})
 	if err != nil {
+		return lost, translate(err)
+	}
+	s.clock.sample(wr.UpdateTime)
+	now, _ := s.clock.now()
+	if wr, err = ref.Update(ctx, []firestore.Update{{Path: "renewedAt", Value: now}, {Path: "expiresAt", Value: now.Add(ttl)}},
+		firestore.LastUpdateTime(wr.UpdateTime)); err != nil {
 		return lost, translate(err)
 	}
 	s.leaseWritten = wr.UpdateTime
@@ -206,63 +268,98 @@ func (s *Sessions) Renew(ctx context.Context, ttl time.Duration) (lost bool, err
 }
 
 // Release implements realtime.SessionStore: the instance's sockets closed
-// at at; its sessions end grace later, by whichever instance sweeps.
+// at at; its sessions end grace later (on Firestore's clock), by whichever
+// instance sweeps.
 func (s *Sessions) Release(ctx context.Context, at time.Time, grace time.Duration) error {
-	_, err := s.leaseRef(s.instance).Set(ctx, leaseDoc{RenewedAt: at, ExpiresAt: at.Add(grace), ClosedAt: &at})
+	exp, ok := s.clock.now()
+	if !ok {
+		exp = s.db.now()
+	}
+	exp = exp.Add(grace - time.Since(at))
+	_, err := s.leaseRef(s.instance).Set(ctx, leaseDoc{RenewedAt: at, ExpiresAt: exp, ClosedAt: &at})
 	return translate(err)
 }
 
 // Sweep implements realtime.SessionStore: it ends the sessions of expired
 // leases, the users' lastSeen being when the instance closed or was last
 // known alive, then deletes the lease. It returns the sessions ended.
+// Expiry is judged on Firestore's clock (the read's time against the
+// expiry its owner wrote on it); sessions recorded again after the lease
+// was taken, and a lease its owner wrote again, are left alone.
 func (s *Sessions) Sweep(ctx context.Context) (int, error) {
-	leases, err := s.db.query(qLeasesExpired, nil, s.db.now()).Limit(20).Documents(ctx).GetAll()
+	now, ok := s.clock.now()
+	if !ok {
+		return 0, nil // no answer from Firestore yet: the first renewal gives one
+	}
+	leases, err := s.db.query(qLeasesExpired, nil, now).Limit(20).Documents(ctx).GetAll()
 	if err != nil {
 		return 0, translate(err)
 	}
 	n := 0
 	for _, l := range leases {
+		s.clock.sample(l.ReadTime)
 		var d leaseDoc
 		if err := l.DataTo(&d); err != nil {
 			return n, translate(err)
 		}
-		at := d.RenewedAt
-		if d.ClosedAt != nil {
-			at = *d.ClosedAt
-		}
-		// Take the lease first, only if unchanged since read: a paused
-		// instance that renews meanwhile keeps it; one that renews after
-		// finds it taken and records its sessions again.
-		if _, err := l.Ref.Update(ctx, []firestore.Update{{Path: "sweptAt", Value: s.db.now()}},
-			firestore.LastUpdateTime(l.UpdateTime)); isFailedPrecondition(err) || isNotFound(err) {
+		if !l.ReadTime.After(d.ExpiresAt) {
 			continue
-		} else if err != nil {
+		}
+		ended, err := s.sweepLease(ctx, l, d)
+		n += ended
+		if err != nil {
 			return n, translate(err)
 		}
-		for {
-			sessions, err := s.db.query(qSessionsOfInstance, nil, l.Ref.ID).Limit(500).Documents(ctx).GetAll()
-			if err != nil {
-				return n, translate(err)
+	}
+	return n, nil
+}
+
+// sweepLease takes an expired lease, if unchanged since read (a paused
+// instance that renews meanwhile keeps it; one that renews after finds it
+// taken and records its sessions again), ends the sessions recorded before
+// it was taken and deletes it unless its owner wrote it again.
+func (s *Sessions) sweepLease(ctx context.Context, l *firestore.DocumentSnapshot, d leaseDoc) (int, error) {
+	at := d.RenewedAt
+	if d.ClosedAt != nil {
+		at = *d.ClosedAt
+	}
+	wr, err := l.Ref.Update(ctx, []firestore.Update{{Path: "sweptAt", Value: l.ReadTime}}, firestore.LastUpdateTime(l.UpdateTime))
+	if isFailedPrecondition(err) || isNotFound(err) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	taken := wr.UpdateTime
+	n := 0
+	q := s.db.query(qSessionsOfInstance, nil, l.Ref.ID).Limit(500)
+	for page := q; ; {
+		sessions, err := page.Documents(ctx).GetAll()
+		if err != nil {
+			return n, err
+		}
+		for _, snap := range sessions {
+			var sd sessionDoc
+			if err := snap.DataTo(&sd); err != nil {
+				return n, err
 			}
-			if len(sessions) == 0 {
-				break
+			if snap.UpdateTime.After(taken) {
+				continue // recorded again by its owner
 			}
-			for _, snap := range sessions {
-				var sd sessionDoc
-				if err := snap.DataTo(&sd); err != nil {
-					return n, translate(err)
-				}
-				if err := s.end(ctx, l.Ref.ID, sd.UserID, at); err != nil {
-					return n, translate(err)
-				}
+			if ended, err := s.endBefore(ctx, l.Ref.ID, sd.UserID, at, taken); err != nil {
+				return n, err
+			} else if ended {
 				n++
 			}
 		}
-		// A crash before this leaves the lease expired: the next sweep
-		// takes it again and finds what is left.
-		if _, err := l.Ref.Delete(ctx); err != nil {
-			return n, translate(err)
+		if len(sessions) < 500 {
+			break
 		}
+		page = q.StartAfter(sessions[len(sessions)-1])
+	}
+	// A crash before this leaves the lease expired: the next sweep takes
+	// it again and finds what is left.
+	if _, err := l.Ref.Delete(ctx, firestore.LastUpdateTime(taken)); err != nil && !isFailedPrecondition(err) && !isNotFound(err) {
+		return n, err
 	}
 	return n, nil
 }

@@ -60,7 +60,7 @@ var (
 	qChatsWithUser = &QueryShape{Name: "chats of a user, any order (presence audience)", Collection: "chats",
 		Filters: []QueryFilter{{"memberIds", "array-contains"}}}
 	qSessionsOfInstance = &QueryShape{Name: "sessions on an instance", Collection: "sessions",
-		Filters: []QueryFilter{{"instance", "=="}}}
+		Filters: []QueryFilter{{"instance", "=="}}, Orders: []QueryOrder{{firestore.DocumentID, false}}}
 	qLeasesExpired = &QueryShape{Name: "leases expired before a time", Collection: "leases",
 		Filters: []QueryFilter{{"expiresAt", "<"}}}
 	qPresenceToUsers = &QueryShape{Name: "listener: presence flips seen by users since", Group: true, Collection: "presence",
