@@ -2,6 +2,7 @@ package firestore
 
 import (
 	"context"
+	"time"
 
 	"cloud.google.com/go/firestore"
 
@@ -114,3 +115,26 @@ const MaxUploads = maxUploads
 
 // Take reserves an upload slot for uid.
 func (u UploadSlots) Take(uid string) (func(), error) { return u.s.take(uid) }
+
+// Audience bounds: AudienceChats chats make a flip's audience.
+const AudienceChats = audienceChats
+
+// SeedChats stores n groups between uid and other(i) straight in the
+// database, each a minute more recently active than the one before, as a
+// user added to many groups would have them. It returns their ids.
+func (db *DB) SeedChats(ctx context.Context, uid string, n int, other func(i int) string) ([]string, error) {
+	bw := db.client.BulkWriter(ctx)
+	base := time.Now().Add(-time.Duration(n) * time.Minute).UTC()
+	ids := make([]string, n)
+	for i := range n {
+		ref := db.client.Collection("chats").NewDoc()
+		ids[i] = ref.ID
+		at := base.Add(time.Duration(i) * time.Minute)
+		d := chatDoc{IsGroup: true, Name: "seeded", MemberIDs: []string{uid, other(i)}, CreatedAt: base, ActivityAt: at, CreatorID: uid}
+		if _, err := bw.Set(ref, d); err != nil {
+			return nil, err
+		}
+	}
+	bw.End()
+	return ids, nil
+}

@@ -57,8 +57,6 @@ var (
 		Orders: []QueryOrder{{"seq", true}}}
 	qPurgesBefore = &QueryShape{Name: "purges pending since before a time", Collection: "purges",
 		Filters: []QueryFilter{{"at", "<"}}}
-	qChatsWithUser = &QueryShape{Name: "chats of a user, any order (presence audience)", Collection: "chats",
-		Filters: []QueryFilter{{"memberIds", "array-contains"}}}
 	qSessionsOfInstance = &QueryShape{Name: "sessions on an instance", Collection: "sessions",
 		Filters: []QueryFilter{{"instance", "=="}}, Orders: []QueryOrder{{firestore.DocumentID, false}}}
 	qLeasesExpired = &QueryShape{Name: "leases expired before a time", Collection: "leases",
@@ -76,7 +74,7 @@ func Queries() []QueryShape {
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
 		qMessagesBefore, qMessagesLatest, qPurgesBefore, qUploadsBefore,
-		qChatsWithUser, qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
+		qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
 		out = append(out, *q)
 	}
 	return out

@@ -110,11 +110,27 @@ func (db *DB) getUsers(ctx context.Context, ids []string) (map[string]*chat.User
 	return out, nil
 }
 
-// coMembers returns everyone who shares a chat with uid, uid excluded: one
-// read per chat of the user. It is a flip's audience, and whose presence
-// uid may see.
+// Presence's audience is bounded whatever a user's chats: anyone can add
+// anyone to groups, and reading every chat of a user in 10,000 of them on
+// each flip and search (and writing that audience into one document, past
+// Firestore's 20,000 index entries) would let others set a user's costs.
+const (
+	// audienceChats is how many of a user's chats, the most recently
+	// active, make their presence audience.
+	audienceChats = 100
+	// maxAudience caps the audience written on a flip (≤ 2,000 index
+	// entries, ≤ ~130 KB).
+	maxAudience = 2000
+)
+
+// coMembers returns who shares one of uid's audienceChats most recently
+// active chats with uid, uid excluded, at most maxAudience of them (those
+// of the most active chats first): at most audienceChats reads. It is a
+// flip's audience, and whose presence uid may see. A co-member met only
+// in older chats gets no live presence events and sees uid's presence
+// only on reads of a chat they share (design.md, "Presence").
 func (db *DB) coMembers(ctx context.Context, uid string) ([]string, error) {
-	snaps, err := db.query(qChatsWithUser, nil, uid).Select("memberIds").Documents(ctx).GetAll()
+	snaps, err := db.query(qChatsOfUser, nil, uid).Select("memberIds").Limit(audienceChats).Documents(ctx).GetAll()
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +139,7 @@ func (db *DB) coMembers(ctx context.Context, uid string) ([]string, error) {
 	for _, snap := range snaps {
 		ids, _ := snap.Data()["memberIds"].([]any)
 		for _, id := range ids {
-			if m, ok := id.(string); ok && !seen[m] {
+			if m, ok := id.(string); ok && !seen[m] && len(out) < maxAudience {
 				seen[m] = true
 				out = append(out, m)
 			}
