@@ -34,6 +34,12 @@ type Options struct {
 	// Rollover restarts listeners periodically so their result sets (every
 	// message since they started) stay small (default 5 min).
 	Rollover time.Duration
+	// MaxRetainedDocs and MaxRetainedBytes bound what a messages listener
+	// holds: the client library keeps its whole result set in memory, so
+	// past either bound it is replaced (make-before-break) as at rollover,
+	// once it is older than twice Margin (a replacement starts with Margin's
+	// worth). Defaults 2,000 documents and 8 MiB; docs/performance.md.
+	MaxRetainedDocs, MaxRetainedBytes int
 	// Margin is how far before the last good snapshot a restarted message
 	// listener reads again, covering commits still in flight (default 15 s).
 	Margin time.Duration
@@ -49,7 +55,7 @@ type Options struct {
 }
 
 // def sets an unset (zero) duration option to its default.
-func def(d *time.Duration, v time.Duration) {
+func def[T time.Duration | int](d *T, v T) {
 	if *d == 0 {
 		*d = v
 	}
@@ -61,6 +67,8 @@ func (o *Options) defaults() {
 	def(&o.FirstSnapshotTimeout, 10*time.Second)
 	def(&o.Rollover, 5*time.Minute)
 	def(&o.Margin, 15*time.Second)
+	def(&o.MaxRetainedDocs, 2000)
+	def(&o.MaxRetainedBytes, 8<<20)
 	def(&o.Linger, 10*time.Second)
 	def(&o.ReadTimeout, 10*time.Second)
 	def(&o.MaxBackoff, 5*time.Second)

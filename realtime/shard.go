@@ -69,6 +69,9 @@ type generation struct {
 	// held keeps messages batches until the members' first batch is
 	// applied, so a new user's memberships are known before their messages.
 	held []Batch
+	// retainedDocs and retainedBytes estimate the messages listener's
+	// result set, which the client library keeps in memory.
+	retainedDocs, retainedBytes int
 }
 
 // stop ends the generation's listeners of the given kinds (all if none).
@@ -384,6 +387,8 @@ func (sh *shard) checkHealth() {
 	reason := ""
 	if now.Sub(g.started) > o.Rollover {
 		reason = "rollover"
+	} else if (g.retainedDocs > o.MaxRetainedDocs || g.retainedBytes > o.MaxRetainedBytes) && now.Sub(g.started) > 2*o.Margin {
+		reason = "retained past its bound"
 	} else {
 		for _, k := range g.kinds {
 			last := g.beats[k]
@@ -398,7 +403,7 @@ func (sh *shard) checkHealth() {
 	}
 	if reason != "" {
 		sh.n.restarts.Add(1)
-		sh.n.log.Warn("listener restarting", "reason", reason, "keys", len(g.keys))
+		sh.n.log.Warn("listener restarting", "reason", reason, "keys", len(g.keys), "retainedDocs", g.retainedDocs, "retainedBytes", g.retainedBytes)
 		sh.dirty = true
 	}
 }
@@ -406,6 +411,14 @@ func (sh *shard) checkHealth() {
 // onBatch buffers a starting generation's batch, promoting it once every
 // kind has had its first, or applies a running generation's batch.
 func (sh *shard) onBatch(m batchMsg) {
+	if g := sh.genOf(m.gen); g != nil && m.kind == Messages {
+		for _, c := range m.b.Changes {
+			if c.Posted != nil && !c.Removed {
+				g.retainedDocs++
+				g.retainedBytes += retainedSize(c.Posted)
+			}
+		}
+	}
 	switch g := sh.genOf(m.gen); {
 	case g == nil:
 		return // an old generation's late batch
