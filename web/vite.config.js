@@ -29,8 +29,24 @@ function runtimeConfig() {
   };
 }
 
+// contentSecurityPolicy ships the built app with a Content-Security-Policy:
+// scripts from the app's own origin only, no plugins, no <base>. Where it
+// may connect is known only once config.json names the API: main.jsx adds
+// that (connect-src) before any connection. Not in `vite` (make dev),
+// whose hot reload needs more.
+function contentSecurityPolicy() {
+  const policy = "script-src 'self'; object-src 'none'; base-uri 'none'";
+  return {
+    name: "chatapp-csp",
+    apply: "build",
+    transformIndexHtml: () => [
+      { tag: "meta", attrs: { "http-equiv": "Content-Security-Policy", content: policy }, injectTo: "head-prepend" },
+    ],
+  };
+}
+
 export default defineConfig({
-  plugins: [preact(), runtimeConfig()],
+  plugins: [preact(), runtimeConfig(), contentSecurityPolicy()],
   server: { host: "127.0.0.1", port: Number(process.env.WEB_PORT || 5173), strictPort: true },
   build: { target: "es2022" },
 });

@@ -153,6 +153,29 @@ test("two users chat across two instances in Chromium", async () => {
   await a.screenshot({ path: shot });
   if (process.env.CHATAPP_SCREENSHOT) copyFileSync(shot, process.env.CHATAPP_SCREENSHOT);
 
+  // A file that calls itself an image but is HTML is never rendered on the
+  // app's origin: bob is offered a download of opaque bytes, no <img>, no page.
+  const html = "<!doctype html><script>top.__pwned = 1; if (window.opener) window.opener.__pwned = 1;</script>";
+  await a.locator("#composer-file").setInputFiles({ name: "x.png", mimeType: "image/png", buffer: Buffer.from(html) });
+  const offer = b.getByRole("button", { name: "Download x.png" });
+  await offer.waitFor({ timeout: T });
+  assert.equal(await b.locator("img.attachment[alt='x.png']").count(), 0, "HTML shown as an image");
+  const [download] = await Promise.all([b.waitForEvent("download", { timeout: T }), offer.click()]);
+  assert.equal(download.suggestedFilename(), "x.png");
+  assert.equal(ctxB.pages().length, 1, "a page was opened for the file");
+  assert.equal(await b.evaluate(() => window.__pwned), undefined, "the file's script ran");
+
+  // The built app's Content-Security-Policy: scripts from its origin only,
+  // and no connection to an origin config.json does not name.
+  const policies = await b.locator('meta[http-equiv="Content-Security-Policy"]').evaluateAll((ms) => ms.map((m) => m.content));
+  assert.ok(policies.some((p) => p.includes("script-src 'self'") && p.includes("object-src 'none'")), policies.join(" | "));
+  const violated = await b.evaluate(() => new Promise((resolve) => {
+    document.addEventListener("securitypolicyviolation", (e) => resolve(e.effectiveDirective), { once: true });
+    setTimeout(() => resolve("none"), 10_000); // an upper bound: the violation comes at once
+    fetch("http://127.0.0.1:9/").catch(() => {});
+  }));
+  assert.equal(violated, "connect-src");
+
   // A reload keeps the conversation.
   await b.reload();
   await bobsChat.click({ timeout: T });

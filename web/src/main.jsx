@@ -26,7 +26,25 @@ function App({ config, auth }) {
   return session ? <ChatApp session={session} auth={auth} /> : null;
 }
 
+// restrictConnections adds the built app's connect-src (see
+// vite.config.js): the API (REST and its websocket) and Firebase Auth, or
+// its emulator. A policy added later narrows what the first allowed.
+function restrictConnections(config) {
+  if (!import.meta.env.PROD) return;
+  const api = new URL(config.apiUrl);
+  const ws = `${api.protocol === "https:" ? "wss:" : "ws:"}//${api.host}`;
+  const sources = ["'self'", api.origin, ws, "https://identitytoolkit.googleapis.com", "https://securetoken.googleapis.com"];
+  if (config.authEmulatorUrl) sources.push(new URL(config.authEmulatorUrl).origin);
+  const meta = document.createElement("meta");
+  meta.httpEquiv = "Content-Security-Policy";
+  meta.content = `connect-src ${sources.join(" ")}`;
+  document.head.appendChild(meta);
+}
+
 const root = document.getElementById("app");
 loadConfig()
-  .then((config) => render(<App config={config} auth={initAuth(config)} />, root))
+  .then((config) => {
+    restrictConnections(config);
+    render(<App config={config} auth={initAuth(config)} />, root);
+  })
   .catch((err) => render(<p role="alert" class="center">{err.message}</p>, root));

@@ -93,10 +93,23 @@ export function typingLine(typers) {
   return `${names.length} people are typing…`;
 }
 
-// isImage tells whether an attachment is shown inline: the server serves
-// only these types inline (and detects the type from the bytes).
+// isImage tells whether an attachment may be an image to show inline (by
+// its name); imageType decides from its bytes.
 export function isImage(fileName) {
   return /\.(png|jpe?g|gif|webp)$/i.test(fileName || "");
+}
+
+// imageType is the image type of a file's first bytes: png, jpeg, gif or
+// webp, else "". Only such bytes become a blob: URL on the app's origin —
+// a file's name is the sender's claim, and an HTML file named x.png opened
+// from a blob: URL would run as a page of the app.
+export function imageType(bytes) {
+  const starts = (sig, at = 0) => sig.every((b, i) => b === null || bytes[at + i] === b);
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
+  if (starts([0xff, 0xd8, 0xff])) return "image/jpeg";
+  if (starts([0x47, 0x49, 0x46, 0x38]) && (bytes[4] === 0x37 || bytes[4] === 0x39) && bytes[5] === 0x61) return "image/gif";
+  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return "image/webp";
+  return "";
 }
 
 // retryDelay is how long to wait before the attempt-th retry of a send:

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  applyPresence, chatTitle, isImage, mergeMessages, retryable, retryDelay, sortChats, typingLine, withMessage,
+  applyPresence, chatTitle, imageType, isImage, mergeMessages, retryable, retryDelay, sortChats, typingLine, withMessage,
 } from "./model.js";
 
 const msg = (id, at) => ({ id, createdAt: `2026-11-27T08:00:${String(at).padStart(2, "0")}.000Z` });
@@ -69,4 +69,15 @@ test("retry rules: what is retried and how long it waits", () => {
   assert.equal(retryDelay(0, 0, () => 0), 250);
   assert.equal(retryDelay(0, 0, () => 1), 500);
   assert.equal(retryDelay(10, 0, () => 1), 15000, "capped");
+});
+
+test("imageType trusts the bytes, not the name", () => {
+  const bytes = (...b) => new Uint8Array([...b, ...new Array(16).fill(0)]);
+  assert.equal(imageType(bytes(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)), "image/png");
+  assert.equal(imageType(bytes(0xff, 0xd8, 0xff, 0xe0)), "image/jpeg");
+  assert.equal(imageType(bytes(0x47, 0x49, 0x46, 0x38, 0x39, 0x61)), "image/gif");
+  assert.equal(imageType(bytes(0x52, 0x49, 0x46, 0x46, 1, 2, 3, 4, 0x57, 0x45, 0x42, 0x50)), "image/webp");
+  assert.equal(imageType(new TextEncoder().encode("<html><script>alert(1)</script>")), "");
+  assert.equal(imageType(new Uint8Array([0x89, 0x50])), "");
+  assert.equal(imageType(new TextEncoder().encode("GIF87b")), "");
 });
