@@ -50,7 +50,7 @@ func FuzzPageLimit(f *testing.F) {
 }
 
 func FuzzNames(f *testing.F) {
-	for _, s := range []string{"ana", " ana ", "a\u202Eb", "\u200B", "a\u200Db", "https://x.example/p.png", "javascript:x", strings.Repeat("é", 70)} {
+	for _, s := range []string{"ana", " ana ", "a\u202Eb", "\u200B", "a\u200Db", "https://x.example/p.png", "javascript:x", strings.Repeat("é", 70), "\xff", "ok\xc3", "\xed\xa0\x80"} {
 		f.Add(s)
 	}
 	bad := func(s string) bool {
@@ -66,6 +66,9 @@ func FuzzNames(f *testing.F) {
 			}
 		} else if chat.ErrorCode(err) != chat.EINVALID {
 			t.Fatalf("code %q", chat.ErrorCode(err))
+		}
+		if err := (chat.MessageCreate{Content: s, ClientMessageID: s}).Validate(); err == nil && !utf8.ValidString(s) {
+			t.Fatalf("message with invalid UTF-8 %q accepted", s)
 		}
 		if name, err := chat.ValidateChatName(s); err == nil && (bad(name) || utf8.RuneCountInString(name) > chat.MaxChatNameLen) {
 			t.Fatalf("chat name %q accepted", name)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/chatapp/chat"
 	"github.com/chatapp/chat/chattest"
@@ -15,7 +16,7 @@ import (
 // FuzzSocketArgs: whatever a client puts in an event's arguments, the
 // handler gets a valid chat id or invalid_argument, never a panic.
 func FuzzSocketArgs(f *testing.F) {
-	for _, s := range []string{`["abc"]`, `[]`, `[1]`, `[null]`, `[{"a":1}]`, `["a/b"]`, `["` + strings.Repeat("x", 200) + `"]`, `["x","y"]`} {
+	for _, s := range []string{`["abc"]`, `[]`, `[1]`, `[null]`, `[{"a":1}]`, `["a/b"]`, "[\"\xff\"]", `["` + strings.Repeat("x", 200) + `"]`, `["x","y"]`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -39,7 +40,7 @@ func FuzzSocketArgs(f *testing.F) {
 // FuzzDecodeJSON: a body is decoded or refused with invalid_argument or
 // too_large, whatever its bytes.
 func FuzzDecodeJSON(f *testing.F) {
-	for _, s := range []string{`{"userIds":["a"],"isGroup":true}`, `{"userIds":"a"}`, `[]`, `{}{}`, `{"name":1}`, ``, `{"content":"` + strings.Repeat("x", 300) + `"}`} {
+	for _, s := range []string{`{"userIds":["a"],"isGroup":true}`, `{"userIds":"a"}`, `[]`, `{}{}`, `{"name":1}`, ``, `{"content":"` + strings.Repeat("x", 300) + `"}`, "{\"content\":\"\xff\"}", "{\"name\":\"a\xc3\"}"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -58,6 +59,9 @@ func FuzzDecodeJSON(f *testing.F) {
 		if err == nil && len(body) > 256 {
 			t.Fatalf("a %d-byte body passed a 256-byte bound", len(body))
 		}
+		if err == nil && !utf8.Valid(body) {
+			t.Fatalf("a body that is not UTF-8 was decoded: %q", body)
+		}
 	})
 }
 
@@ -65,7 +69,7 @@ func FuzzDecodeJSON(f *testing.F) {
 // instance against the emulators: the answer is never a 5xx, and an error
 // is always the contract's Error.
 func FuzzREST(f *testing.F) {
-	for i, s := range []string{`{"userIds":["x"]}`, `{"content":"hi","clientMessageId":"c"}`, `{"name":"\u202e"}`, `{"username":"a"}`, `{"userIds":[]}`, `{"profilePic":"javascript:x"}`} {
+	for i, s := range []string{`{"userIds":["x"]}`, `{"content":"hi","clientMessageId":"c"}`, `{"name":"\u202e"}`, `{"username":"a"}`, `{"userIds":[]}`, `{"profilePic":"javascript:x"}`, "{\"content\":\"\xff\",\"clientMessageId\":\"c\"}", "{\"content\":\"x\",\"clientMessageId\":\"\xfe\"}", "\xff"} {
 		f.Add(uint8(i), []byte(s))
 	}
 	in := chattest.NewInstance(f, chattest.Options{})
