@@ -12,6 +12,11 @@ const (
 	EventTyping      = "typing"
 	EventStopTyping  = "stopTyping"
 	EventPresence    = "presence"
+	// EventResync is not sent to clients: it tells the sink that the
+	// user's events on this instance could not be kept (a queue past its
+	// cap, reads failing too long), so the user's sockets here must be
+	// disconnected; their clients reconnect and catch up from storage.
+	EventResync = "resync"
 )
 
 // Typing is the payload of typing and stopTyping.

@@ -340,3 +340,7 @@ func (s *Socket) WaitPresence(tb testing.TB, uid string, n int, within time.Dura
 	}
 	return got[n-1]
 }
+
+// Reason is why the socket closed ("server disconnect" when the server
+// disconnected it), "" while it is open.
+func (s *Socket) Reason() string { return s.conn.Reason() }

@@ -598,7 +598,33 @@ func (h *Hub) Deliver(ev chat.Event) {
 		for _, c := range h.roomSockets(ev.ChatID, func(c *conn) bool { return c.uid != ev.Typing.UserID }) {
 			_ = c.s.Emit(ev.Kind, payload)
 		}
+	case chat.EventResync:
+		h.resync(ev.UserID)
 	}
+}
+
+// resync disconnects a user's sockets on this instance whose events the
+// engine could not keep ("io server disconnect": the client connects again
+// and catches up from storage), in the background: Deliver runs on an
+// engine goroutine and must not wait for transports.
+func (h *Hub) resync(uid string) {
+	h.mu.Lock()
+	var conns []*conn
+	for _, c := range h.sockets {
+		if c.uid == uid {
+			conns = append(conns, c)
+		}
+	}
+	h.mu.Unlock()
+	if len(conns) == 0 {
+		return
+	}
+	h.log.Warn("disconnecting a user's sockets: their events could not be kept", "user", uid, "sockets", len(conns))
+	h.bg.Go(func() {
+		for _, c := range conns {
+			c.s.Disconnect(false)
+		}
+	})
 }
 
 func (h *Hub) roomSockets(chatID string, keep func(*conn) bool) []*conn {

@@ -40,6 +40,17 @@ type Options struct {
 	// once it is older than twice Margin (a replacement starts with Margin's
 	// worth). Defaults 2,000 documents and 8 MiB; docs/performance.md.
 	MaxRetainedDocs, MaxRetainedBytes int
+	// MaxPendingEvents caps the inputs queued for one served user (default
+	// 1,000) and ReadFailFor how long the reads their head needs may keep
+	// failing (default 30 s): past either, the user's events cannot be
+	// kept, so they are dropped and the user's sockets here are
+	// disconnected (chat.EventResync); the client reconnects and catches up.
+	MaxPendingEvents int
+	ReadFailFor      time.Duration
+	// MaxMailbox caps the listener batches waiting for a shard's goroutine
+	// (default 10,000): past it batches are shed and every user of the
+	// shard resynced, so a shard that cannot keep up holds bounded memory.
+	MaxMailbox int
 	// Margin is how far before the last good snapshot a restarted message
 	// listener reads again, covering commits still in flight (default 15 s).
 	Margin time.Duration
@@ -69,6 +80,9 @@ func (o *Options) defaults() {
 	def(&o.Margin, 15*time.Second)
 	def(&o.MaxRetainedDocs, 2000)
 	def(&o.MaxRetainedBytes, 8<<20)
+	def(&o.MaxPendingEvents, 1000)
+	def(&o.ReadFailFor, 30*time.Second)
+	def(&o.MaxMailbox, 10_000)
 	def(&o.Linger, 10*time.Second)
 	def(&o.ReadTimeout, 10*time.Second)
 	def(&o.MaxBackoff, 5*time.Second)
@@ -101,6 +115,7 @@ type Node struct {
 	roomShards []*shard
 
 	restarts atomic.Int64
+	resyncs  atomic.Int64
 }
 
 // sub is a key (user or chat) placed in a shard.
@@ -198,6 +213,10 @@ func (n *Node) unplace(key string, s *sub) {
 	}
 	sh.box.post(retire{})
 }
+
+// Resyncs counts the users dropped because their events could not be
+// kept (see Options.MaxPendingEvents): an operator's signal.
+func (n *Node) Resyncs() int64 { return n.resyncs.Load() }
 
 // Restarts counts listener restarts for a reason other than a change of
 // keys (stall, error, late first snapshot, rollover): an operator's signal.

@@ -118,11 +118,15 @@ type (
 		q   *userQueue
 		got readResults
 	}
+	readFailed struct { // the head's reads failed for ReadFailFor
+		q   *userQueue
+		err error
+	}
 	retire struct{} // the shard has no keys left: end
 )
 
 func newShard(n *Node, users bool) *shard {
-	return &shard{n: n, users: users, box: mailbox{wake: make(chan struct{}, 1)}, subs: map[string]*sub{},
+	return &shard{n: n, users: users, box: mailbox{wake: make(chan struct{}, 1), max: n.opts.MaxMailbox}, subs: map[string]*sub{},
 		queues: map[string]*userQueue{}, rooms: map[string]*roomFeed{}}
 }
 
@@ -144,7 +148,11 @@ func (sh *shard) run() {
 		case <-n.ctx.Done():
 			return
 		case <-sh.box.wake:
-			for _, m := range sh.box.take() {
+			msgs, shed := sh.box.take()
+			if shed {
+				sh.behind()
+			}
+			for _, m := range msgs {
 				if _, ok := m.(retire); ok {
 					return
 				}
@@ -195,8 +203,7 @@ func (sh *shard) handle(m any, retry *time.Timer) {
 			}
 		}
 		if sh.users {
-			ctx, cancel := context.WithCancel(sh.n.ctx)
-			sh.queues[m.s.key] = &userQueue{uid: m.s.key, feed: newUserFeed(m.s.key), ctx: ctx, cancel: cancel}
+			sh.queues[m.s.key] = sh.newQueue(m.s.key)
 		} else {
 			sh.rooms[m.s.key] = newRoomFeed(m.s.key)
 		}
@@ -236,6 +243,10 @@ func (sh *shard) handle(m any, retry *time.Timer) {
 		if sh.next == nil {
 			sh.retrying = true
 			retry.Reset(sh.backoff)
+		}
+	case readFailed:
+		if sh.queues[m.q.uid] == m.q {
+			sh.resync(m.q.uid, "reads failing", m.err)
 		}
 	case readDone:
 		if sh.queues[m.q.uid] != m.q {
@@ -564,8 +575,13 @@ func (sh *shard) onMessages(g *generation, b Batch, first bool) {
 	}
 }
 
-// push queues an input for a user and delivers what can go out.
+// push queues an input for a user and delivers what can go out. A user
+// whose queue is full is resynced instead.
 func (sh *shard) push(q *userQueue, in input) {
+	if len(q.inbox) >= sh.n.opts.MaxPendingEvents {
+		sh.resync(q.uid, "too many pending events", nil)
+		return
+	}
 	q.inbox = append(q.inbox, in)
 	sh.drain(q)
 }
@@ -588,8 +604,9 @@ func (sh *shard) drain(q *userQueue) {
 }
 
 // fetch does reads for a user's head input in a goroutine of its own,
-// retrying a failure with capped backoff until it succeeds or the user is
-// dropped: a transient error delays events, never loses them.
+// retrying a failure with capped backoff until it succeeds, the user is
+// dropped, or it has failed for ReadFailFor (then the user is resynced): a
+// transient error delays events, never loses them.
 func (sh *shard) fetch(q *userQueue, need []read) {
 	n := sh.n
 	n.wg.Add(1)
@@ -597,6 +614,7 @@ func (sh *shard) fetch(q *userQueue, need []read) {
 		defer n.wg.Done()
 		got := readResults{}
 		wait := 100 * time.Millisecond
+		var failingSince time.Time
 		for {
 			var err error
 			for _, r := range need {
@@ -614,6 +632,12 @@ func (sh *shard) fetch(q *userQueue, need []read) {
 				return
 			}
 			if q.ctx.Err() != nil {
+				return
+			}
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			} else if time.Since(failingSince) > n.opts.ReadFailFor {
+				sh.box.post(readFailed{q: q, err: err})
 				return
 			}
 			n.log.Warn("read failed; retrying", "user", q.uid, "err", err.Error(), "retryInMs", wait.Milliseconds())
@@ -689,18 +713,31 @@ func (sh *shard) nextTyping() time.Time {
 	return t
 }
 
-// mailbox is an unbounded queue of messages to a shard's goroutine.
-// Posting never blocks, so it may be done under the registry's lock and
-// from listener callbacks.
+// mailbox is the queue of messages to a shard's goroutine. Posting never
+// blocks, so it may be done under the registry's lock and from listener
+// callbacks. Listener batches past max are shed (shed is then set): the
+// shard resyncs its users. Every other message is bounded by the keys and
+// reads of the shard, and always kept.
 type mailbox struct {
 	wake chan struct{} // signalled when q becomes non-empty
+	max  int           // batches kept at most
 
-	mu sync.Mutex // guards q
-	q  []any
+	mu      sync.Mutex // guards q, batches, shed
+	q       []any
+	batches int  // listener batches in q
+	shed    bool // a batch was shed since the last take
 }
 
 func (m *mailbox) post(v any) {
 	m.mu.Lock()
+	if _, ok := v.(batchMsg); ok {
+		if m.batches >= m.max {
+			m.shed = true
+			m.mu.Unlock()
+			return
+		}
+		m.batches++
+	}
 	m.q = append(m.q, v)
 	m.mu.Unlock()
 	select {
@@ -709,10 +746,11 @@ func (m *mailbox) post(v any) {
 	}
 }
 
-func (m *mailbox) take() []any {
+// take empties the mailbox; shed tells that batches were dropped.
+func (m *mailbox) take() (q []any, shed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	q := m.q
-	m.q = nil
-	return q
+	q, shed = m.q, m.shed
+	m.q, m.batches, m.shed = nil, 0, false
+	return q, shed
 }
