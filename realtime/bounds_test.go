@@ -17,7 +17,7 @@ import (
 func TestResyncWhenEventsCannotBeKept(t *testing.T) {
 	for name, tune := range map[string]func(o *realtime.Options){
 		"QueueFull":    func(o *realtime.Options) { o.MaxPendingEvents, o.ReadFailFor = 5, time.Hour },
-		"ReadsFailing": func(o *realtime.Options) { o.MaxPendingEvents, o.ReadFailFor = 1000, 300 * time.Millisecond },
+		"ReadsFailing": func(o *realtime.Options) { o.MaxPendingEvents, o.ReadFailFor = 1000, 300*time.Millisecond },
 	} {
 		t.Run(name, func(t *testing.T) {
 			st, k := newStore(), newSink()
