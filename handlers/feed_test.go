@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -102,9 +103,25 @@ func TestShardedListeners(t *testing.T) {
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	const n = 100
 	users := newUsers(t, a, n)
+	// The users connect ten at a time: keys that arrive while a shard's
+	// listeners start join the same start.
 	sockets := make([]*chattest.Socket, n)
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 10)
 	for i, u := range users {
-		sockets[i] = chattest.MustDial(t, a.in.URL, u.Token)
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			s, err := chattest.Dial(t, a.in.URL, u.Token)
+			if err != nil {
+				t.Errorf("dial %d: %v", i, err)
+			}
+			sockets[i] = s
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
 	}
 	if got, want := a.in.Node.Listeners(), 3*((n+28)/29); got != want {
 		t.Fatalf("%d listeners for %d users, want %d", got, n, want)
