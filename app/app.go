@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,19 +36,31 @@ type Settings struct {
 	// Presence times presence (grace, lease); zero values are the
 	// contract's.
 	Presence realtime.PresenceOptions
+	// PresenceGrace, PresenceLeaseTTL and ListenerRollover, when set,
+	// override those fields of Presence and Realtime: the configuration
+	// cmd/server reads from the environment.
+	PresenceGrace, PresenceLeaseTTL, ListenerRollover time.Duration
 	// PingInterval and PingTimeout override Engine.IO's heartbeat (tests).
 	PingInterval, PingTimeout time.Duration
 
-	// The Wrap hooks let tests put a fake in front of a real part at its
-	// interface (a listener that freezes, a reader that fails, a room
-	// service that races); nil leaves the part as it is.
-	WrapVerifier func(chat.TokenVerifier) chat.TokenVerifier
-	WrapSource   func(realtime.Source) realtime.Source
-	WrapReader   func(realtime.Reader) realtime.Reader
-	WrapRooms    func(chat.RoomService) chat.RoomService
-
 	// Metrics receives the counters (a fresh registry when nil).
 	Metrics *metrics.Metrics
+}
+
+// Hooks let a test put a fake in front of a real part at its interface (a
+// listener that freezes, a reader that fails, a room service that races);
+// nil leaves the part as it is. They are passed to BuildWith by tests,
+// never part of the production settings.
+type Hooks struct {
+	Verifier func(chat.TokenVerifier) chat.TokenVerifier
+	Source   func(realtime.Source) realtime.Source
+	Reader   func(realtime.Reader) realtime.Reader
+	Rooms    func(chat.RoomService) chat.RoomService
+}
+
+// NewLogger is the server's logger: JSON lines in Cloud Logging's shape.
+func NewLogger(w io.Writer, projectID string, level slog.Level) *slog.Logger {
+	return handlers.NewLogger(w, projectID, level)
 }
 
 // App is a wired server. Tests run several in one process.
@@ -73,7 +86,10 @@ type App struct {
 }
 
 // Build connects the adapters and hands them to the handlers.
-func Build(ctx context.Context, s Settings) (*App, error) {
+func Build(ctx context.Context, s Settings) (*App, error) { return BuildWith(ctx, s, Hooks{}) }
+
+// BuildWith is Build with a test's hooks in front of real parts.
+func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	log := s.Logger
 	if log == nil {
 		log = slog.Default()
@@ -86,8 +102,8 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.WrapVerifier != nil {
-		verifier = s.WrapVerifier(verifier)
+	if h.Verifier != nil {
+		verifier = h.Verifier(verifier)
 	}
 	if s.Metrics == nil {
 		s.Metrics = metrics.New()
@@ -107,17 +123,27 @@ func Build(ctx context.Context, s Settings) (*App, error) {
 	messages := firestore.NewMessageService(db, files)
 	roomSvc := firestore.NewRoomService(db, chats)
 	var rooms chat.RoomService = roomSvc
-	if s.WrapRooms != nil {
-		rooms = s.WrapRooms(rooms)
+	if h.Rooms != nil {
+		rooms = h.Rooms(rooms)
 	}
 	listener := firestore.NewListener(db, s.InstanceID)
 	var src realtime.Source = listener
-	if s.WrapSource != nil {
-		src = s.WrapSource(src)
+	if h.Source != nil {
+		src = h.Source(src)
 	}
 	var rd realtime.Reader = firestore.NewReader(db)
-	if s.WrapReader != nil {
-		rd = s.WrapReader(rd)
+	if h.Reader != nil {
+		rd = h.Reader(rd)
+	}
+	for _, o := range []struct {
+		dst *time.Duration
+		v   time.Duration
+	}{
+		{&s.Presence.Grace, s.PresenceGrace}, {&s.Presence.LeaseTTL, s.PresenceLeaseTTL}, {&s.Realtime.Rollover, s.ListenerRollover},
+	} {
+		if o.v != 0 {
+			*o.dst = o.v
+		}
 	}
 	if s.Realtime.Logger == nil {
 		s.Realtime.Logger = log

@@ -55,11 +55,10 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 	if opts.Bucket == "" {
 		opts.Bucket = env.Bucket
 	}
-	a, err := app.Build(context.Background(), app.Settings{
+	a, err := app.BuildWith(context.Background(), app.Settings{
 		ProjectID: env.Project, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime, Presence: opts.Presence,
-		WrapVerifier: opts.WrapVerifier, WrapSource: opts.WrapSource, WrapReader: opts.WrapReader, WrapRooms: opts.WrapRooms,
 		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
-	})
+	}, app.Hooks{Verifier: opts.WrapVerifier, Source: opts.WrapSource, Reader: opts.WrapReader, Rooms: opts.WrapRooms})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -6,10 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/chatapp/chat"
 )
@@ -97,15 +94,12 @@ func (o *Options) defaults() {
 // its users' memberships and messages; open chat rooms are sharded the same
 // way for typing. See docs/design.md for the model and the concurrency.
 type Node struct {
-	src    Source
-	rd     Reader
-	sink   chat.EventSink
-	opts   Options
-	log    *slog.Logger
-	ctx    context.Context
+	env *env // what its shards share; it owns ctx and wg
+	src Source
+	log *slog.Logger
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the node starts
-	loads  singleflight.Group
 
 	users *Registry[string, *sub]
 	rooms *Registry[string, *sub]
@@ -113,9 +107,6 @@ type Node struct {
 	mu         sync.Mutex // guards userShards, roomShards and each shard's count
 	userShards []*shard
 	roomShards []*shard
-
-	restarts atomic.Int64
-	resyncs  atomic.Int64
 }
 
 // sub is a key (user or chat) placed in a shard.
@@ -130,9 +121,10 @@ type sub struct {
 func NewNode(src Source, rd Reader, sink chat.EventSink, opts Options) *Node {
 	opts.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &Node{src: src, rd: rd, sink: sink, opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel}
-	n.users = NewRegistry(opts.Linger, func(uid string) *sub { return n.place(true, uid) }, n.unplace)
-	n.rooms = NewRegistry(opts.Linger, func(chatID string) *sub { return n.place(false, chatID) }, n.unplace)
+	n := &Node{src: src, log: opts.Logger, cancel: cancel}
+	n.env = &env{src: src, rd: rd, sink: sink, opts: opts, log: opts.Logger, ctx: ctx, wg: &n.wg}
+	n.users = NewRegistry(opts.Linger, func(uid string) *sub { return n.place(&n.userShards, newUserShard, uid) }, n.unplace)
+	n.rooms = NewRegistry(opts.Linger, func(chatID string) *sub { return n.place(&n.roomShards, newRoomShard, chatID) }, n.unplace)
 	n.wg.Add(1)
 	go n.heartbeat()
 	return n
@@ -162,21 +154,17 @@ func (n *Node) subscribe(ctx context.Context, reg *Registry[string, *sub], key s
 	case <-ctx.Done():
 		release()
 		return nil, ctx.Err()
-	case <-n.ctx.Done():
+	case <-n.env.ctx.Done():
 		release()
 		return nil, ErrClosed
 	}
 }
 
-// place puts a key in the first shard with room (called under the
-// registry's lock; it only posts to the shard).
-func (n *Node) place(users bool, key string) *sub {
+// place puts a key in the first of shards with room, or in a new one
+// (called under the registry's lock; it only posts to the shard).
+func (n *Node) place(shards *[]*shard, newShard func(*env) *shard, key string) *sub {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	shards := &n.roomShards
-	if users {
-		shards = &n.userShards
-	}
 	var target *shard
 	for _, sh := range *shards {
 		if sh.count < maxKeys {
@@ -185,7 +173,7 @@ func (n *Node) place(users bool, key string) *sub {
 		}
 	}
 	if target == nil {
-		target = newShard(n, users)
+		target = newShard(n.env)
 		*shards = append(*shards, target)
 		n.wg.Add(1)
 		go target.run()
@@ -216,11 +204,11 @@ func (n *Node) unplace(key string, s *sub) {
 
 // Resyncs counts the users dropped because their events could not be
 // kept (see Options.MaxPendingEvents): an operator's signal.
-func (n *Node) Resyncs() int64 { return n.resyncs.Load() }
+func (n *Node) Resyncs() int64 { return n.env.resyncs.Load() }
 
 // Restarts counts listener restarts for a reason other than a change of
 // keys (stall, error, late first snapshot, rollover): an operator's signal.
-func (n *Node) Restarts() int64 { return n.restarts.Load() }
+func (n *Node) Restarts() int64 { return n.env.restarts.Load() }
 
 // Listeners counts the listeners running now: three per user shard with
 // keys (members, messages, presence), one per room shard with keys, and
@@ -252,47 +240,18 @@ func (n *Node) Close() {
 // heartbeat writes the Source's heartbeat every HeartbeatInterval.
 func (n *Node) heartbeat() {
 	defer n.wg.Done()
-	t := time.NewTicker(n.opts.HeartbeatInterval)
+	t := time.NewTicker(n.env.opts.HeartbeatInterval)
 	defer t.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(n.ctx, n.opts.HeartbeatInterval)
-		if err := n.src.Beat(ctx); err != nil && n.ctx.Err() == nil {
+		ctx, cancel := context.WithTimeout(n.env.ctx, n.env.opts.HeartbeatInterval)
+		if err := n.src.Beat(ctx); err != nil && n.env.ctx.Err() == nil {
 			n.log.Warn("heartbeat failed", "err", err.Error())
 		}
 		cancel()
 		select {
-		case <-n.ctx.Done():
+		case <-n.env.ctx.Done():
 			return
 		case <-t.C:
 		}
-	}
-}
-
-// read runs one read with its deadline. Chat loads are shared by every
-// shard that needs the same chat at once: a rename seen by 29 members
-// of a shard, or by several shards, is read once.
-func (n *Node) read(ctx context.Context, uid string, r read) (any, error) {
-	switch r.kind {
-	case readChat:
-		ch := n.loads.DoChan(r.chatID, func() (any, error) {
-			lctx, cancel := context.WithTimeout(n.ctx, n.opts.ReadTimeout)
-			defer cancel()
-			return n.rd.LoadChat(lctx, r.chatID)
-		})
-		select {
-		case res := <-ch:
-			return res.Val, res.Err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	case readGap:
-		rctx, cancel := context.WithTimeout(ctx, n.opts.ReadTimeout)
-		defer cancel()
-		return n.rd.MessagesBetween(rctx, r.chatID, uid, r.from, r.to)
-	default:
-		rctx, cancel := context.WithTimeout(ctx, n.opts.ReadTimeout)
-		defer cancel()
-		seq, found, err := n.rd.ReadSeq(rctx, r.chatID, uid)
-		return seqResult{seq: seq, found: found}, err
 	}
 }

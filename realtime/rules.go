@@ -78,6 +78,10 @@ type membership struct {
 	summary     string        // the last chatSummary emitted, to skip repeats
 }
 
+// hasMembers tells whether the user's first membership set was applied:
+// before it, single membership changes are left to that baseline.
+func (u *userFeed) hasMembers() bool { return !u.freshMembers }
+
 func newUserFeed(uid string) *userFeed {
 	return &userFeed{uid: uid, freshMembers: true, chats: map[string]*membership{}}
 }

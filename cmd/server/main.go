@@ -12,8 +12,6 @@ import (
 	"syscall"
 
 	"github.com/chatapp/chat/app"
-	"github.com/chatapp/chat/handlers"
-	"github.com/chatapp/chat/realtime"
 )
 
 // version is stamped at build time (-ldflags "-X main.version=…"; the
@@ -34,7 +32,7 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 	if cfg.LogLevel == "debug" {
 		level = slog.LevelDebug
 	}
-	log := handlers.NewLogger(stdout, cfg.ProjectID, level)
+	log := app.NewLogger(stdout, cfg.ProjectID, level)
 	if err != nil {
 		log.Error("invalid configuration: " + err.Error())
 		return err
@@ -47,8 +45,8 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 	defer stop()
 
 	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Bucket: cfg.StorageBucket,
-		Presence: realtime.PresenceOptions{Grace: cfg.PresenceGrace, LeaseTTL: cfg.PresenceLeaseTTL},
-		Realtime: realtime.Options{Rollover: cfg.ListenerRollover}, CORSOrigins: cfg.CORSOrigins, Logger: log})
+		PresenceGrace: cfg.PresenceGrace, PresenceLeaseTTL: cfg.PresenceLeaseTTL, ListenerRollover: cfg.ListenerRollover,
+		CORSOrigins: cfg.CORSOrigins, Logger: log})
 	if err != nil {
 		log.Error("start failed: " + err.Error())
 		return err
