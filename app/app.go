@@ -19,6 +19,7 @@ import (
 	"github.com/chatapp/chat/gcs"
 	"github.com/chatapp/chat/handlers"
 	"github.com/chatapp/chat/metrics"
+	"github.com/chatapp/chat/presence"
 	"github.com/chatapp/chat/realtime"
 )
 
@@ -35,7 +36,7 @@ type Settings struct {
 	Realtime   realtime.Options
 	// Presence times presence (grace, lease); zero values are the
 	// contract's.
-	Presence realtime.PresenceOptions
+	Presence presence.Options
 	// PresenceGrace, PresenceLeaseTTL and ListenerRollover, when set,
 	// override those fields of Presence and Realtime: the configuration
 	// cmd/server reads from the environment.
@@ -79,7 +80,7 @@ type App struct {
 	listener *firestore.Listener
 	rooms    *firestore.RoomService
 	chats    *firestore.ChatService
-	presence *realtime.Presence
+	presence *presence.Presence
 	// stopSweep ends the purge sweeper; sweepDone is closed when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -151,7 +152,7 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	if s.Presence.Logger == nil {
 		s.Presence.Logger = log
 	}
-	presence := realtime.NewPresence(firestore.NewSessions(db, s.InstanceID), s.Presence)
+	presence := presence.New(firestore.NewSessions(db, s.InstanceID), s.Presence)
 	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics},
 		Verifier: verifier, Users: users, Chats: chats,
 		Messages: messages, Files: messages, Rooms: rooms,

@@ -17,6 +17,7 @@ import (
 	"github.com/chatapp/chat/app"
 	"github.com/chatapp/chat/firestore"
 	"github.com/chatapp/chat/handlers"
+	"github.com/chatapp/chat/presence"
 	"github.com/chatapp/chat/realtime"
 )
 
@@ -37,7 +38,7 @@ type Options struct {
 	// Bucket holds attachments; empty is the bucket `make test` made.
 	Bucket       string
 	Realtime     realtime.Options
-	Presence     realtime.PresenceOptions
+	Presence     presence.Options
 	CORSOrigins  []string
 	WrapVerifier func(chat.TokenVerifier) chat.TokenVerifier
 	WrapSource   func(realtime.Source) realtime.Source

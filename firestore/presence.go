@@ -8,12 +8,12 @@ import (
 
 	"cloud.google.com/go/firestore"
 
-	"github.com/chatapp/chat/realtime"
+	"github.com/chatapp/chat/presence"
 )
 
-var _ realtime.SessionStore = (*Sessions)(nil)
+var _ presence.SessionStore = (*Sessions)(nil)
 
-// Sessions implements realtime.SessionStore: which users have sockets on
+// Sessions implements presence.SessionStore: which users have sockets on
 // which instance, each instance's lease, and the users' online status.
 //
 //   - sessions/{instance}:{uid}: uid has a socket on instance. Written on
@@ -114,7 +114,7 @@ func (s *Sessions) leaseRef(instance string) *firestore.DocumentRef {
 	return s.db.client.Collection("leases").Doc(instance)
 }
 
-// Connect implements realtime.SessionStore. The transaction reads one
+// Connect implements presence.SessionStore. The transaction reads one
 // document, the user's: their sessions are listed on it too, so sessions
 // of different users never contend (a query in a transaction would lock
 // the whole range it reads).
@@ -144,7 +144,7 @@ func (s *Sessions) Connect(ctx context.Context, uid string, at time.Time) error 
 	return translate(err)
 }
 
-// Disconnect implements realtime.SessionStore.
+// Disconnect implements presence.SessionStore.
 func (s *Sessions) Disconnect(ctx context.Context, uid string, at time.Time) error {
 	return translate(s.end(ctx, s.instance, uid, at))
 }
@@ -230,7 +230,7 @@ func (s *Sessions) flip(ctx context.Context, tx *firestore.Transaction, uid stri
 	})
 }
 
-// Renew implements realtime.SessionStore. The update is conditional on the
+// Renew implements presence.SessionStore. The update is conditional on the
 // lease being as this instance last wrote it: a sweeper that took it (this
 // instance was paused past its expiry) ended its sessions, and lost tells
 // the caller to record them again on a fresh lease. The expiry is written
@@ -267,7 +267,7 @@ func (s *Sessions) Renew(ctx context.Context, ttl time.Duration) (lost bool, err
 	return lost, nil
 }
 
-// Release implements realtime.SessionStore: the instance's sockets closed
+// Release implements presence.SessionStore: the instance's sockets closed
 // at at; its sessions end grace later (on Firestore's clock), by whichever
 // instance sweeps.
 func (s *Sessions) Release(ctx context.Context, at time.Time, grace time.Duration) error {
@@ -280,7 +280,7 @@ func (s *Sessions) Release(ctx context.Context, at time.Time, grace time.Duratio
 	return translate(err)
 }
 
-// Sweep implements realtime.SessionStore: it ends the sessions of expired
+// Sweep implements presence.SessionStore: it ends the sessions of expired
 // leases, the users' lastSeen being when the instance closed or was last
 // known alive, then deletes the lease. It returns the sessions ended.
 // Expiry is judged on Firestore's clock (the read's time against the

@@ -17,7 +17,7 @@ import (
 
 	"github.com/chatapp/chat/auth"
 	"github.com/chatapp/chat/chattest"
-	"github.com/chatapp/chat/realtime"
+	"github.com/chatapp/chat/presence"
 )
 
 // BenchmarkMe is one authenticated GET /api/me round trip. With the Auth
@@ -246,7 +246,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 //
 //	dev/with-emulators.sh go test -run '^$' -bench PresenceReads -benchtime 3x ./handlers
 func BenchmarkPresenceReads(b *testing.B) {
-	in := chattest.NewInstance(b, chattest.Options{Presence: realtime.PresenceOptions{Grace: 200 * time.Millisecond}})
+	in := chattest.NewInstance(b, chattest.Options{Presence: presence.Options{Grace: 200 * time.Millisecond}})
 	const recipients = 58
 	subject := chattest.NewUser(b, "subject")
 	in.Do(b, "GET", "/api/me", subject.Token, nil)

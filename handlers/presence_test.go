@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/chatapp/chat/chattest"
-	"github.com/chatapp/chat/realtime"
+	"github.com/chatapp/chat/presence"
 )
 
 type presenceBody struct {
@@ -19,8 +19,8 @@ type presenceBody struct {
 
 // fastPresence shortens presence's periods so most tests run in seconds;
 // TestPresenceContractTimes runs the production values.
-func fastPresence() realtime.PresenceOptions {
-	return realtime.PresenceOptions{Grace: 1500 * time.Millisecond, LeaseTTL: 3 * time.Second, RenewEvery: 500 * time.Millisecond,
+func fastPresence() presence.Options {
+	return presence.Options{Grace: 1500 * time.Millisecond, LeaseTTL: 3 * time.Second, RenewEvery: 500 * time.Millisecond,
 		SweepEvery: 300 * time.Millisecond, MinWriteGap: 100 * time.Millisecond}
 }
 

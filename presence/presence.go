@@ -1,4 +1,7 @@
-package realtime
+// Package presence turns this instance's sockets into sessions, users'
+// online status and the instance's lease: grace timers, one writer per
+// user, lease renewal and sweep loops. Storage is behind SessionStore.
+package presence
 
 import (
 	"context"
@@ -31,9 +34,9 @@ type SessionStore interface {
 	Sweep(ctx context.Context) (int, error)
 }
 
-// PresenceOptions time presence; zero values take the defaults, which
+// Options time presence; zero values take the defaults, which
 // are the contract's.
-type PresenceOptions struct {
+type Options struct {
 	// Grace is how long after a user's last socket here closes the
 	// session ends, unless a socket comes back (default 5 s).
 	Grace time.Duration
@@ -53,7 +56,14 @@ type PresenceOptions struct {
 	Logger  *slog.Logger
 }
 
-func (o *PresenceOptions) defaults() {
+// def sets an unset (zero) duration to its default.
+func def(d *time.Duration, v time.Duration) {
+	if *d == 0 {
+		*d = v
+	}
+}
+
+func (o *Options) defaults() {
 	def(&o.Grace, 5*time.Second)
 	def(&o.LeaseTTL, 20*time.Second)
 	def(&o.RenewEvery, o.LeaseTTL/3)
@@ -79,7 +89,7 @@ var _ chat.PresenceTracker = (*Presence)(nil)
 // loops) are owned by Presence and end with Close.
 type Presence struct {
 	store     SessionStore
-	opts      PresenceOptions
+	opts      Options
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -105,7 +115,7 @@ type presenceUser struct {
 // attempt bounded by Timeout; the loop retries), and the sweep loop ends
 // the sessions of expired leases at once (an instance starting after a
 // crash cleans up after it).
-func NewPresence(store SessionStore, opts PresenceOptions) *Presence {
+func New(store SessionStore, opts Options) *Presence {
 	opts.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Presence{store: store, opts: opts, ctx: ctx, cancel: cancel, users: map[string]*presenceUser{}}
