@@ -99,41 +99,53 @@ func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 		}
 		msgs, err := s.writeBatch(ctx, chatID, batch, pre)
 		if err == nil {
-			for i, p := range batch {
-				p.answer(msgs[i], true, nil)
-			}
+			answerStored(batch, msgs)
 			return
 		}
-		if m, lookErr := s.byID(ctx, chatID, msgs[0].ID); lookErr != nil {
-			answerAll(batch, failed("look up after a failed commit ("+err.Error()+")", lookErr))
-			return
-		} else if m != nil { // applied after all
-			for i, p := range batch {
-				p.answer(msgs[i], true, nil)
-			}
-			return
-		}
-		switch {
-		case status.Code(err) == codes.FailedPrecondition, retryable(err):
-			continue // the chat moved on (another instance took these seqs), or a transient failure
-		case (isAlreadyExists(err) || valueRefused(err)) && len(batch) > 1:
-			// A clientMessageId of the batch committed first elsewhere, or
-			// a value the store refuses (the edge lets none through; this
-			// is defence in depth): one by one, each finds out whether it
-			// was its own, and only a faulty send fails.
-			for _, p := range batch {
-				s.commitBatch(chatID, []*pendingSend{p})
-			}
-			return
-		case isAlreadyExists(err) && batch[0].keyRef != nil:
-			s.answerByKey(ctx, chatID, batch[0])
-			return
-		default:
-			answerAll(batch, failed("commit", err))
+		if !s.afterFailedCommit(ctx, chatID, batch, msgs, err) {
 			return
 		}
 	}
 	answerAll(batch, errChatBusy())
+}
+
+// afterFailedCommit answers the batch whose commit failed with err, or
+// tells the caller to try it again (true). A commit that landed after all
+// is found by its first message; a chat that moved on or a transient
+// failure is tried again; a key committed elsewhere, or a value the store
+// refuses, splits the batch so that each send finds out alone.
+func (s *MessageService) afterFailedCommit(ctx context.Context, chatID string, batch []*pendingSend, msgs []*chat.Message, err error) (retry bool) {
+	if m, lookErr := s.byID(ctx, chatID, msgs[0].ID); lookErr != nil {
+		answerAll(batch, failed("look up after a failed commit ("+err.Error()+")", lookErr))
+		return false
+	} else if m != nil { // applied after all
+		answerStored(batch, msgs)
+		return false
+	}
+	switch {
+	case status.Code(err) == codes.FailedPrecondition, retryable(err):
+		return true // the chat moved on (another instance took these seqs), or a transient failure
+	case (isAlreadyExists(err) || valueRefused(err)) && len(batch) > 1:
+		// A clientMessageId of the batch committed first elsewhere, or a
+		// value the store refuses (the edge lets none through; this is
+		// defence in depth): one by one, each finds out whether it was its
+		// own, and only a faulty send fails.
+		for _, p := range batch {
+			s.commitBatch(chatID, []*pendingSend{p})
+		}
+	case isAlreadyExists(err) && batch[0].keyRef != nil:
+		s.answerByKey(ctx, chatID, batch[0])
+	default:
+		answerAll(batch, failed("commit", err))
+	}
+	return false
+}
+
+// answerStored answers each send with its stored message.
+func answerStored(batch []*pendingSend, msgs []*chat.Message) {
+	for i, p := range batch {
+		p.answer(msgs[i], true, nil)
+	}
 }
 
 // live answers and drops the sends whose caller has gone: an attempt not
