@@ -12,7 +12,7 @@ import (
 // Sends to one chat contend for its document: every message moves the
 // chat's lastSeq, and a commit is conditional on the version it read. One
 // send at a time per chat caps a busy group at one message per round trip
-// (~15 msg/s measured on the emulator with two instances). So the sends
+// (docs/performance.md, P1b). So the sends
 // that arrive for a chat while one of its batches is in flight wait in the
 // chat's queue and commit together in the next batch: one read, one
 // commit, whatever their number.

@@ -160,7 +160,7 @@ func NewHub(svc Services, opts Options, newFeed func(sink chat.EventSink) chat.F
 		// state". This runs on the connection's read loop: holding it
 		// until `connection` has fired (after the socket is recorded)
 		// means the client's next packet is read only when it can be
-		// served. Measured: 12 cut of 300 under -race without this.
+		// served (README, "Socket.IO library", has the measurement).
 		t := time.NewTimer(connectConfirm)
 		defer t.Stop()
 		select {
@@ -356,12 +356,10 @@ func (h *Hub) drop(c *conn) bool {
 // forgetSession works around a leak in the engine's session map (a copy of
 // Go's old sync.Map): closing a session nils its entry but leaves the key
 // until the map's dirty part is promoted, which takes as many lookup misses
-// as the dirty part has keys. Websocket-only clients never look their
-// session up again, so every session ever opened stayed in it (~130 B
-// each: the +10–20 % HeapInuse after 10,000 churn cycles of P4, pinned
-// down with a full-rate heap profile, docs/performance.md). One lookup per
-// closed socket adds the misses that make promotions happen, which bounds
-// the map to a few times the live sessions.
+// as the dirty part has keys, and websocket-only clients never look their
+// session up again. One lookup per closed socket adds the misses that make
+// promotions happen, which bounds the map to a few times the live sessions
+// (the churn figures: docs/performance.md, P4).
 func (h *Hub) forgetSession(s *socket.Socket) {
 	h.io.Engine().Clients().Load(s.Conn().Id())
 }
