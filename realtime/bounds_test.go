@@ -1,6 +1,7 @@
 package realtime_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,4 +43,28 @@ func TestResyncWhenEventsCannotBeKept(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestTrackAfterResyncWaitsForBaseline: a user resynced is covered again
+// only by a new generation; a socket that reconnects meanwhile (Track)
+// waits for it instead of missing what is committed before it.
+func TestTrackAfterResyncWaitsForBaseline(t *testing.T) {
+	st, k := newStore(), newSink()
+	o := fast()
+	o.MaxPendingEvents = 5
+	n := MustNode(t, st, k, o)
+	mustTrack(t, n, "ana")
+	st.set(func(s *store) { s.failLoads = 1 << 30; s.holdFirst = true })
+	for i := range 10 {
+		st.join(fmt.Sprint("g", i), "ana")
+	}
+	k.waitFor(t, "ana", "resync:")
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if release, err := n.Track(ctx, "ana"); err == nil {
+		release()
+		t.Fatal("Track returned before a new generation covered the resynced user")
+	}
+	st.set(func(s *store) { s.failLoads = 0; s.holdFirst = false })
+	mustTrack(t, n, "ana")
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatapp/chat"
@@ -111,9 +112,29 @@ type Node struct {
 
 // sub is a key (user or chat) placed in a shard.
 type sub struct {
-	key   string
-	sh    *shard
-	ready chan struct{} // closed once the shard's listeners cover key
+	key string
+	sh  *shard
+	// ready holds the channel closed once the shard's listeners cover
+	// key; a key resynced gets a new one (see sub.rearm), so a client that
+	// reconnects after it waits for its fresh baseline.
+	ready atomic.Pointer[chan struct{}]
+}
+
+// rearm makes subscribers wait for the key's next cover, unless they wait
+// already (a cover not yet given releases them when it comes).
+func (s *sub) rearm() {
+	if ch := s.ready.Load(); ch == nil || isClosed(*ch) {
+		fresh := make(chan struct{})
+		s.ready.Store(&fresh)
+	}
+}
+
+// covered releases the key's subscribers: events committed from now on
+// reach them.
+func (s *sub) covered() {
+	if ch := *s.ready.Load(); !isClosed(ch) {
+		close(ch)
+	}
 }
 
 // NewNode starts the engine's heartbeat; listeners start with the first
@@ -149,7 +170,7 @@ func (n *Node) subscribe(ctx context.Context, reg *Registry[string, *sub], key s
 		return nil, ErrClosed
 	}
 	select {
-	case <-s.ready:
+	case <-*s.ready.Load():
 		return release, nil
 	case <-ctx.Done():
 		release()
@@ -179,7 +200,8 @@ func (n *Node) place(shards *[]*shard, newShard func(*env) *shard, key string) *
 		go target.run()
 	}
 	target.count++
-	s := &sub{key: key, sh: target, ready: make(chan struct{})}
+	s := &sub{key: key, sh: target}
+	s.rearm()
 	target.box.post(addKey{s})
 	return s
 }

@@ -234,8 +234,8 @@ func (sh *shard) promote() {
 	sh.countListeners()
 	// From now on nothing committed is missed for these keys.
 	for k := range g.keys {
-		if s := sh.subs[k]; s != nil && !isClosed(s.ready) {
-			close(s.ready)
+		if s := sh.subs[k]; s != nil {
+			s.covered()
 		}
 	}
 }

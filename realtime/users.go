@@ -282,6 +282,9 @@ func (u *userRouter) resync(uid, reason string, err error) {
 	old.cancel()
 	u.queues[uid] = u.newQueue(uid)
 	u.sh.rebase(uid)
+	if s := u.sh.subs[uid]; s != nil {
+		s.rearm() // a socket that reconnects waits for the fresh baseline
+	}
 	u.sh.env.resyncs.Add(1)
 	attrs := []any{"user", uid, "reason", reason, "pending", len(old.inbox)}
 	if err != nil {
