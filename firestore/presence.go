@@ -2,6 +2,7 @@ package firestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -296,11 +297,13 @@ func (s *Sessions) Sweep(ctx context.Context) (int, error) {
 		return 0, translate(err)
 	}
 	n := 0
+	var errs []error // one lease that cannot be swept now must not hold up the others
 	for _, l := range leases {
 		s.clock.sample(l.ReadTime)
 		var d leaseDoc
 		if err := l.DataTo(&d); err != nil {
-			return n, translate(err)
+			errs = append(errs, fmt.Errorf("lease %s: %w", l.Ref.ID, err))
+			continue
 		}
 		if !l.ReadTime.After(d.ExpiresAt) {
 			continue
@@ -308,10 +311,10 @@ func (s *Sessions) Sweep(ctx context.Context) (int, error) {
 		ended, err := s.sweepLease(ctx, l, d)
 		n += ended
 		if err != nil {
-			return n, translate(err)
+			errs = append(errs, fmt.Errorf("lease %s: %w", l.Ref.ID, err))
 		}
 	}
-	return n, nil
+	return n, translate(errors.Join(errs...))
 }
 
 // sweepLease takes an expired lease, if unchanged since read (a paused
