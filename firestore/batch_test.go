@@ -16,6 +16,27 @@ import (
 	"github.com/chatapp/chat"
 )
 
+// commitHold holds the first commit made once armed at the gRPC boundary
+// (held is closed when it arrives) until release is closed, so that what
+// queues behind it is known exactly.
+type commitHold struct {
+	armed         atomic.Bool
+	commits       atomic.Int32
+	held, release chan struct{}
+}
+
+func newCommitHold() *commitHold {
+	return &commitHold{held: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *commitHold) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if method == "/google.firestore.v1.Firestore/Commit" && h.armed.Load() && h.commits.Add(1) == 1 {
+		close(h.held)
+		<-h.release
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
 // TestBusyChatCommitsTogether: the sends that queue for a chat while one of
 // its commits is in flight are stored by the next commit together, with
 // gapless seqs, each sender's read marker at its own last message, a
@@ -23,20 +44,9 @@ import (
 // commit is held at the gRPC boundary until the others are queued, so the
 // grouping is certain, not a matter of timing.
 func TestBusyChatCommitsTogether(t *testing.T) {
-	var armed atomic.Bool
-	var commits atomic.Int32
-	held := make(chan struct{})
-	release := make(chan struct{})
-	hold := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if method == "/google.firestore.v1.Firestore/Commit" && armed.Load() {
-			if commits.Add(1) == 1 {
-				close(held)
-				<-release
-			}
-		}
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
-	s := mustServicesVia(t, hold)
+	h := newCommitHold()
+	s := mustServicesVia(t, h.intercept)
+	armed, commits, held, release := &h.armed, &h.commits, h.held, h.release
 	ctxs := make([]context.Context, 4)
 	uids := make([]string, 4)
 	for i := range ctxs {
@@ -145,18 +155,9 @@ func TestBusyChatCommitsTogether(t *testing.T) {
 // by one); the edge refuses such values before they get here, this is the
 // defence behind it.
 func TestFaultySendFailsAlone(t *testing.T) {
-	var armed atomic.Bool
-	var commits atomic.Int32
-	held := make(chan struct{})
-	release := make(chan struct{})
-	hold := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if method == "/google.firestore.v1.Firestore/Commit" && armed.Load() && commits.Add(1) == 1 {
-			close(held)
-			<-release
-		}
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
-	s := mustServicesVia(t, hold)
+	h := newCommitHold()
+	s := mustServicesVia(t, h.intercept)
+	armed, held, release := &h.armed, h.held, h.release
 	anaCtx, _ := s.as(t, "ana")
 	bobCtx, bob := s.as(t, "bob")
 	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})

@@ -36,23 +36,6 @@ func NewChatService(db *DB, users *UserService, files chat.FileStore) *ChatServi
 	return &ChatService{db: db, users: users, files: files, stop: stop, cancel: cancel}
 }
 
-// Close stops the purges under way and waits for them to return.
-func (s *ChatService) Close() {
-	s.cancel()
-	s.purges.Wait()
-}
-
-// purgeLater purges a chat just deleted in the background: the deletion is
-// what the caller waits for; its messages and files cannot be reached
-// from then on, so their removal need not hold the answer.
-func (s *ChatService) purgeLater(chatID string) {
-	s.purges.Go(func() {
-		if err := s.purge(s.stop, chatID); err != nil && s.stop.Err() == nil {
-			s.db.Log.Warn("purge failed; the sweeper will finish it", "chatId", chatID, "err", err.Error())
-		}
-	})
-}
-
 // callerIn returns the caller's uid after checking the chat id a client
 // gave: the preamble of every chat operation.
 func callerIn(ctx context.Context, chatID string) (string, error) {
@@ -457,10 +440,6 @@ func (s *ChatService) deleteChat(ctx context.Context, chatID string) error {
 	return translate(err)
 }
 
-// purgeTimeout bounds a purge; it runs on a context of its own, so a
-// client that goes away does not leave a chat's documents behind.
-const purgeTimeout = 2 * time.Minute
-
 // deleteInTx removes the chat and its memberships atomically: from then on
 // no listing shows it and every member's listener reports chatDeleted.
 func (s *ChatService) deleteInTx(tx *firestore.Transaction, chatID string, d *chatDoc) error {
@@ -483,67 +462,6 @@ func (s *ChatService) deleteInTx(tx *firestore.Transaction, chatID string, d *ch
 		}
 	}
 	return nil
-}
-
-// purge deletes what a deleted chat leaves below it: its attachments, then
-// its documents in bounded batches. Nothing reaches them once the chat is
-// gone (every access checks membership first), so a purge cut short leaves
-// storage, not visible data. An upload racing the delete fails its commit
-// (the chat is gone) and removes its own object.
-func (s *ChatService) purge(ctx context.Context, chatID string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), purgeTimeout)
-	defer cancel()
-	if err := s.files.DeletePrefix(ctx, chat.FilePrefix(chatID)); err != nil {
-		return err
-	}
-	for _, sub := range []string{"messages", "clientIds", "typing", "members"} {
-		col := s.db.chatRef(chatID).Collection(sub)
-		for {
-			snaps, err := col.Select().Limit(400).Documents(ctx).GetAll()
-			if err != nil {
-				return err
-			}
-			if len(snaps) == 0 {
-				break
-			}
-			bw := s.db.client.BulkWriter(ctx)
-			for _, snap := range snaps {
-				if _, err := bw.Delete(snap.Ref); err != nil {
-					return err
-				}
-			}
-			bw.End()
-		}
-	}
-	_, err := s.db.purgeRef(chatID).Delete(ctx)
-	return err
-}
-
-// purgeDoc is purges/{chatId}: a deleted chat whose documents are still
-// being removed.
-type purgeDoc struct {
-	ChatID string    `firestore:"chatId"`
-	At     time.Time `firestore:"at"`
-}
-
-func (db *DB) purgeRef(chatID string) *firestore.DocumentRef {
-	return db.client.Collection("purges").Doc(chatID)
-}
-
-// SweepPurges finishes the purges of chats deleted more than olderThan ago
-// that are still pending: work a crash cut off. Every instance runs it
-// now and then; two doing the same purge at once is harmless.
-func (s *ChatService) SweepPurges(ctx context.Context, olderThan time.Duration) (int, error) {
-	snaps, err := s.db.query(qPurgesBefore, nil, s.db.now().Add(-olderThan)).Limit(100).Documents(ctx).GetAll()
-	if err != nil {
-		return 0, translate(err)
-	}
-	for _, snap := range snaps {
-		if err := s.purge(ctx, snap.Ref.ID); err != nil {
-			return 0, translate(err)
-		}
-	}
-	return len(snaps), nil
 }
 
 // MarkRead implements chat.ChatService.

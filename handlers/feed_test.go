@@ -134,18 +134,26 @@ func TestShardedListeners(t *testing.T) {
 	}
 }
 
-// TestReadFailuresRetried: while instance B's reads fail, a new chat and a
-// message in it wait; once reads work, bob on B gets newChat, then the
-// message, each once.
-func TestReadFailuresRetried(t *testing.T) {
+// worldWithFaultyReads is two instances, the second (b) with engine
+// options o and its reads behind a FaultyReader.
+func worldWithFaultyReads(t *testing.T, o realtime.Options) (world, *chattest.FaultyReader) {
+	t.Helper()
 	var rd *chattest.FaultyReader
 	w := world{
 		newAPI(t, chattest.NewInstance(t, chattest.Options{})),
-		newAPI(t, chattest.NewInstance(t, chattest.Options{WrapReader: func(r realtime.Reader) realtime.Reader {
+		newAPI(t, chattest.NewInstance(t, chattest.Options{Realtime: o, WrapReader: func(r realtime.Reader) realtime.Reader {
 			rd = chattest.NewFaultyReader(r)
 			return rd
 		}})),
 	}
+	return w, rd
+}
+
+// TestReadFailuresRetried: while instance B's reads fail, a new chat and a
+// message in it wait; once reads work, bob on B gets newChat, then the
+// message, each once.
+func TestReadFailuresRetried(t *testing.T) {
+	w, rd := worldWithFaultyReads(t, realtime.Options{})
 	u := newUsers(t, w.a, 2)
 	ana, bob := u[0], u[1]
 	bobB := chattest.MustDial(t, w.b.in.URL, bob.Token)

@@ -16,16 +16,7 @@ import (
 // server disconnect") instead of queueing without end, and once reads work
 // a reconnected client's catch-up has every message exactly once.
 func TestReadOutageDisconnectsAndCatchUp(t *testing.T) {
-	var rd *chattest.FaultyReader
-	w := world{
-		newAPI(t, chattest.NewInstance(t, chattest.Options{})),
-		newAPI(t, chattest.NewInstance(t, chattest.Options{
-			Realtime: realtime.Options{ReadFailFor: time.Second},
-			WrapReader: func(r realtime.Reader) realtime.Reader {
-				rd = chattest.NewFaultyReader(r)
-				return rd
-			}})),
-	}
+	w, rd := worldWithFaultyReads(t, realtime.Options{ReadFailFor: time.Second})
 	u := newUsers(t, w.a, 2)
 	ana, bob := u[0], u[1]
 	bobB := chattest.MustDial(t, w.b.in.URL, bob.Token)
