@@ -613,16 +613,19 @@ func (h *Hub) resync(uid string) {
 			conns = append(conns, c)
 		}
 	}
-	h.mu.Unlock()
-	if len(conns) == 0 {
+	if h.closing || len(conns) == 0 { // Close disconnects every socket itself
+		h.mu.Unlock()
 		return
 	}
+	h.bg.Add(1) // under mu: before Close, which sets closing under mu, waits
+	h.mu.Unlock()
 	h.log.Warn("disconnecting a user's sockets: their events could not be kept", "user", uid, "sockets", len(conns))
-	h.bg.Go(func() {
+	go func() {
+		defer h.bg.Done()
 		for _, c := range conns {
 			c.s.Disconnect(false)
 		}
-	})
+	}()
 }
 
 func (h *Hub) roomSockets(chatID string, keep func(*conn) bool) []*conn {
