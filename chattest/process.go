@@ -20,7 +20,14 @@ type Process struct {
 
 	waitOnce sync.Once
 	waitErr  error
+
+	mu   sync.Mutex // guards tail
+	tail []string   // the last tailLines stdout lines, printed if the test fails
 }
+
+// tailLines is how many of a process's last log lines a failed test
+// prints: enough to see what the server did around the failure.
+const tailLines = 300
 
 // StartProcess starts bin with exactly env as its environment; it is
 // killed with the test if still running.
@@ -40,6 +47,7 @@ func StartProcess(tb testing.TB, bin string, env []string) *Process {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			p.keep(sc.Text())
 			var m map[string]any
 			if json.Unmarshal(sc.Bytes(), &m) != nil {
 				m = map[string]any{"message": "NOT JSON: " + sc.Text()}
@@ -48,8 +56,28 @@ func StartProcess(tb testing.TB, bin string, env []string) *Process {
 		}
 		close(p.Logs)
 	}()
-	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = p.Wait() })
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = p.Wait()
+		if tb.Failed() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			tb.Logf("%s (pid %d), last %d log lines:", bin, cmd.Process.Pid, len(p.tail))
+			for _, l := range p.tail {
+				tb.Log(l)
+			}
+		}
+	})
 	return p
+}
+
+func (p *Process) keep(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.tail) == tailLines {
+		p.tail = p.tail[1:]
+	}
+	p.tail = append(p.tail, line)
 }
 
 // Wait waits for the process to exit (once; later calls return the same).
