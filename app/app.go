@@ -18,6 +18,7 @@ import (
 	"github.com/chatapp/chat/firestore"
 	"github.com/chatapp/chat/gcs"
 	"github.com/chatapp/chat/handlers"
+	"github.com/chatapp/chat/hub"
 	"github.com/chatapp/chat/metrics"
 	"github.com/chatapp/chat/presence"
 	"github.com/chatapp/chat/realtime"
@@ -57,6 +58,8 @@ type Hooks struct {
 	Source   func(realtime.Source) realtime.Source
 	Reader   func(realtime.Reader) realtime.Reader
 	Rooms    func(chat.RoomService) chat.RoomService
+	// Wire wraps each socket's connection as the hub writes to it.
+	Wire func(uid string, w hub.Wire) hub.Wire
 }
 
 // NewLogger is the server's logger: JSON lines in Cloud Logging's shape.
@@ -76,7 +79,7 @@ type App struct {
 	Metrics  *metrics.Metrics
 	files    *gcs.Store
 	log      *slog.Logger
-	hub      *handlers.Hub
+	sockets  *handlers.Sockets
 	listener *firestore.Listener
 	rooms    *firestore.RoomService
 	chats    *firestore.ChatService
@@ -158,15 +161,16 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 		Messages: messages, Files: messages, Rooms: rooms,
 		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
 	}
-	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout}
-	var node *realtime.Node
-	hub := handlers.NewHub(svc, opts, func(sink chat.EventSink) chat.Feed {
-		node = realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
-		return node
-	})
-	a := &App{Handler: handlers.NewServer(svc, hub, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, hub: hub, listener: listener,
+	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout, Wire: h.Wire}
+	// The sink first, then the engine that fills it, then the glue that
+	// serves clients from both: no part needs one built after it.
+	sink := hub.New(hub.Options{Logger: log, MaxSocketsPerUser: handlers.MaxSocketsPerUser, MaxRoomsPerSocket: handlers.MaxRoomsPerSocket,
+		Payload: handlers.Payload, StopTyping: func(ctx context.Context, chatID string) error { return rooms.SetTyping(ctx, chatID, false) }})
+	node := realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
+	sockets := handlers.NewSockets(svc, opts, sink, node)
+	a := &App{Handler: handlers.NewServer(svc, sockets, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, sockets: sockets, listener: listener,
 		rooms: roomSvc, chats: chats, presence: presence, sweepDone: make(chan struct{})}
-	s.Metrics.GaugeFunc("chatapp_sockets", "Sockets connected now.", func() float64 { n, _ := hub.Sockets(); return float64(n) })
+	s.Metrics.GaugeFunc("chatapp_sockets", "Sockets connected now.", func() float64 { n, _ := sockets.Sockets(); return float64(n) })
 	s.Metrics.GaugeFunc("chatapp_listeners", "Firestore listeners running now.", func() float64 { return float64(node.Listeners()) })
 	s.Metrics.GaugeFunc("chatapp_served_users", "Users whose events this instance delivers (lingering ones included).",
 		func() float64 { u, _ := node.Served(); return float64(u) })
@@ -304,11 +308,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Sockets counts the sockets the instance holds and their users.
-func (a *App) Sockets() (sockets, users int) { return a.hub.Sockets() }
+func (a *App) Sockets() (sockets, users int) { return a.sockets.Sockets() }
 
 // CloseSockets refuses new sockets and disconnects the open ones, waiting
 // for their clean-up until ctx ends.
-func (a *App) CloseSockets(ctx context.Context) { a.hub.Close(ctx) }
+func (a *App) CloseSockets(ctx context.Context) { a.sockets.Close(ctx) }
 
 // Close stops the realtime engine and releases the adapters, giving
 // storage clean-up two seconds.

@@ -17,6 +17,7 @@ import (
 	"github.com/chatapp/chat/app"
 	"github.com/chatapp/chat/firestore"
 	"github.com/chatapp/chat/handlers"
+	"github.com/chatapp/chat/hub"
 	"github.com/chatapp/chat/presence"
 	"github.com/chatapp/chat/realtime"
 )
@@ -44,6 +45,8 @@ type Options struct {
 	WrapSource   func(realtime.Source) realtime.Source
 	WrapReader   func(realtime.Reader) realtime.Reader
 	WrapRooms    func(chat.RoomService) chat.RoomService
+	// WrapWire wraps each socket's connection as the hub writes to it.
+	WrapWire func(uid string, w hub.Wire) hub.Wire
 	// PingInterval and PingTimeout shorten Engine.IO's heartbeat.
 	PingInterval, PingTimeout time.Duration
 }
@@ -59,7 +62,7 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 	a, err := app.BuildWith(context.Background(), app.Settings{
 		ProjectID: env.Project, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime, Presence: opts.Presence,
 		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
-	}, app.Hooks{Verifier: opts.WrapVerifier, Source: opts.WrapSource, Reader: opts.WrapReader, Rooms: opts.WrapRooms})
+	}, app.Hooks{Verifier: opts.WrapVerifier, Source: opts.WrapSource, Reader: opts.WrapReader, Rooms: opts.WrapRooms, Wire: opts.WrapWire})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package chattest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -58,6 +59,26 @@ func MustDial(tb testing.TB, baseURL, token string) *Socket {
 		tb.Fatalf("dial: %v", err)
 	}
 	return s
+}
+
+// MustDialRetrying is MustDial for a client that, like the contract's,
+// connects again after a refusal with "internal" (a store too slow for
+// the handshake's deadline), up to three times. Process tests use it on
+// a Firestore emulator of their own, started cold: its first listeners
+// can outlast the handshake's 8 s under -race on a loaded machine.
+func MustDialRetrying(tb testing.TB, baseURL, token string) *Socket {
+	tb.Helper()
+	for attempt := 1; ; attempt++ {
+		s, err := Dial(tb, baseURL, token)
+		var ce *ConnectError
+		if err == nil || attempt == 3 || !errors.As(err, &ce) || ce.Message != "internal" {
+			if err != nil {
+				tb.Fatalf("dial (attempt %d): %v", attempt, err)
+			}
+			return s
+		}
+		tb.Logf("dial attempt %d refused with internal; connecting again", attempt)
+	}
 }
 
 // DialHeader connects with an arbitrary auth object and HTTP header.

@@ -13,7 +13,6 @@ import (
 const (
 	maxPendingOutput = 8 << 20          // bytes not yet written to the client
 	drainTimeout     = 30 * time.Second // pending output that has not moved for this long
-	outboxCheck      = time.Second      // how often the hub looks
 )
 
 // outbox measures one socket's pending output from the engine's own

@@ -44,6 +44,8 @@ type Options struct {
 	// 20 s by default): a client that stops answering is gone after their
 	// sum.
 	PingInterval, PingTimeout time.Duration
+	// Wire wraps each socket's wire (a test's hook); nil in production.
+	Wire WireHook
 }
 
 func (o *Options) defaults() {
@@ -65,17 +67,16 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	limiter *limiter
-	hub     *Hub
 
 	readyMu sync.Mutex // guards readyAt, readyOK
 	readyAt time.Time
 	readyOK bool
 }
 
-// NewServer builds the HTTP side and mounts the hub's Socket.IO endpoint.
-func NewServer(svc Services, hub *Hub, opts Options) *Server {
+// NewServer builds the HTTP side and mounts the Socket.IO endpoint.
+func NewServer(svc Services, sockets *Sockets, opts Options) *Server {
 	opts.defaults()
-	s := &Server{echo: echo.New(), svc: svc, opts: opts, log: opts.Logger, limiter: newLimiter(), hub: hub}
+	s := &Server{echo: echo.New(), svc: svc, opts: opts, log: opts.Logger, limiter: newLimiter()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.httpError
@@ -95,7 +96,7 @@ func NewServer(svc Services, hub *Hub, opts Options) *Server {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", s.readyz)
 
-	sio := echo.WrapHandler(hub.Handler())
+	sio := echo.WrapHandler(sockets.Handler())
 	e.Any("/socket.io/", sio, s.checkOrigin)
 	e.Any("/socket.io/*", sio, s.checkOrigin)
 

@@ -2,15 +2,18 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/chatapp/chat/chattest"
+	"github.com/chatapp/chat/hub"
 )
 
 // TestNonReadingClientCut: a client that stops reading (and keeps
@@ -106,4 +109,52 @@ func TestNonReadingClientCut(t *testing.T) {
 	m := a.mustSend(t, ana.Token, g.ID, "after")
 	good.Wait(t, "newMessage", field("id", m.ID))
 	anaS.Wait(t, "newMessage", field("id", m.ID))
+}
+
+// stuckWire is a socket's connection whose writes block until released,
+// as a transport stuck in a kernel write would.
+type stuckWire struct {
+	hub.Wire
+	until chan struct{}
+}
+
+func (w stuckWire) Write(f *hub.Frame) {
+	<-w.until
+	w.Wire.Write(f)
+}
+
+// TestBlockedSocketDelaysNoOneElse: while every write to ana's socket
+// blocks, bob gets each message of their group and ana's typing, and ana's
+// own requests are served; once her writes pass, her events follow.
+func TestBlockedSocketDelaysNoOneElse(t *testing.T) {
+	var stuck atomic.Value // the uid whose socket's writes block
+	stuck.Store("")
+	unblock := make(chan struct{})
+	in := chattest.NewInstance(t, chattest.Options{WrapWire: func(uid string, w hub.Wire) hub.Wire {
+		if uid == stuck.Load().(string) {
+			return stuckWire{w, unblock}
+		}
+		return w
+	}})
+	a := newAPI(t, in)
+	u := newUsers(t, a, 3)
+	ana, bob, cem := u[0], u[1], u[2]
+	stuck.Store(ana.UID)
+	g := a.mustChat(t, cem.Token, map[string]any{"userIds": []string{ana.UID, bob.UID}, "isGroup": true})
+	anaS := chattest.MustDial(t, in.URL, ana.Token)
+	bobS := chattest.MustDial(t, in.URL, bob.Token)
+	anaS.MustEmit(t, "joinChat", g.ID)
+	bobS.MustEmit(t, "joinChat", g.ID)
+	var last msgBody
+	for i := range 5 {
+		last = a.mustSend(t, cem.Token, g.ID, fmt.Sprint("m", i))
+		bobS.Wait(t, "newMessage", field("id", last.ID))
+	}
+	anaS.MustEmit(t, "typing", g.ID)
+	bobS.Wait(t, "typing", field("userId", ana.UID))
+	if n := len(anaS.Events("newMessage")); n != 0 {
+		t.Fatalf("ana got %d messages while her writes were blocked", n)
+	}
+	close(unblock)
+	anaS.Wait(t, "newMessage", field("id", last.ID))
 }

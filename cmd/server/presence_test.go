@@ -75,8 +75,8 @@ func TestPresenceOnlyInstanceReplaced(t *testing.T) {
 	first := startServer(t, bin, env...)
 	ana, bob := chattest.NewUser(t, "ana"), chattest.NewUser(t, "bob")
 	createChat(t, first.base, ana, bob)
-	anaSock := chattest.MustDial(t, first.base, ana.Token)
-	chattest.MustDial(t, first.base, bob.Token)
+	anaSock := chattest.MustDialRetrying(t, first.base, ana.Token)
+	chattest.MustDialRetrying(t, first.base, bob.Token)
 	waitFlips(t, anaSock, bob.UID, 1, true, chattest.WaitTimeout)
 	killed := time.Now()
 	if err := first.p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -84,7 +84,7 @@ func TestPresenceOnlyInstanceReplaced(t *testing.T) {
 	}
 	anaSock.WaitClosed(t)
 	second := startServer(t, bin, env...)
-	anaSock = chattest.MustDial(t, second.base, ana.Token)
+	anaSock = chattest.MustDialRetrying(t, second.base, ana.Token)
 	at := waitFlips(t, anaSock, bob.UID, 1, false, chattest.WaitTimeout)
 	t.Logf("offline %s after SIGKILL of the only instance, a new one started", at.Sub(killed).Round(100*time.Millisecond))
 	var me presenceBody
