@@ -90,7 +90,7 @@ func (w wire) Overdue(now time.Time) string {
 	return w.out.overdue(now, t != nil && t.Writable())
 }
 
-func (w wire) Cut()                       { w.s.Conn().Close(true) }
+func (w wire) Cut()                      { w.s.Conn().Close(true) }
 func (w wire) Disconnect(closeConn bool) { w.s.Disconnect(closeConn) }
 
 // WireHook wraps the wire of each socket (tests: a wire whose writes

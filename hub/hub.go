@@ -85,12 +85,12 @@ func (o *Options) defaults() {
 // own state behind the socket's lock (conn.go), so that deliveries to
 // different users or chats do not wait for each other.
 type Hub struct {
-	opts    Options
-	log     *slog.Logger
-	reg     registry
-	frames  frameCache
-	stop    chan struct{}  // closed by Close: ends the watchdog
-	bg      sync.WaitGroup // the watchdog, writers, cuts, disconnects, typing clean-ups
+	opts   Options
+	log    *slog.Logger
+	reg    registry
+	frames frameCache
+	stop   chan struct{}  // closed by Close: ends the watchdog
+	bg     sync.WaitGroup // the watchdog, writers, cuts, disconnects, typing clean-ups
 
 	// life guards closing; bg.Add happens under it, so that Close's Wait
 	// never races an Add.

@@ -32,7 +32,7 @@ type userShard struct {
 }
 
 type roomShard struct {
-	mu sync.Mutex                     // guards m
+	mu sync.Mutex                    // guards m
 	m  map[string]map[*Conn]struct{} // chat id → sockets that have it open
 }
 
