@@ -6,7 +6,9 @@ import (
 )
 
 // Conn is one socket in the hub. Its queue and writer make delivery to it
-// independent of its transport: Deliver only puts a frame in the queue.
+// independent of its transport: Deliver only puts a frame in the queue,
+// and a writer goroutine, started when the queue gets a frame and ended
+// when it is empty, hands frames to the transport.
 type Conn struct {
 	// ID is the socket's id; UID its user's.
 	ID, UID string
@@ -15,12 +17,13 @@ type Conn struct {
 	ctx  context.Context
 	wire Wire
 	q    chan *Frame   // frames for the writer; bounded by Options.MaxQueued
-	done chan struct{} // closed by Drop: ends the writer
+	done chan struct{} // closed by Drop: ends a running writer
 
 	mu      sync.Mutex        // guards the fields below
 	joined  map[string]func() // chat id → release of the chat's typing watch
 	typing  map[string]bool   // chats where the socket said it is typing
-	started bool              // the writer runs
+	started bool              // the writer may run (the library connected the socket)
+	writing bool              // a writer goroutine runs
 	dropped bool              // released (disconnect or abandoned handshake)
 	cut     bool              // a cut is under way
 }
@@ -33,38 +36,53 @@ func (h *Hub) send(c *Conn, f *Frame) {
 	case c.q <- f:
 	default:
 		h.cut(c, "event queue full")
-	}
-}
-
-// Start runs the socket's writer: from now on the client can take events
-// (the library has connected the socket). It is a no-op once dropped.
-func (h *Hub) Start(c *Conn) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.started || c.dropped {
 		return
 	}
-	c.started = true
-	if !h.goBg(func() { h.write(c) }) {
-		c.started = false
-	}
+	h.wake(c)
 }
 
-// write is the socket's writer goroutine: it hands queued frames to the
-// wire, one at a time, until Drop.
+// wake starts the socket's writer if it is not running and may run. A
+// writer runs only while the queue has frames, so an idle socket costs
+// no goroutine.
+func (h *Hub) wake(c *Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writing || !c.started || c.dropped {
+		return
+	}
+	c.writing = h.goBg(func() { h.write(c) })
+}
+
+// Start lets the socket's writer run: from now on the client can take
+// events (the library has connected the socket).
+func (h *Hub) Start(c *Conn) {
+	c.mu.Lock()
+	c.started = true
+	c.mu.Unlock()
+	h.wake(c)
+}
+
+// write hands queued frames to the wire, one at a time, until the queue
+// is empty (checked under the socket's lock, which send's wake also
+// takes after queueing: a frame is never left without a writer) or the
+// socket is dropped.
 func (h *Hub) write(c *Conn) {
 	for {
 		select {
 		case <-c.done:
 			return
 		case f := <-c.q:
-			select {
-			case <-c.done: // dropped meanwhile: the wire is gone
-				return
-			default:
-			}
 			c.wire.Write(f)
+			continue
+		default:
 		}
+		c.mu.Lock()
+		if len(c.q) == 0 {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
 	}
 }
 
