@@ -164,8 +164,8 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout, Wire: h.Wire}
 	// The sink first, then the engine that fills it, then the glue that
 	// serves clients from both: no part needs one built after it.
-	sink := hub.New(hub.Options{Logger: log, MaxSocketsPerUser: handlers.MaxSocketsPerUser, MaxRoomsPerSocket: handlers.MaxRoomsPerSocket,
-		Payload: handlers.Payload, StopTyping: func(ctx context.Context, chatID string) error { return rooms.SetTyping(ctx, chatID, false) }})
+	stopTyping := func(ctx context.Context, chatID string) error { return rooms.SetTyping(ctx, chatID, false) }
+	sink := hub.New(hub.Options{Logger: log, Payload: handlers.Payload, StopTyping: stopTyping})
 	node := realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
 	sockets := handlers.NewSockets(svc, opts, sink, node)
 	a := &App{Handler: handlers.NewServer(svc, sockets, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, sockets: sockets, listener: listener,

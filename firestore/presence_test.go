@@ -52,8 +52,6 @@ func TestLeasesOnFirestoreClock(t *testing.T) {
 		t.Fatal("not online after connect")
 	}
 	t.Run("NoFalseOffline", func(t *testing.T) {
-		// Other tests' leases share the emulator (a killed instance's may
-		// hold a lock a while): only the outcome for this user counts.
 		if _, err := sweeper.Sweep(ctx); err != nil {
 			t.Logf("sweep: %v", err)
 		}
@@ -67,7 +65,7 @@ func TestLeasesOnFirestoreClock(t *testing.T) {
 	t.Run("ExpiredSwept", func(t *testing.T) {
 		// The owner stops renewing: past its TTL on Firestore's clock
 		// its sessions end.
-		deadline := time.Now().Add(time.Minute) // a sweep may wait out another lease's lock
+		deadline := time.Now().Add(time.Minute)
 		for online() {
 			if time.Now().After(deadline) {
 				t.Fatal("an expired lease's user still online")

@@ -6,6 +6,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,6 +131,8 @@ func TestBlockedSocketDelaysNoOneElse(t *testing.T) {
 	var stuck atomic.Value // the uid whose socket's writes block
 	stuck.Store("")
 	unblock := make(chan struct{})
+	release := sync.OnceFunc(func() { close(unblock) })
+	t.Cleanup(release) // before the instance closes, also if the test fails early
 	in := chattest.NewInstance(t, chattest.Options{WrapWire: func(uid string, w hub.Wire) hub.Wire {
 		if uid == stuck.Load().(string) {
 			return stuckWire{w, unblock}
@@ -155,6 +158,6 @@ func TestBlockedSocketDelaysNoOneElse(t *testing.T) {
 	if n := len(anaS.Events("newMessage")); n != 0 {
 		t.Fatalf("ana got %d messages while her writes were blocked", n)
 	}
-	close(unblock)
+	release()
 	anaS.Wait(t, "newMessage", field("id", last.ID))
 }

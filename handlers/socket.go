@@ -35,12 +35,11 @@ type Sockets struct {
 }
 
 // The contract's socket limits: one client must not be able to hurt an
-// instance or other users.
+// instance or other users (sockets per user and rooms per socket are the
+// hub's: hub.Options).
 const (
-	MaxSocketsPerUser = 20  // per instance; a further handshake gets rate_limited
-	MaxRoomsPerSocket = 100 // a further joinChat gets too_large
-	eventRate         = 20  // events per second per socket …
-	eventBurst        = 40  // … in bursts of this many; over it, rate_limited
+	eventRate  = 20 // events per second per socket …
+	eventBurst = 40 // … in bursts of this many; over it, rate_limited
 	// connectConfirm bounds the wait for the library to connect a socket
 	// whose handshake passed: a transport closed meanwhile never connects,
 	// and what the handshake set up is released then.
@@ -60,11 +59,10 @@ type conn struct {
 	hc  *hub.Conn
 	uid string
 	ctx context.Context // the socket's identity, until it disconnects
-	// cancel ends ctx; release ends the user's feed reference (a no-op
-	// until the handshake's Track succeeded).
+	// cancel ends ctx. release ends the user's feed reference; it is set
+	// once Track succeeded, when presence is told of the socket.
 	cancel  context.CancelFunc
 	release atomic.Pointer[func()]
-	counted atomic.Bool // presence was told of the socket
 	expiry  atomic.Pointer[time.Timer]
 	// transport the socket connected with (a polling socket may upgrade)
 	transport string
@@ -252,7 +250,6 @@ func (g *Sockets) accept(s *socket.Socket, hook WireHook) (*conn, *socket.Extend
 		return fail(err)
 	}
 	c.release.Store(&release)
-	c.counted.Store(true)
 	g.svc.Presence.SocketOpened(id.UID)
 	g.hub.Attach(hc)
 	g.register(c)
@@ -291,13 +288,11 @@ func (g *Sockets) drop(c *conn) bool {
 		return false
 	}
 	c.cancel()
-	if c.counted.Load() {
-		g.svc.Presence.SocketClosed(c.uid)
-	}
 	if t := c.expiry.Load(); t != nil {
 		t.Stop()
 	}
 	if r := c.release.Load(); r != nil {
+		g.svc.Presence.SocketClosed(c.uid)
 		(*r)()
 	}
 	g.forgetSession(c.s)

@@ -190,3 +190,44 @@ func TestJoin(t *testing.T) {
 		}
 	})
 }
+
+// droppingWire drops its conn when disconnected, as the glue's disconnect
+// handler does (the library runs it within Disconnect).
+type droppingWire struct {
+	*fakeWire
+	h *hub.Hub
+	c *hub.Conn
+}
+
+func (w *droppingWire) Disconnect(bool) { w.h.Drop(w.c) }
+
+// TestCloseClearsTyping: the sockets Close disconnects clear their typing
+// marks before Close returns.
+func TestCloseClearsTyping(t *testing.T) {
+	stopped := make(chan string, 1)
+	h := hub.New(hub.Options{Payload: payload, StopTyping: func(ctx context.Context, chatID string) error {
+		stopped <- chatID
+		return nil
+	}})
+	w := &droppingWire{fakeWire: newWire(false), h: h}
+	c, err := h.Open(context.Background(), "ana", "s1", w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.c = c
+	h.Attach(c)
+	h.Start(c)
+	mustJoin(t, h, c, "c")
+	c.SetTyping("c", true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h.Close(ctx)
+	select {
+	case got := <-stopped:
+		if got != "c" {
+			t.Fatalf("typing cleared in %q, want c", got)
+		}
+	default:
+		t.Fatal("Close returned with the socket's typing mark left")
+	}
+}

@@ -42,9 +42,10 @@ type Wire interface {
 type Options struct {
 	Logger *slog.Logger
 	// MaxSocketsPerUser bounds a user's sockets on this instance,
-	// handshakes under way included.
+	// handshakes under way included (the contract's 20 when 0).
 	MaxSocketsPerUser int
-	// MaxRoomsPerSocket bounds the chats one socket has open.
+	// MaxRoomsPerSocket bounds the chats one socket has open (the
+	// contract's 100 when 0).
 	MaxRoomsPerSocket int
 	// MaxQueued bounds the events waiting for a socket's writer; a socket
 	// whose queue is full is cut (its client reconnects and catches up).
@@ -92,10 +93,11 @@ type Hub struct {
 	stop   chan struct{}  // closed by Close: ends the watchdog
 	bg     sync.WaitGroup // the watchdog, writers, cuts, disconnects, typing clean-ups
 
-	// life guards closing; bg.Add happens under it, so that Close's Wait
-	// never races an Add.
+	// life guards closing and waiting; bg.Add happens under it, so that
+	// Close's Wait never races an Add.
 	life    sync.Mutex
-	closing bool
+	closing bool // Close began: no new writer, cut or disconnect
+	waiting bool // Close waits for bg: nothing new at all
 }
 
 // New returns an empty hub whose watchdog runs until Close.
@@ -135,9 +137,15 @@ func (h *Hub) Sockets() (sockets, users int) { return h.reg.count() }
 
 // goBg runs fn in the background, owned by the hub, unless it is
 // closing (Close ends every socket itself). It reports whether fn runs.
-func (h *Hub) goBg(fn func()) bool {
+func (h *Hub) goBg(fn func()) bool { return h.run(fn, false) }
+
+// goCleanup is goBg for a clean-up that must happen even while the hub
+// closes: the sockets Close disconnects clear their typing marks.
+func (h *Hub) goCleanup(fn func()) bool { return h.run(fn, true) }
+
+func (h *Hub) run(fn func(), cleanup bool) bool {
 	h.life.Lock()
-	if h.closing {
+	if h.waiting || (h.closing && !cleanup) {
 		h.life.Unlock()
 		return false
 	}
@@ -168,9 +176,14 @@ func (h *Hub) Close(ctx context.Context) {
 		return
 	}
 	close(h.stop)
+	// The library runs a socket's disconnect handlers (the glue's drop,
+	// which may start typing clean-ups) within Disconnect.
 	for _, c := range h.reg.all() {
 		c.wire.Disconnect(true)
 	}
+	h.life.Lock()
+	h.waiting = true
+	h.life.Unlock()
 	done := make(chan struct{})
 	go func() { h.bg.Wait(); close(done) }()
 	select {

@@ -194,7 +194,7 @@ func (h *Hub) stopTyping(c *Conn, chatID string, wasTyping bool) {
 	if !wasTyping {
 		return
 	}
-	h.goBg(func() {
+	h.goCleanup(func() {
 		id, _ := chat.IdentityFromContext(c.ctx)
 		ctx, cancel := context.WithTimeout(chat.NewContextWithIdentity(context.Background(), id), 5*time.Second)
 		defer cancel()
