@@ -34,10 +34,10 @@ func encode(name string, payload any) *Frame {
 	return f
 }
 
-// frameCache remembers the frames of the last events whose payload is
-// shared: the engine emits one event per recipient user with the same
-// *chat.Message (or presence) value, so a message to a group is encoded
-// once per instance, not once per member or socket.
+// frameCache remembers the frames of the last newMessage events: the
+// engine emits one event per recipient user with the same *chat.Message,
+// so a message to a group is encoded once per instance, not once per
+// member or socket. (Other kinds get a value of their own per user.)
 type frameCache struct {
 	mu   sync.Mutex // guards the fields below
 	m    map[frameKey]*Frame
@@ -111,14 +111,11 @@ func (h *Hub) Deliver(ev chat.Event) {
 	}
 }
 
-// frame encodes an event, once for a payload that many recipients share.
+// frame encodes an event, once for a message that many recipients share.
 func (h *Hub) frame(ev chat.Event) *Frame {
 	mk := func() *Frame { return encode(ev.Kind, h.opts.Payload(ev)) }
-	switch {
-	case ev.Kind == chat.EventNewMessage && ev.Message != nil:
+	if ev.Kind == chat.EventNewMessage && ev.Message != nil {
 		return h.frames.get(ev.Kind, ev.Message, mk)
-	case ev.Kind == chat.EventPresence && ev.Presence != nil:
-		return h.frames.get(ev.Kind, ev.Presence, mk)
 	}
 	return mk()
 }

@@ -23,7 +23,7 @@ type registry struct {
 
 type connShard struct {
 	mu sync.Mutex       // guards m
-	m  map[string]*Conn // socket id → its conn, once attached
+	m  map[string]*Conn // socket id → its conn, once attached (the watchdog's and Close's list)
 }
 
 type userShard struct {

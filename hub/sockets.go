@@ -22,17 +22,20 @@ func (h *Hub) Open(ctx context.Context, uid, socketID string, w Wire) (*Conn, er
 	}
 	s := h.reg.userShard(uid)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	u := s.m[uid]
 	if u == nil {
 		u = &user{conns: map[*Conn]struct{}{}, unread: map[string]int{}, evicted: map[string]eviction{}}
 		s.m[uid] = u
 	}
-	if u.slots >= h.opts.MaxSocketsPerUser {
+	full := u.slots >= h.opts.MaxSocketsPerUser
+	if !full {
+		u.slots++
+	}
+	s.mu.Unlock()
+	if full {
 		h.log.Warn("socket refused: too many sockets", "user", uid, "limit", h.opts.MaxSocketsPerUser)
 		return nil, chat.Errorf(chat.ERATELIMITED, "Too many sockets for this user; close one first.")
 	}
-	u.slots++
 	return &Conn{ID: socketID, UID: uid, ctx: ctx, wire: w, q: make(chan *Frame, h.opts.MaxQueued),
 		done: make(chan struct{}), joined: map[string]func(){}, typing: map[string]bool{}}, nil
 }
@@ -51,14 +54,6 @@ func (h *Hub) Attach(c *Conn) {
 	if dropped { // dropped meanwhile: Drop may have run before the inserts
 		h.detach(c)
 	}
-}
-
-// Lookup returns the attached conn of a socket id, nil if none.
-func (h *Hub) Lookup(socketID string) *Conn {
-	cs := h.reg.connShard(socketID)
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return cs.m[socketID]
 }
 
 // Drop releases what a socket holds in the hub: its rooms (with their
