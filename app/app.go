@@ -28,6 +28,9 @@ import (
 // environment; tests fill it directly.
 type Settings struct {
 	ProjectID string
+	// Database is the project's Firestore database ("" is the default
+	// one). Tests give each test a database of its own on the emulator.
+	Database string
 	// Bucket is the Cloud Storage bucket of attachments.
 	Bucket      string
 	CORSOrigins []string
@@ -112,7 +115,7 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	if s.Metrics == nil {
 		s.Metrics = metrics.New()
 	}
-	db, err := firestore.Open(ctx, s.ProjectID, s.Metrics)
+	db, err := firestore.Open(ctx, s.ProjectID, s.Database, s.Metrics)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,9 @@ package chattest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -57,11 +59,12 @@ func MustFileStore(tb testing.TB, bucket string) *gcs.Store {
 	return s
 }
 
-// MustOpenDB opens a Firestore client on the emulator, closed with the test.
+// MustOpenDB opens a Firestore client on the emulator, on the test's
+// database (Database), closed with the test.
 func MustOpenDB(tb testing.TB) *firestore.DB {
 	tb.Helper()
 	env := MustEnv(tb)
-	db, err := firestore.Open(context.Background(), env.Project, nil)
+	db, err := firestore.Open(context.Background(), env.Project, Database(tb), nil)
 	if err != nil {
 		tb.Fatalf("open firestore: %v", err)
 	}
@@ -71,7 +74,29 @@ func MustOpenDB(tb testing.TB) *firestore.DB {
 
 var seq struct {
 	sync.Mutex
-	n int
+	n  int
+	db map[string]string // top-level test → its database
+}
+
+// Database returns the Firestore database of the test: one per top-level
+// test and process, shared by its subtests, instances and clients. The
+// emulator's queries scan every document of a database, so a test on a
+// database of its own costs the same whatever ran before it, and tests
+// running in parallel do not slow each other's queries.
+func Database(tb testing.TB) string {
+	top, _, _ := strings.Cut(tb.Name(), "/")
+	seq.Lock()
+	defer seq.Unlock()
+	if seq.db == nil {
+		seq.db = map[string]string{}
+	}
+	id, ok := seq.db[top]
+	if !ok {
+		seq.n++
+		id = fmt.Sprintf("t%d-%d", os.Getpid(), seq.n)
+		seq.db[top] = id
+	}
+	return id
 }
 
 // Unique returns a number unique within the test process, to keep the

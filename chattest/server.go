@@ -37,7 +37,10 @@ type Instance struct {
 // parts at their interfaces.
 type Options struct {
 	// Bucket holds attachments; empty is the bucket `make test` made.
-	Bucket       string
+	Bucket string
+	// Database is the Firestore database; empty is the test's own
+	// (Database).
+	Database     string
 	Realtime     realtime.Options
 	Presence     presence.Options
 	CORSOrigins  []string
@@ -59,8 +62,11 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 	if opts.Bucket == "" {
 		opts.Bucket = env.Bucket
 	}
+	if opts.Database == "" {
+		opts.Database = Database(tb)
+	}
 	a, err := app.BuildWith(context.Background(), app.Settings{
-		ProjectID: env.Project, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime, Presence: opts.Presence,
+		ProjectID: env.Project, Database: opts.Database, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime, Presence: opts.Presence,
 		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
 	}, app.Hooks{Verifier: opts.WrapVerifier, Source: opts.WrapSource, Reader: opts.WrapReader, Rooms: opts.WrapRooms, Wire: opts.WrapWire})
 	if err != nil {

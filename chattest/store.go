@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// Query counts documents straight in the Firestore emulator through its REST
-// API as the admin ("Bearer owner"), not through the service: races are
-// judged by what was stored.
+// Query counts documents of the test's database (Database) straight in
+// the Firestore emulator through its REST API as the admin ("Bearer
+// owner"), not through the service: races are judged by what was stored.
 func Query(tb testing.TB, parent, collection string, allDescendants bool, filters ...Filter) []map[string]any {
 	tb.Helper()
 	env := MustEnv(tb)
@@ -28,7 +28,7 @@ func Query(tb testing.TB, parent, collection string, allDescendants bool, filter
 	default:
 		q["where"] = map[string]any{"compositeFilter": map[string]any{"op": "AND", "filters": fs}}
 	}
-	url := fmt.Sprintf("http://%s/v1/projects/%s/databases/(default)/documents%s:runQuery", env.FirestoreHost, env.Project, parent)
+	url := fmt.Sprintf("http://%s/v1/projects/%s/databases/%s/documents%s:runQuery", env.FirestoreHost, env.Project, Database(tb), parent)
 	req, _ := http.NewRequest("POST", url, bytes.NewReader(MustJSON(map[string]any{"structuredQuery": q})))
 	req.Header.Set("Authorization", "Bearer owner")
 	req.Header.Set("Content-Type", "application/json")

@@ -82,7 +82,7 @@ func mustServicesVia(t *testing.T, interceptor grpc.UnaryClientInterceptor, stre
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := firestore.Open(context.Background(), env.Project, nil, option.WithGRPCConn(conn))
+	db, err := firestore.Open(context.Background(), env.Project, chattest.Database(t), nil, option.WithGRPCConn(conn))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,23 +92,6 @@ func mustServicesVia(t *testing.T, interceptor grpc.UnaryClientInterceptor, stre
 	chats := firestore.NewChatService(db, users, files)
 	t.Cleanup(chats.Close)
 	return services{users, chats, firestore.NewMessageService(db, files), nil, db}
-}
-
-// mustOpenDBOn opens the database of the Firestore emulator at host (one
-// a test started for itself).
-func mustOpenDBOn(t *testing.T, host string) *firestore.DB {
-	t.Helper()
-	conn, err := grpc.NewClient(host, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	db, err := firestore.Open(context.Background(), chattest.MustEnv(t).Project, nil, option.WithGRPCConn(conn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // ownerCreds is what the client library sends the emulator: the owner.

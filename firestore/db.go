@@ -35,11 +35,15 @@ type DB struct {
 // about 3 × 1000/29 + 1000/30 ≈ 138 listeners (see docs/design.md).
 const grpcPool = 4
 
-// Open connects to Firestore for the project. With FIRESTORE_EMULATOR_HOST
-// set the client library talks to the emulator without credentials.
+// Open connects to the project's Firestore database (database "" is the
+// default one). With FIRESTORE_EMULATOR_HOST set the client library talks
+// to the emulator without credentials.
 // m, if not nil, counts the operations; opts add to the client's options
 // (tests put a gRPC interceptor there).
-func Open(ctx context.Context, projectID string, m Meter, opts ...option.ClientOption) (*DB, error) {
+func Open(ctx context.Context, projectID, database string, m Meter, opts ...option.ClientOption) (*DB, error) {
+	if database == "" {
+		database = firestore.DefaultDatabaseID
+	}
 	base := []option.ClientOption{option.WithGRPCConnectionPool(grpcPool)}
 	if m != nil {
 		mo, err := meterOptions(m, os.Getenv("FIRESTORE_EMULATOR_HOST"))
@@ -48,7 +52,7 @@ func Open(ctx context.Context, projectID string, m Meter, opts ...option.ClientO
 		}
 		base = append(base, mo...)
 	}
-	client, err := firestore.NewClient(ctx, projectID, append(base, opts...)...)
+	client, err := firestore.NewClientWithDatabase(ctx, projectID, database, append(base, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore client: %w", err)
 	}

@@ -22,7 +22,7 @@ import (
 func BenchmarkEmulatorCommit(b *testing.B) {
 	env := chattest.MustEnv(b)
 	ctx := context.Background()
-	client, err := firestore.NewClient(ctx, env.Project)
+	client, err := firestore.NewClientWithDatabase(ctx, env.Project, chattest.Database(b))
 	if err != nil {
 		b.Fatal(err)
 	}

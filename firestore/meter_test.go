@@ -74,7 +74,7 @@ func mustMetered(tb testing.TB) metered {
 	tb.Helper()
 	env := chattest.MustEnv(tb)
 	m := metered{c: newRPCCounter()}
-	db, err := firestore.Open(context.Background(), env.Project, m.c)
+	db, err := firestore.Open(context.Background(), env.Project, chattest.Database(tb), m.c)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,9 +12,9 @@ import (
 
 // skewedSessions is an instance's session store whose local clock is off
 // by skew.
-func skewedSessions(t *testing.T, host, name string, skew time.Duration) *firestore.Sessions {
+func skewedSessions(t *testing.T, name string, skew time.Duration) *firestore.Sessions {
 	t.Helper()
-	db := mustOpenDBOn(t, host)
+	db := chattest.MustOpenDB(t)
 	db.Now = func() time.Time { return time.Now().Add(skew) }
 	return firestore.NewSessions(db, fmt.Sprintf("%s-%d-%d", name, time.Now().UnixNano(), chattest.Unique()))
 }
@@ -22,12 +22,11 @@ func skewedSessions(t *testing.T, host, name string, skew time.Duration) *firest
 // TestLeasesOnFirestoreClock: leases are written and judged on Firestore's
 // clock, so an owner whose clock is 60 s behind and a sweeper whose clock is
 // 60 s ahead end no live session; a lease that does expire is still swept.
-// A Firestore emulator of its own: a sweep takes every expired lease's
-// transaction, and the shared emulator may hold the locks of instances
-// other tests killed for up to a minute.
+// The test's own database: a sweep takes every expired lease's
+// transaction, and the shared one may hold the locks of instances other
+// tests killed for up to a minute.
 func TestLeasesOnFirestoreClock(t *testing.T) {
-	fs := chattest.StartFirestore(t)
-	s := services{users: firestore.NewUserService(mustOpenDBOn(t, fs.Host))}
+	s := services{users: firestore.NewUserService(chattest.MustOpenDB(t))}
 	ctx := context.Background()
 	userCtx, uid := s.as(t, "skew")
 	online := func() bool {
@@ -37,8 +36,8 @@ func TestLeasesOnFirestoreClock(t *testing.T) {
 		}
 		return u.Online
 	}
-	owner := skewedSessions(t, fs.Host, "behind", -time.Minute)
-	sweeper := skewedSessions(t, fs.Host, "ahead", time.Minute)
+	owner := skewedSessions(t, "behind", -time.Minute)
+	sweeper := skewedSessions(t, "ahead", time.Minute)
 	const ttl = 3 * time.Second
 	for _, st := range []*firestore.Sessions{owner, sweeper} {
 		if _, err := st.Renew(ctx, ttl); err != nil {

@@ -35,6 +35,7 @@ func badTokens(t *testing.T) map[string]string {
 }
 
 func TestRESTAuth(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{})
 	c := chattest.MustContract(t)
 	for name, token := range badTokens(t) {
@@ -91,6 +92,7 @@ func TestRESTAuth(t *testing.T) {
 }
 
 func TestSocketAuth(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{})
 	c := chattest.MustContract(t)
 	for name, token := range badTokens(t) {
@@ -150,6 +152,7 @@ func TestSocketAuth(t *testing.T) {
 }
 
 func TestSocketOrigin(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{CORSOrigins: []string{"https://app.example.com"}})
 	u := chattest.NewUser(t, "")
 	t.Run("Allowed", func(t *testing.T) {
@@ -173,6 +176,7 @@ func TestSocketOrigin(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{CORSOrigins: []string{"https://app.example.com"}})
 	preflight := func(origin, path string) http.Header {
 		req, _ := http.NewRequest("OPTIONS", in.URL+path, nil)
@@ -215,6 +219,7 @@ func (v expiringVerifier) Verify(ctx context.Context, token string) (chat.Identi
 // TestTokenExpiredDuringHandshake: a socket whose token is expired by the
 // time it connects is cut at once, not left open.
 func TestTokenExpiredDuringHandshake(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{WrapVerifier: func(v chat.TokenVerifier) chat.TokenVerifier { return expiringVerifier{v} }})
 	u := chattest.NewUser(t, "")
 	s := chattest.MustDial(t, in.URL, u.Token)

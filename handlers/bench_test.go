@@ -157,7 +157,7 @@ func emulatorLatency(b *testing.B, rate, chats, total int) []time.Duration {
 	env := chattest.MustEnv(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	client, err := gfs.NewClient(ctx, env.Project)
+	client, err := gfs.NewClientWithDatabase(ctx, env.Project, chattest.Database(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestCreateChat(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 3)
 	ana, bob, cid := u[0], u[1], u[2]
@@ -61,6 +62,7 @@ func manyIDs(n int) []string {
 }
 
 func TestChatAccess(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 3)
 	ana, bob, eve := u[0], u[1], u[2]
@@ -172,6 +174,7 @@ func TestChatAccess(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 4)
 	ana, bob, cid, dan := u[0], u[1], u[2], u[3]

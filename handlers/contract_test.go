@@ -12,6 +12,7 @@ import (
 // TestContractDocs proves the schema checks bite: a real payload passes,
 // and each kind of corruption of it fails.
 func TestContractDocs(t *testing.T) {
+	t.Parallel()
 	c := chattest.MustContract(t)
 	good := map[string]any{
 		"id": "m1", "chatId": "c1", "senderId": "u1", "content": "hi", "fileUrl": "", "fileName": "",

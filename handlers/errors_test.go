@@ -15,6 +15,7 @@ import (
 // adapter's error no longer says it was a cancellation; the same error on
 // a live request is a logged 500.
 func TestErrorStatusOfAbandonedRequests(t *testing.T) {
+	t.Parallel()
 	storage := chat.Errorf(chat.EINTERNAL, "firestore: call cancelled by the server")
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -43,6 +44,7 @@ func TestErrorStatusOfAbandonedRequests(t *testing.T) {
 // busy) carries Retry-After like the per-user limit's, so that clients
 // back off instead of hammering.
 func TestErrRateLimitedHasRetryAfter(t *testing.T) {
+	t.Parallel()
 	rec := handlers.ErrorResponse(chat.Errorf(chat.ERATELIMITED, "The chat is too busy to take the message now; retry."))
 	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), `"code":"rate_limited"`) {
 		t.Fatalf("%d %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)

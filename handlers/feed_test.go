@@ -10,6 +10,7 @@ import (
 )
 
 func TestTargetedFanOut(t *testing.T) {
+	t.Parallel()
 	var counter *chattest.FaultySource
 	w := world{
 		newAPI(t, chattest.NewInstance(t, chattest.Options{})),
@@ -40,6 +41,7 @@ func TestTargetedFanOut(t *testing.T) {
 }
 
 func TestStalledListenerRestarts(t *testing.T) {
+	t.Parallel()
 	opts := realtime.Options{HeartbeatInterval: 200 * time.Millisecond, StallTimeout: 1500 * time.Millisecond}
 	var src *chattest.FaultySource
 	w := world{
@@ -100,6 +102,7 @@ func TestStalledListenerRestarts(t *testing.T) {
 // by one trio (memberships, messages, presence) per 29 users (Firestore's 30-value filters, one slot for the
 // heartbeat), and every user is served.
 func TestShardedListeners(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	const n = 100
 	users := newUsers(t, a, n)
@@ -153,6 +156,7 @@ func worldWithFaultyReads(t *testing.T, o realtime.Options) (world, *chattest.Fa
 // message in it wait; once reads work, bob on B gets newChat, then the
 // message, each once.
 func TestReadFailuresRetried(t *testing.T) {
+	t.Parallel()
 	w, rd := worldWithFaultyReads(t, realtime.Options{})
 	u := newUsers(t, w.a, 2)
 	ana, bob := u[0], u[1]

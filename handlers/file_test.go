@@ -129,6 +129,7 @@ func pngFile(n int) []byte {
 }
 
 func TestAttachmentRoundTrip(t *testing.T) {
+	t.Parallel()
 	bucket := chattest.MustBucket(t)
 	a1 := newAPI(t, chattest.NewInstance(t, chattest.Options{Bucket: bucket.Name}))
 	a2 := newAPI(t, chattest.NewInstance(t, chattest.Options{Bucket: bucket.Name}))
@@ -209,6 +210,7 @@ func TestAttachmentRoundTrip(t *testing.T) {
 }
 
 func TestAttachmentLimits(t *testing.T) {
+	t.Parallel()
 	bucket := chattest.MustBucket(t)
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{Bucket: bucket.Name}))
 	u := newUsers(t, a, 3)
@@ -262,6 +264,7 @@ func TestAttachmentLimits(t *testing.T) {
 }
 
 func TestAttachmentAccess(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 3)
 	ana, bob, carol := u[0], u[1], u[2]
@@ -295,6 +298,7 @@ func TestAttachmentAccess(t *testing.T) {
 }
 
 func TestAttachmentSafeToServe(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]
@@ -330,6 +334,7 @@ func TestAttachmentSafeToServe(t *testing.T) {
 }
 
 func TestAttachmentsOfDeletedChat(t *testing.T) {
+	t.Parallel()
 	bucket := chattest.MustBucket(t)
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{Bucket: bucket.Name}))
 	u := newUsers(t, a, 2)
@@ -391,6 +396,7 @@ func TestDeleteAnswersBeforeCleanup(t *testing.T) {
 }
 
 func TestConcurrentUploads(t *testing.T) {
+	t.Parallel()
 	bucket := chattest.MustBucket(t)
 	a1 := newAPI(t, chattest.NewInstance(t, chattest.Options{Bucket: bucket.Name}))
 	a2 := newAPI(t, chattest.NewInstance(t, chattest.Options{Bucket: bucket.Name}))

@@ -35,6 +35,7 @@ func (r *racingRooms) JoinChat(ctx context.Context, chatID string) error {
 // insertion into the room, after the removal's chatDeleted was processed
 // on the instance: the join must not put the removed user in the room.
 func TestJoinRacesRemoval(t *testing.T) {
+	t.Parallel()
 	rooms := &racingRooms{}
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{WrapRooms: func(r chat.RoomService) chat.RoomService {
 		rooms.RoomService = r

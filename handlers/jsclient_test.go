@@ -16,6 +16,7 @@ import (
 // dev/package.json) against an instance, websocket and polling, and checks
 // every payload it saw against docs/asyncapi.yaml.
 func TestOfficialJSClient(t *testing.T) {
+	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatalf("node is required for the official client: %v", err)

@@ -18,6 +18,7 @@ import (
 // the limit has no effect; the socket works again once under it; a socket
 // that stays under the limit is never refused.
 func TestSocketEventRateLimit(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]
@@ -76,6 +77,7 @@ func TestSocketEventRateLimit(t *testing.T) {
 // TestSocketsPerUser: 20 sockets of one user on an instance, a 21st is
 // refused with rate_limited; closing one makes room.
 func TestSocketsPerUser(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 1)[0]
 	var socks []*chattest.Socket
@@ -104,6 +106,7 @@ func TestSocketsPerUser(t *testing.T) {
 
 // TestRoomsPerSocket: a socket joins at most 100 chats.
 func TestRoomsPerSocket(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]
@@ -132,6 +135,7 @@ func TestRoomsPerSocket(t *testing.T) {
 // TestUserIDsBounded: a body naming more users than a group holds is
 // refused before any other work, fast even when huge.
 func TestUserIDsBounded(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]
@@ -171,6 +175,7 @@ func (r *countingRooms) JoinChat(ctx context.Context, chatID string) error {
 // read reach no storage; once a message makes it unread, the next join
 // marks it read again.
 func TestRejoinCostsNothing(t *testing.T) {
+	t.Parallel()
 	rooms := &countingRooms{}
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{WrapRooms: func(r chat.RoomService) chat.RoomService {
 		rooms.RoomService = r

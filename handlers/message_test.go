@@ -26,6 +26,7 @@ func (a api) page(t *testing.T, token, chatID, query string) pageBody {
 }
 
 func TestSendMessage(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]
@@ -78,6 +79,7 @@ func TestSendMessage(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]
@@ -144,6 +146,7 @@ func TestHistory(t *testing.T) {
 }
 
 func TestReadAndList(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 3)
 	ana, bob, cid := u[0], u[1], u[2]

@@ -11,6 +11,7 @@ import (
 // once a second in bursts of 10, counted across instances; over it 429
 // rate_limited, while a member may always leave.
 func TestChatChangeLimit(t *testing.T) {
+	t.Parallel()
 	a1 := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	a2 := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a1, 4)

@@ -64,6 +64,7 @@ func parseTime(t *testing.T, s *string) time.Time {
 // two closing send nothing, the last close sends offline within 15 s;
 // a stranger hears nothing and reads nothing.
 func TestPresenceContractTimes(t *testing.T) {
+	t.Parallel()
 	a1 := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	a2 := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	a3 := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
@@ -151,6 +152,7 @@ func TestPresenceContractTimes(t *testing.T) {
 // TestPresenceNoFlap: a reload, and a move to another instance, within
 // the grace send nothing.
 func TestPresenceNoFlap(t *testing.T) {
+	t.Parallel()
 	opts := chattest.Options{Presence: fastPresence()}
 	a1 := newAPI(t, chattest.NewInstance(t, opts))
 	a2 := newAPI(t, chattest.NewInstance(t, opts))
@@ -180,6 +182,7 @@ func TestPresenceNoFlap(t *testing.T) {
 // TestPresenceMembership: a user added to a chat sees the others' real
 // presence in newChat and their later flips; a removed user stops.
 func TestPresenceMembership(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{Presence: fastPresence()}))
 	u := newUsers(t, a, 3)
 	ana, bob, carol := u[0], u[1], u[2]

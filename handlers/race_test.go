@@ -33,6 +33,7 @@ func together(t *testing.T, w world, n int, call func(i int, a api) chattest.Res
 }
 
 func TestRaces(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	u := newUsers(t, w.a, 5)
 	ana, bob := u[0], u[1]

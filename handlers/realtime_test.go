@@ -71,6 +71,7 @@ func newWorld(t *testing.T) world {
 }
 
 func TestNewMessageAndSummary(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	u := newUsers(t, w.a, 4)
 	ana, bob, cid, eve := u[0], u[1], u[2], u[3]
@@ -146,6 +147,7 @@ func TestNewMessageAndSummary(t *testing.T) {
 }
 
 func TestChatEvents(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	u := newUsers(t, w.a, 4)
 	ana, bob, cid, dan := u[0], u[1], u[2], u[3]
@@ -235,6 +237,7 @@ func TestChatEvents(t *testing.T) {
 }
 
 func TestTyping(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	u := newUsers(t, w.a, 3)
 	ana, bob, cid := u[0], u[1], u[2]
@@ -316,6 +319,7 @@ func countMatching(evs []chattest.Event, match func(json.RawMessage) bool) int {
 }
 
 func TestSocketBadInput(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	s := chattest.MustDial(t, a.in.URL, u[0].Token)
@@ -352,6 +356,7 @@ func TestSocketBadInput(t *testing.T) {
 // as the socket may costs one write per 2 s window, and the others see the
 // changes coalesced, never a lost final state.
 func TestTypingThrottled(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]

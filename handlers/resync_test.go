@@ -16,6 +16,7 @@ import (
 // server disconnect") instead of queueing without end, and once reads work
 // a reconnected client's catch-up has every message exactly once.
 func TestReadOutageDisconnectsAndCatchUp(t *testing.T) {
+	t.Parallel()
 	w, rd := worldWithFaultyReads(t, realtime.Options{ReadFailFor: time.Second})
 	u := newUsers(t, w.a, 2)
 	ana, bob := u[0], u[1]

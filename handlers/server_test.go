@@ -9,6 +9,7 @@ import (
 )
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{})
 	c := chattest.MustContract(t)
 	t.Run("Healthz", func(t *testing.T) {
@@ -41,6 +42,7 @@ func TestNotReady(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	t.Run("ErrRateLimited", func(t *testing.T) {
@@ -86,6 +88,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestMe(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{})
 	c := chattest.MustContract(t)
 	u := chattest.NewUser(t, "Ana Smith")

@@ -12,6 +12,7 @@ import (
 // records a socket as connected only after writing CONNECT, and it used to
 // drop (v2: whole handshakes) or cut (v3: the first event) such clients.
 func TestFastClientFirstEvent(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{})
 	ana, bob := chattest.NewUser(t, "fast-ana"), chattest.NewUser(t, "fast-bob")
 	in.Do(t, "GET", "/api/me", bob.Token, nil)

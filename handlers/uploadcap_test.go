@@ -25,6 +25,7 @@ func (g *gatedReader) Read(p []byte) (int, error) {
 // instance; a 4th is 429 rate_limited, another user is not affected, and
 // the user may upload again once one has ended.
 func TestUploadsInProgressCap(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]

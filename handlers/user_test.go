@@ -34,6 +34,7 @@ func me(t *testing.T, in *chattest.Instance, token string) userBody {
 func unique(base string) string { return fmt.Sprintf("%s%d", base, chattest.Unique()) }
 
 func TestMeCreation(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{})
 	t.Run("FromNameClaim", func(t *testing.T) {
 		name := unique("Ana Claim ")
@@ -129,6 +130,7 @@ func TestMeCreation(t *testing.T) {
 }
 
 func TestPatchMe(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{})
 	c := chattest.MustContract(t)
 	ana := chattest.NewUser(t, unique("ana"))
@@ -203,6 +205,7 @@ func TestPatchMe(t *testing.T) {
 }
 
 func TestFindUsers(t *testing.T) {
+	t.Parallel()
 	in := chattest.NewInstance(t, chattest.Options{})
 	c := chattest.MustContract(t)
 	prefix := unique("Zed")

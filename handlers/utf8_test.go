@@ -15,6 +15,7 @@ const bad = "ok\xff"
 // client sends is valid UTF-8 or the request is 400 invalid_argument,
 // before any work, so nothing invalid reaches a batch shared with others.
 func TestInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]
@@ -61,6 +62,7 @@ func TestInvalidUTF8(t *testing.T) {
 // TestInvalidSendsFailAlone: a member sending invalid multipart bodies in
 // a busy chat fails only their own sends, never a batch with others'.
 func TestInvalidSendsFailAlone(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	ana, bob := u[0], u[1]

@@ -28,7 +28,12 @@ func newProbe(ctx context.Context, run string) (*probe, error) {
 	if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" || project == "" {
 		return nil, fmt.Errorf("the probe needs FIRESTORE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT (dev/with-emulators.sh)")
 	}
-	c, err := firestore.NewClient(ctx, project)
+	// The servers' database (FIRESTORE_DATABASE, as cmd/server reads it).
+	database := os.Getenv("FIRESTORE_DATABASE")
+	if database == "" {
+		database = firestore.DefaultDatabaseID
+	}
+	c, err := firestore.NewClientWithDatabase(ctx, project, database)
 	if err != nil {
 		return nil, err
 	}

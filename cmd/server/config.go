@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -10,8 +11,11 @@ import (
 // Config is everything the server reads from the environment, with Cloud
 // Run's conventions. It is read once, validated at start, and passed down.
 type Config struct {
-	Port                     int
-	ProjectID                string
+	Port      int
+	ProjectID string
+	// Database is the Firestore database ("(default)" unless
+	// FIRESTORE_DATABASE names another: a project may hold several).
+	Database                 string
 	FirestoreEmulatorHost    string
 	FirebaseAuthEmulatorHost string
 	StorageEmulatorHost      string
@@ -31,12 +35,17 @@ type Config struct {
 	ListenerRollover time.Duration
 }
 
+// databaseID is Firestore's rule for a database id: a letter first, no
+// hyphen last.
+var databaseID = regexp.MustCompile(`^[a-z][a-z0-9-]{2,61}[a-z0-9]$`)
+
 // LoadConfig reads the configuration from getenv and validates it. The
 // error is one sentence an operator can act on.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		Port:                     8080,
 		ProjectID:                strings.TrimSpace(getenv("GOOGLE_CLOUD_PROJECT")),
+		Database:                 strings.TrimSpace(getenv("FIRESTORE_DATABASE")),
 		FirestoreEmulatorHost:    strings.TrimSpace(getenv("FIRESTORE_EMULATOR_HOST")),
 		FirebaseAuthEmulatorHost: strings.TrimSpace(getenv("FIREBASE_AUTH_EMULATOR_HOST")),
 		StorageEmulatorHost:      strings.TrimSpace(getenv("STORAGE_EMULATOR_HOST")),
@@ -78,6 +87,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.ProjectID == "" {
 		return c, fmt.Errorf("GOOGLE_CLOUD_PROJECT must be set to the Firebase/GCP project id")
+	}
+	if c.Database == "" {
+		c.Database = "(default)"
+	} else if c.Database != "(default)" && !databaseID.MatchString(c.Database) {
+		return c, fmt.Errorf("FIRESTORE_DATABASE must be (default) or a database id of 4-63 lowercase letters, digits and hyphens, got %q", c.Database)
 	}
 	if c.StorageBucket == "" {
 		return c, fmt.Errorf("STORAGE_BUCKET must name the Cloud Storage bucket for attachments")

@@ -8,24 +8,27 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestLoadConfig(t *testing.T) {
+	t.Parallel()
 	t.Run("Defaults", func(t *testing.T) {
 		c, err := LoadConfig(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b"}))
-		if err != nil || c.Port != 8080 || c.ProjectID != "p" || len(c.CORSOrigins) != 0 {
+		if err != nil || c.Port != 8080 || c.ProjectID != "p" || c.Database != "(default)" || len(c.CORSOrigins) != 0 {
 			t.Fatalf("got %+v %v", c, err)
 		}
 	})
 	t.Run("Everything", func(t *testing.T) {
 		c, err := LoadConfig(env(map[string]string{
 			"GOOGLE_CLOUD_PROJECT": "p", "PORT": "9090", "CORS_ORIGINS": " https://a.example.com/ ,http://localhost:5173",
-			"STORAGE_BUCKET": "b", "FIRESTORE_EMULATOR_HOST": "127.0.0.1:1",
+			"STORAGE_BUCKET": "b", "FIRESTORE_EMULATOR_HOST": "127.0.0.1:1", "FIRESTORE_DATABASE": "chat-eu",
 		}))
-		if err != nil || c.Port != 9090 || strings.Join(c.CORSOrigins, " ") != "https://a.example.com http://localhost:5173" || c.StorageBucket != "b" {
+		if err != nil || c.Port != 9090 || c.Database != "chat-eu" || strings.Join(c.CORSOrigins, " ") != "https://a.example.com http://localhost:5173" || c.StorageBucket != "b" {
 			t.Fatalf("got %+v %v", c, err)
 		}
 	})
 	for name, m := range map[string]map[string]string{
 		"ErrNoProject":              {"STORAGE_BUCKET": "b"},
 		"ErrNoBucket":               {"GOOGLE_CLOUD_PROJECT": "p"},
+		"ErrBadDatabase":            {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "FIRESTORE_DATABASE": "Chat_EU"},
+		"ErrDatabaseEndsHyphen":     {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "FIRESTORE_DATABASE": "chat-"},
 		"ErrBadPort":                {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PORT": "http"},
 		"ErrPortRange":              {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PORT": "70000"},
 		"ErrBadGrace":               {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PRESENCE_GRACE": "5"},

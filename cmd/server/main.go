@@ -44,7 +44,7 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Bucket: cfg.StorageBucket,
+	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Database: cfg.Database, Bucket: cfg.StorageBucket,
 		PresenceGrace: cfg.PresenceGrace, PresenceLeaseTTL: cfg.PresenceLeaseTTL, ListenerRollover: cfg.ListenerRollover,
 		CORSOrigins: cfg.CORSOrigins, Logger: log})
 	if err != nil {

@@ -36,13 +36,15 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// start runs the server binary with the test's environment plus env.
+// start runs the server binary with the test's environment, on the
+// test's own Firestore database, plus env.
 func start(t testing.TB, bin string, env ...string) *chattest.Process {
 	t.Helper()
-	return chattest.StartProcess(t, bin, append(os.Environ(), env...))
+	return chattest.StartProcess(t, bin, append(append(os.Environ(), "FIRESTORE_DATABASE="+chattest.Database(t)), env...))
 }
 
 func TestServerProcess(t *testing.T) {
+	t.Parallel()
 	chattest.MustEnv(t)
 	bin := build(t)
 	t.Run("ServesAndStopsOnSIGTERM", func(t *testing.T) {

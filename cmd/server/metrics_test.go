@@ -14,6 +14,7 @@ import (
 // with the adapter's Firestore counts and the socket counters; the public
 // port does not serve it.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	bin := build(t)
 	mport := freePort(t)
 	s := startServer(t, bin, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", mport))

@@ -48,6 +48,7 @@ func startServer(t *testing.T, bin string, env ...string) server {
 // read offline on a live instance within the contract's 60 s (the design
 // target, 30 s, is printed against the measure). Production periods.
 func TestPresenceInstanceKilled(t *testing.T) {
+	t.Parallel()
 	bin := build(t)
 	live := chattest.NewInstance(t, chattest.Options{})
 	doomed := startServer(t, bin)
@@ -65,13 +66,13 @@ func TestPresenceInstanceKilled(t *testing.T) {
 }
 
 // TestPresenceOnlyInstanceReplaced: the only instance is killed and a new
-// one starts: the new one ends the dead one's sessions. A Firestore
-// emulator of its own makes "only" true (other tests' instances would
-// sweep too); short lease.
+// one starts: the new one ends the dead one's sessions. The test's own
+// database makes "only" true (other tests' instances heartbeat in
+// theirs); short lease.
 func TestPresenceOnlyInstanceReplaced(t *testing.T) {
+	t.Parallel()
 	bin := build(t)
-	fs := chattest.StartFirestore(t)
-	env := []string{"FIRESTORE_EMULATOR_HOST=" + fs.Host, "PRESENCE_LEASE_TTL=3s", "PRESENCE_GRACE=1s"}
+	env := []string{"PRESENCE_LEASE_TTL=3s", "PRESENCE_GRACE=1s"}
 	first := startServer(t, bin, env...)
 	ana, bob := chattest.NewUser(t, "ana"), chattest.NewUser(t, "bob")
 	createChat(t, first.base, ana, bob)
@@ -97,6 +98,7 @@ func TestPresenceOnlyInstanceReplaced(t *testing.T) {
 // user who reconnects elsewhere within the grace sees no flap, one who
 // does not goes offline within 15 s of the close. Production periods.
 func TestPresenceSIGTERM(t *testing.T) {
+	t.Parallel()
 	bin := build(t)
 	live := chattest.NewInstance(t, chattest.Options{})
 	leaving := startServer(t, bin)
