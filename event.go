@@ -9,9 +9,14 @@ const (
 	EventChatUpdated = "chatUpdated"
 	EventNewChat     = "newChat"
 	EventChatDeleted = "chatDeleted"
-	EventTyping      = "typing"
-	EventStopTyping  = "stopTyping"
-	EventPresence    = "presence"
+	// EventChatInfo tells every device of a member that the chat's name,
+	// picture, members or creator changed, without its messages: chat
+	// lists and headers of chats not open stay true (chatUpdated goes
+	// only to the sockets in the chat's room).
+	EventChatInfo   = "chatInfo"
+	EventTyping     = "typing"
+	EventStopTyping = "stopTyping"
+	EventPresence   = "presence"
 	// EventResync is not sent to clients: it tells the sink that the
 	// user's events on this instance could not be kept (a queue past its
 	// cap, reads failing too long), so the user's sockets here must be

@@ -148,7 +148,7 @@ func (c *Contract) ValidateREST(tb testing.TB, method, template string, r Respon
 // their payload.
 var eventMessages = map[string]string{
 	"newMessage": "newMessage", "chatSummary": "chatSummary", "chatUpdated": "chat", "newChat": "chat",
-	"chatDeleted": "chatDeleted", "typing": "typing", "stopTyping": "typing", "presence": "presence",
+	"chatDeleted": "chatDeleted", "chatInfo": "chatInfo", "typing": "typing", "stopTyping": "typing", "presence": "presence",
 	"ack": "ack", "connect_error": "connectError",
 }
 

@@ -5,6 +5,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/labstack/echo/v4"
 )
@@ -42,3 +47,28 @@ func ErrorResponse(err error) *httptest.ResponseRecorder {
 	s.httpError(err, echo.New().NewContext(httptest.NewRequest("POST", "/", nil), rec))
 	return rec
 }
+
+// Outbox is a socket's pending-output measure, driven with packet sizes.
+type Outbox struct{ o *outbox }
+
+// NewOutbox returns the measure of a new socket.
+func NewOutbox() Outbox { return Outbox{newOutbox()} }
+
+func sizedPacket(n int) *packet.Packet {
+	return &packet.Packet{Data: types.NewStringBufferString(strings.Repeat("x", n))}
+}
+
+// Created counts a packet of n bytes the engine buffers.
+func (b Outbox) Created(n int) { b.o.created(sizedPacket(n)) }
+
+// Flushed hands a batch of packets of these sizes to the transport.
+func (b Outbox) Flushed(sizes ...int) {
+	batch := make([]*packet.Packet, len(sizes))
+	for i, n := range sizes {
+		batch[i] = sizedPacket(n)
+	}
+	b.o.flushed(batch)
+}
+
+// Overdue is overdue.
+func (b Outbox) Overdue(now time.Time, writable bool) string { return b.o.overdue(now, writable) }

@@ -177,6 +177,24 @@ func TestChatEvents(t *testing.T) {
 			t.Fatalf("socket outside the room got %d chatUpdated", n)
 		}
 	})
+	t.Run("ChatInfoToEveryDevice", func(t *testing.T) {
+		// The same rename reaches every device of every member, room or
+		// not, on both instances: small, without messages.
+		for _, s := range []*chattest.Socket{bobB2, bobB, anaA} {
+			ev := s.Wait(t, "chatInfo", field("name", "renamed"))
+			c := decode[chatBody](t, ev.Data)
+			if len(c.Messages) != 0 || len(c.Users) != 2 {
+				t.Fatalf("chatInfo %s", ev.Data)
+			}
+			want := 1 // bob's own count; ana sent the unread message
+			if s == anaA {
+				want = 0
+			}
+			if c.UnreadCount != want {
+				t.Fatalf("chatInfo unread %d, want %d: %s", c.UnreadCount, want, ev.Data)
+			}
+		}
+	})
 	t.Run("NewChatToAddedUser", func(t *testing.T) {
 		r := w.b.call(t, "POST", "/api/chats/{id}/members", "/api/chats/"+g.ID+"/members", bob.Token, map[string]any{"userIds": []string{cid.UID}})
 		if r.Status != 200 {
@@ -187,6 +205,7 @@ func TestChatEvents(t *testing.T) {
 			t.Fatalf("newChat %s", ev.Data)
 		}
 		anaA.Wait(t, "chatUpdated", func(raw json.RawMessage) bool { return len(decode[chatBody](t, raw).Users) == 3 })
+		bobB2.Wait(t, "chatInfo", func(raw json.RawMessage) bool { return len(decode[chatBody](t, raw).Users) == 3 })
 	})
 	t.Run("RemovedUserLeavesRoom", func(t *testing.T) {
 		cidB.MustEmit(t, "joinChat", g.ID)
@@ -209,6 +228,10 @@ func TestChatEvents(t *testing.T) {
 			t.Fatalf("removed member typing ack %q", code)
 		}
 		anaA.Wait(t, "chatUpdated", func(raw json.RawMessage) bool { return len(decode[chatBody](t, raw).Users) == 2 })
+		bobB2.Wait(t, "chatInfo", func(raw json.RawMessage) bool { return len(decode[chatBody](t, raw).Users) == 2 })
+		if n := len(cidB.Events("chatInfo")); n != 0 {
+			t.Fatalf("the added, then removed member got %d chatInfo", n)
+		}
 	})
 	t.Run("LeaverGetsChatDeleted", func(t *testing.T) {
 		g2 := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true, "name": "g2"})

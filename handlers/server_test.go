@@ -3,7 +3,9 @@ package handlers_test
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chatapp/chat/chattest"
 )
@@ -46,32 +48,44 @@ func TestRateLimit(t *testing.T) {
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	u := newUsers(t, a, 2)
 	t.Run("ErrRateLimited", func(t *testing.T) {
-		// 400 requests from one user as fast as 8 connections go: far
-		// above 50/s with a burst of 100, so some must be refused.
-		var mu sync.Mutex
-		refused := 0
+		// Requests from one user on 8 connections until one is refused.
+		// limit=0 is refused (400) after the rate check and before any
+		// storage: cheap, so they go far above 50/s. The burst of 100 is
+		// always let through first.
+		var sent, refused atomic.Int64
+		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		for g := 0; g < 8; g++ {
+		for range 8 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := 0; i < 50; i++ {
-					r := a.in.Do(t, "GET", "/api/users?limit=1", u[0].Token, nil)
-					if r.Status == http.StatusTooManyRequests {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					r := a.in.Do(t, "GET", "/api/users?limit=0", u[0].Token, nil)
+					sent.Add(1)
+					switch r.Status {
+					case http.StatusTooManyRequests:
 						a.c.ValidateREST(t, "GET", "/api/users", r)
 						if r.ErrorCode() != "rate_limited" || r.Header.Get("Retry-After") == "" {
 							t.Errorf("429 without code or Retry-After: %s %v", r.Body, r.Header)
 						}
-						mu.Lock()
-						refused++
-						mu.Unlock()
+						refused.Add(1)
+					case http.StatusBadRequest:
+					default:
+						t.Errorf("status %d %s", r.Status, r.Body)
 					}
 				}
 			}()
 		}
+		waitWithin(t, "a request refused", 30*time.Second, func() bool { return refused.Load() > 0 })
+		close(stop)
 		wg.Wait()
-		if refused == 0 {
-			t.Fatal("no request refused")
+		if ok := sent.Load() - refused.Load(); ok < 100 {
+			t.Fatalf("only %d of %d requests let through before a refusal: the burst is 100", ok, sent.Load())
 		}
 	})
 	t.Run("OtherUsersUnaffected", func(t *testing.T) {

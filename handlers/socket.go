@@ -138,7 +138,7 @@ func Payload(ev chat.Event) any {
 		return toMessageJSON(ev.Message)
 	case chat.EventChatSummary:
 		return toSummaryJSON(ev.Summary)
-	case chat.EventNewChat, chat.EventChatUpdated:
+	case chat.EventNewChat, chat.EventChatUpdated, chat.EventChatInfo:
 		return toChatJSON(ev.Chat)
 	case chat.EventChatDeleted:
 		return ev.ChatID

@@ -218,7 +218,11 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 	if m.MetaVersion > cur.metaVersion {
 		next.metaVersion = m.MetaVersion
 		if view != nil && view.has(u.uid) {
-			evs = append(evs, chat.Event{Kind: chat.EventChatUpdated, UserID: u.uid, ChatID: m.ChatID, Chat: view.For(u.uid, m.ReadSeq)})
+			c := view.For(u.uid, m.ReadSeq)
+			info := *c
+			info.Messages = []*chat.Message{}
+			evs = append(evs, chat.Event{Kind: chat.EventChatUpdated, UserID: u.uid, ChatID: m.ChatID, Chat: c},
+				chat.Event{Kind: chat.EventChatInfo, UserID: u.uid, ChatID: m.ChatID, Chat: &info})
 		}
 	}
 	if m.ReadSeq > cur.readSeq {

@@ -37,7 +37,7 @@ func describe(evs []chat.Event) []string {
 			s += fmt.Sprintf(":%d", e.Message.Seq)
 		case chat.EventChatSummary:
 			s += fmt.Sprintf(":%d/%d", e.Summary.Message.Seq, e.Summary.UnreadCount)
-		case chat.EventNewChat, chat.EventChatUpdated:
+		case chat.EventNewChat, chat.EventChatUpdated, chat.EventChatInfo:
 			s += fmt.Sprintf(":unread=%d", e.Chat.UnreadCount)
 		case chat.EventTyping, chat.EventStopTyping:
 			s += ":" + e.Typing.UserID
@@ -148,7 +148,7 @@ func TestUserRules(t *testing.T) {
 			in:    realtime.MemberInput(realtime.Membership{UserID: me, ChatID: "c", ReadSeq: 3, MetaVersion: 2}, false),
 			needs: []realtime.Read{realtime.ChatRead("c")},
 			got:   realtime.ReadResults{realtime.ChatRead("c"): view("c", 5, 2, me, "other")},
-			want:  []string{"chatUpdated:c:unread=2"}, lastSeq: 5,
+			want:  []string{"chatUpdated:c:unread=2", "chatInfo:c:unread=2"}, lastSeq: 5,
 		},
 		{
 			// LoadChat reads the chat, then its messages: a send between the
