@@ -50,6 +50,7 @@ export class Api {
   }
 
   me() { return this.call("GET", "/api/me"); }
+  updateMe(patch) { return this.call("PATCH", "/api/me", patch); }
   searchUsers(q) { return this.call("GET", `/api/users?q=${encodeURIComponent(q)}&limit=20`); }
   chats(before) { return this.call("GET", `/api/chats?limit=50${before ? `&before=${encodeURIComponent(before)}` : ""}`); }
   chat(id) { return this.call("GET", `/api/chats/${id}`); }

@@ -12,17 +12,18 @@ import "./style.css";
 
 function App({ config, auth }) {
   const [user, setUser] = useState(undefined); // undefined: not known yet
+  const [signingUp, setSigningUp] = useState(false); // the new account's name is not in its token yet
   const [session, setSession] = useState(null);
   useEffect(() => onAuthStateChanged(auth, setUser), [auth]);
   useEffect(() => {
-    if (!user) return undefined;
+    if (!user || signingUp) return undefined;
     const s = new Session(config, auth, user);
     setSession(s);
     s.start();
-    return () => s.stop();
-  }, [user]);
+    return () => { s.stop(); setSession(null); };
+  }, [user, signingUp]);
   if (user === undefined) return <p class="center">Loading…</p>;
-  if (!user) return <SignIn auth={auth} />;
+  if (!user || (signingUp && !session)) return <SignIn auth={auth} onSignUp={setSigningUp} />;
   return session ? <ChatApp session={session} auth={auth} /> : null;
 }
 

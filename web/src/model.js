@@ -127,3 +127,102 @@ export function retryDelay(attempt, retryAfterSeconds, random = Math.random) {
 export function retryable(status) {
   return status === 0 || status === 429 || status >= 500;
 }
+
+// MAX_FILE_BYTES is the contract's attachment limit (10 MiB): a larger
+// file is refused before a byte is uploaded.
+export const MAX_FILE_BYTES = 10 << 20;
+
+// fileError is the sentence for a file that cannot be sent, or "".
+export function fileError(file) {
+  if (file && file.size > MAX_FILE_BYTES) return "The file is larger than 10 MiB.";
+  return "";
+}
+
+// linkify splits text into plain runs and http(s) links. Only those two
+// schemes become links (never javascript: or data:); a link's trailing
+// punctuation stays text, as readers expect of "see https://x.org.".
+export function linkify(text) {
+  const out = [];
+  const re = /\bhttps?:\/\/[^\s<>"]+/gi;
+  let at = 0;
+  for (const m of text.matchAll(re)) {
+    let href = m[0];
+    const trail = href.match(/[.,;:!?)\]}'"]+$/);
+    if (trail) href = href.slice(0, -trail[0].length);
+    if (m.index > at) out.push({ text: text.slice(at, m.index) });
+    out.push({ text: href, href });
+    at = m.index + href.length;
+  }
+  if (at < text.length) out.push({ text: text.slice(at) });
+  return out;
+}
+
+// dayOf is a time's calendar day in the reader's time zone (a key).
+export function dayOf(iso) {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+// dayLabel names a day for a separator: Today, Yesterday, or the date.
+export function dayLabel(iso, now = new Date()) {
+  const key = dayOf(iso);
+  if (key === dayOf(now.toISOString())) return "Today";
+  const y = new Date(now);
+  y.setDate(y.getDate() - 1);
+  if (key === dayOf(y.toISOString())) return "Yesterday";
+  return new Date(iso).toLocaleDateString([], { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+}
+
+// grouped tells whether a message continues its predecessor's run: same
+// sender, same day, within 5 minutes. A run shows name and time once.
+export function grouped(prev, m) {
+  if (!prev || prev.senderId !== m.senderId || dayOf(prev.createdAt) !== dayOf(m.createdAt)) return false;
+  return Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000;
+}
+
+// unreadTitle is the tab's title: the unread count in front when any.
+export function unreadTitle(chats) {
+  let n = 0;
+  for (const c of chats) n += c.unreadCount || 0;
+  return n > 0 ? `(${n}) ChatApp` : "ChatApp";
+}
+
+// authMessages turns Firebase Auth error codes into sentences; any other
+// code gets a generic one, never the raw code.
+const authMessages = {
+  "auth/invalid-credential": "Wrong email or password.",
+  "auth/user-not-found": "Wrong email or password.",
+  "auth/wrong-password": "Wrong email or password.",
+  "auth/invalid-login-credentials": "Wrong email or password.",
+  "auth/email-already-in-use": "An account with this email exists: sign in instead.",
+  "auth/weak-password": "The password needs at least 6 characters.",
+  "auth/invalid-email": "That email address is not valid.",
+  "auth/missing-password": "Enter your password.",
+  "auth/too-many-requests": "Too many attempts: wait a minute and try again.",
+  "auth/user-disabled": "This account is disabled.",
+  "auth/network-request-failed": "The sign-in service cannot be reached. Check your connection.",
+};
+
+export function authMessage(code) {
+  return authMessages[code] || "Signing in failed. Try again.";
+}
+
+// chatFromURL is the chat a URL opens (`?chat=<id>`), or null.
+export function chatFromURL(href) {
+  const id = new URL(href).searchParams.get("chat");
+  return id && /^[A-Za-z0-9_-]{1,128}$/.test(id) ? id : null;
+}
+
+// changeNotes are the lines a group's change makes in its conversation,
+// from the chat as it was and as an event or answer gives it now: a
+// rename, who joined, who is gone. (Events do not say who acted.)
+export function changeNotes(old, next) {
+  if (!old || !next.isGroup) return [];
+  const out = [];
+  if (old.name !== next.name) out.push(`Renamed to “${next.name}”`);
+  const before = new Map((old.users || []).map((cu) => [cu.userId, cu.user.username]));
+  const after = new Map((next.users || []).map((cu) => [cu.userId, cu.user.username]));
+  for (const [id, name] of after) if (!before.has(id)) out.push(`${name} joined`);
+  for (const [id, name] of before) if (!after.has(id)) out.push(`${name} left`);
+  return out;
+}

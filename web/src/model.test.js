@@ -81,3 +81,60 @@ test("imageType trusts the bytes, not the name", () => {
   assert.equal(imageType(new Uint8Array([0x89, 0x50])), "");
   assert.equal(imageType(new TextEncoder().encode("GIF87b")), "");
 });
+
+test("linkify makes http(s) links only, without trailing punctuation", async () => {
+  const { linkify } = await import("./model.js");
+  assert.deepEqual(linkify("see https://example.org/a?b=1. ok"), [
+    { text: "see " }, { text: "https://example.org/a?b=1", href: "https://example.org/a?b=1" }, { text: ". ok" },
+  ]);
+  assert.deepEqual(linkify("javascript:alert(1) data:text/html,x"), [{ text: "javascript:alert(1) data:text/html,x" }]);
+  assert.deepEqual(linkify("(http://a.b)"), [{ text: "(" }, { text: "http://a.b", href: "http://a.b" }, { text: ")" }]);
+});
+
+test("grouped joins a sender's messages of one day within 5 minutes", async () => {
+  const { grouped } = await import("./model.js");
+  const m = (s, at) => ({ senderId: s, createdAt: at });
+  assert.equal(grouped(m("a", "2026-11-27T08:00:00.000Z"), m("a", "2026-11-27T08:04:00.000Z")), true);
+  assert.equal(grouped(m("a", "2026-11-27T08:00:00.000Z"), m("a", "2026-11-27T08:06:00.000Z")), false);
+  assert.equal(grouped(m("a", "2026-11-27T08:00:00.000Z"), m("b", "2026-11-27T08:01:00.000Z")), false);
+  assert.equal(grouped(null, m("b", "2026-11-27T08:01:00.000Z")), false);
+});
+
+test("dayLabel says Today and Yesterday, else the date", async () => {
+  const { dayLabel } = await import("./model.js");
+  const now = new Date(2026, 11, 6, 12);
+  assert.equal(dayLabel(new Date(2026, 11, 6, 0, 5).toISOString(), now), "Today");
+  assert.equal(dayLabel(new Date(2026, 11, 5, 23, 59).toISOString(), now), "Yesterday");
+  assert.match(dayLabel(new Date(2026, 10, 1, 9).toISOString(), now), /2026/);
+});
+
+test("fileError refuses files over 10 MiB before upload", async () => {
+  const { fileError } = await import("./model.js");
+  assert.equal(fileError({ size: 10 << 20 }), "");
+  assert.equal(fileError({ size: (10 << 20) + 1 }), "The file is larger than 10 MiB.");
+});
+
+test("authMessage never shows a raw code", async () => {
+  const { authMessage } = await import("./model.js");
+  assert.equal(authMessage("auth/user-not-found"), "Wrong email or password.");
+  assert.equal(authMessage("auth/something-new"), "Signing in failed. Try again.");
+});
+
+test("unreadTitle and chatFromURL", async () => {
+  const { unreadTitle, chatFromURL } = await import("./model.js");
+  assert.equal(unreadTitle([{ unreadCount: 2 }, { unreadCount: 0 }, {}]), "(2) ChatApp");
+  assert.equal(unreadTitle([]), "ChatApp");
+  assert.equal(chatFromURL("http://x/?chat=abc_1"), "abc_1");
+  assert.equal(chatFromURL("http://x/?chat=../etc"), null);
+  assert.equal(chatFromURL("http://x/"), null);
+});
+
+test("changeNotes says what changed in a group", async () => {
+  const { changeNotes } = await import("./model.js");
+  const cu = (id) => ({ userId: id, user: { username: id } });
+  const old = { isGroup: true, name: "a", users: [cu("ana"), cu("bob")] };
+  assert.deepEqual(changeNotes(old, { isGroup: true, name: "b", users: [cu("ana"), cu("cem")] }),
+    ["Renamed to “b”", "cem joined", "bob left"]);
+  assert.deepEqual(changeNotes(old, old), []);
+  assert.deepEqual(changeNotes(null, old), []);
+});

@@ -9,12 +9,16 @@
 //     move to another instance) the chat list is refetched and each loaded
 //     chat catches up with `?after=` its newest message; mergeMessages
 //     keeps every id once, so nothing is missed or shown twice;
-//   - a send carries a clientMessageId and is retried with it.
+//   - a send carries a clientMessageId and is retried with it (the
+//     outbox, outbox.js: in order per chat, resent on reconnect, kept
+//     across reloads);
+//   - the open chat is in the URL (`?chat=<id>`), so reload and Back work.
 import { io } from "socket.io-client";
 import { onIdTokenChanged } from "firebase/auth";
 import { Api } from "./api.js";
 import { Store } from "./store.js";
-import { applyPresence, lastMessage, mergeMessages, withMessage } from "./model.js";
+import { applyPresence, changeNotes, chatFromURL, lastMessage, mergeMessages, withMessage } from "./model.js";
+import { Outbox } from "./outbox.js";
 
 const TYPING_REPEAT_MS = 3000; // a held `typing` is repeated this often (the server expires it after 8 s)
 const TYPING_IDLE_MS = 2500; // no keystroke for this long sends stopTyping
@@ -32,10 +36,18 @@ export class Session {
       history: new Map(), // id → {items, hasOlder, loading}
       pending: new Map(), // clientMessageId → {chatId, content, fileName, progress, error}
       typing: new Map(), // chatId → Map userId → {username, until}
+      notes: new Map(), // chatId → [{id, at, text}]: group changes seen here
       openId: null,
+      openedUnread: 0, // the open chat's unread count when it was opened
       connected: false,
+      loaded: false, // the chat list has arrived once
+      announce: "", // the latest arrival, for screen readers
       error: "",
     });
+    this.leaving = new Set(); // chats this user is leaving or deleting: no error when they go
+    this.gapFrom = new Map(); // chatId → newest message id held when the socket went down
+    this.outbox = new Outbox(this);
+    this.onPop = () => this.open(chatFromURL(location.href), { history: "none" });
     this.readTimer = null;
     this.typingState = new Map(); // chatId → {lastSent, idleTimer}
     this.socket = io(config.apiUrl, {
@@ -78,6 +90,9 @@ export class Session {
   get state() { return this.store.state; }
 
   async start() {
+    this.outbox.restore();
+    this.wantOpen = chatFromURL(location.href);
+    window.addEventListener("popstate", this.onPop);
     try {
       this.store.set({ me: await this.api.me() });
     } catch (err) {
@@ -88,7 +103,9 @@ export class Session {
   }
 
   stop() {
+    window.removeEventListener("popstate", this.onPop);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.resyncTimer);
     this.unwatchToken();
     this.socket.disconnect();
     clearTimeout(this.readTimer);
@@ -102,10 +119,11 @@ export class Session {
     const s = this.socket;
     s.on("connect", () => {
       this.store.set({ connected: true });
-      this.resync();
+      this.resync().then(() => this.outbox.resendOffline());
     });
     s.on("disconnect", (reason) => {
       this.store.set({ connected: false, typing: new Map() });
+      this.markGaps();
       // The server cut us (token expired, instance shutting down): the
       // client does not retry that by itself.
       if (reason === "io server disconnect") setTimeout(() => s.connect(), 500);
@@ -121,6 +139,7 @@ export class Session {
     s.on("chatSummary", (sum) => this.updateChat(sum.chatId, (c) => ({ ...withMessage(c, sum.message), unreadCount: sum.unreadCount })));
     s.on("newChat", (chat) => this.putChat(chat));
     s.on("chatUpdated", (chat) => this.putChat(chat));
+    s.on("chatInfo", (chat) => this.putChat(chat)); // lists and headers of chats not open
     s.on("chatDeleted", (id) => this.dropChat(id));
     s.on("presence", (p) => this.store.set((st) => ({ chats: applyPresence(st.chats, p) })));
     s.on("typing", (t) => this.setTyping(t, true));
@@ -128,8 +147,11 @@ export class Session {
   }
 
   // resync makes the screen true again after a (re)connect: events sent
-  // while the socket was down are gone, so state is refetched.
-  async resync() {
+  // while the socket was down are gone, so state is refetched. A failed
+  // refetch (an instance just started, a blip) is tried again while the
+  // socket stays connected: nothing else would bring the missed events.
+  async resync(attempt = 0) {
+    clearTimeout(this.resyncTimer);
     try {
       const chats = new Map();
       let before = null;
@@ -139,7 +161,13 @@ export class Session {
         before = res.nextBefore;
         if (!before) break;
       }
-      this.store.set({ chats });
+      this.store.set({ chats, loaded: true });
+      if (this.wantOpen) { // the chat the page was loaded with
+        const id = this.wantOpen;
+        this.wantOpen = null;
+        if (chats.has(id)) this.open(id, { history: "none" });
+        else history.replaceState(null, "", location.pathname);
+      }
       const open = this.state.openId;
       if (open && !chats.has(open)) this.store.set({ openId: null });
       else if (open) this.socket.emit("joinChat", open); // rooms are per socket
@@ -147,7 +175,19 @@ export class Session {
         if (chats.has(id)) await this.catchUp(id);
       }
     } catch (err) {
-      this.fail(err);
+      if (attempt >= 2) this.fail(err);
+      if (this.socket.connected) this.resyncTimer = setTimeout(() => this.resync(attempt + 1), Math.min(1000 * 2 ** attempt, 30_000));
+    }
+  }
+
+  // markGaps remembers, for each loaded chat, the newest message held
+  // when the socket went down: the catch-up starts there. (Not from the
+  // newest held at reconnect: a send answered meanwhile is newer than
+  // what others sent during the gap.)
+  markGaps() {
+    for (const [id, h] of this.state.history) {
+      const last = h.items[h.items.length - 1];
+      if (last && !this.gapFrom.has(id)) this.gapFrom.set(id, last.id);
     }
   }
 
@@ -156,12 +196,13 @@ export class Session {
     const h = this.state.history.get(id);
     const last = h && h.items[h.items.length - 1];
     if (!last) return this.loadOlder(id);
-    let after = last.id;
+    let after = this.gapFrom.get(id) || last.id;
     while (after) {
       const res = await this.api.messagesAfter(id, after);
       this.addHistory(id, res.messages);
       after = res.nextAfter;
     }
+    this.gapFrom.delete(id);
   }
 
   addHistory(id, messages, patch = {}) {
@@ -188,21 +229,32 @@ export class Session {
   }
 
   // open shows a chat: its room gives typing and chatUpdated, and joining
-  // marks it read.
-  open(id) {
+  // marks it read. The URL follows (history "push": a new entry, so Back
+  // returns to the list; "none" when the URL already says it).
+  open(id, { history: how = "push" } = {}) {
     const prev = this.state.openId;
     if (prev === id) return;
+    if (how === "push") history.pushState(id ? { chat: id } : null, "", id ? `?chat=${encodeURIComponent(id)}` : location.pathname);
     if (prev) {
       this.stopTyping(prev);
       this.socket.volatile.emit("leaveChat", prev);
     }
-    this.store.set({ openId: id, error: "" });
+    // The unread count at opening places the "N new messages" divider.
+    const c = id && this.state.chats.get(id);
+    this.store.set({ openId: id, openedUnread: c ? c.unreadCount || 0 : 0, error: "" });
     if (!id) return;
     // Offline, the join is left to resync on the next connect (rooms are
     // per socket), rather than queued.
     this.socket.volatile.emit("joinChat", id);
     this.updateChat(id, (c) => ({ ...c, unreadCount: 0 }));
     if (!this.state.history.has(id)) this.loadOlder(id);
+  }
+
+  // back returns from a chat to the list: through the browser's history
+  // when the chat was opened from the list, so Back and ← agree.
+  back() {
+    if (history.state && history.state.chat === this.state.openId) history.back();
+    else this.open(null);
   }
 
   onMessage(m) {
@@ -215,7 +267,10 @@ export class Session {
       return;
     }
     this.updateChat(m.chatId, (c) => withMessage(c, m));
-    if (m.chatId === this.state.openId && m.senderId !== this.user.uid) this.scheduleRead(m.chatId);
+    if (m.chatId === this.state.openId && m.senderId !== this.user.uid) {
+      this.scheduleRead(m.chatId);
+      this.store.set({ announce: `${m.sender.username}: ${m.content || m.fileName}` });
+    }
   }
 
   // scheduleRead marks the open chat read as messages arrive, at most
@@ -241,10 +296,17 @@ export class Session {
     this.store.set((st) => {
       const chats = new Map(st.chats);
       const old = chats.get(chat.id);
+      const lines = changeNotes(old, chat);
+      let { notes } = st;
+      if (lines.length) {
+        notes = new Map(notes);
+        const at = new Date().toISOString();
+        notes.set(chat.id, [...(notes.get(chat.id) || []), ...lines.map((text, i) => ({ id: `${at}-${i}`, at, text }))]);
+      }
       let next = { ...chat, messages: msgs.slice(-1) };
       if (old && lastMessage(old)) next = withMessage(next, lastMessage(old));
       chats.set(chat.id, next);
-      return { chats };
+      return { chats, notes };
     });
     if (this.state.history.has(chat.id)) this.addHistory(chat.id, msgs);
   }
@@ -265,10 +327,33 @@ export class Session {
       chats.delete(id);
       const history = new Map(st.history);
       history.delete(id);
-      return st.openId === id
-        ? { chats, history, openId: null, error: "That chat was deleted or you were removed from it." }
-        : { chats, history };
+      if (st.openId !== id) return { chats, history };
+      // Gone by the user's own hand (left, deleted): no error.
+      const error = this.leaving.has(id) ? "" : "That chat was deleted or you were removed from it.";
+      return { chats, history, openId: null, error };
     });
+    if (this.state.openId === null && location.search.includes("chat=")) history.replaceState(null, "", location.pathname);
+    this.leaving.delete(id);
+  }
+
+  // refreshChat fetches a chat again (after this user's own change, the
+  // events follow too; the answer is usually first).
+  async refreshChat(id) {
+    try {
+      this.putChat(await this.api.chat(id));
+    } catch {
+      // gone or offline: its events or the next resync tell
+    }
+  }
+
+  // leave removes the user from a group (or, for its creator, deletes it
+  // when del is set); the chat goes from the screen without an error.
+  async leave(id, del = false) {
+    this.leaving.add(id);
+    const ok = (await this.act((api) => (del ? api.deleteChat(id) : api.removeMember(id, this.user.uid)))) !== false;
+    if (ok) this.dropChat(id); // chatDeleted follows too
+    else this.leaving.delete(id);
+    return ok;
   }
 
   setTyping(t, on) {
@@ -314,39 +399,15 @@ export class Session {
     this.socket.volatile.emit("stopTyping", id);
   }
 
-  // send posts a message and keeps it on screen as pending until the
-  // server has it; a failed one stays with its error and can be retried
-  // with the same clientMessageId.
-  async send(chatId, content, file, clientMessageId = crypto.randomUUID()) {
+  // send, retry and discard are the outbox's (outbox.js).
+  send(chatId, content, file) {
     this.stopTyping(chatId);
-    const setPending = (patch) => this.store.set((st) => {
-      const pending = new Map(st.pending);
-      if (patch === null) pending.delete(clientMessageId);
-      else pending.set(clientMessageId, { ...(pending.get(clientMessageId) || {}), ...patch });
-      return { pending };
-    });
-    setPending({ chatId, content, file, fileName: file ? file.name : "", progress: 0, error: "", clientMessageId });
-    try {
-      const m = await this.api.send(chatId, { content, file, clientMessageId }, { onProgress: (p) => setPending({ progress: p }) });
-      this.onMessage(m); // the newMessage event may come later (or not, if the socket is down)
-      setPending(null);
-    } catch (err) {
-      setPending({ error: err.message });
-    }
+    return this.outbox.send(chatId, content, file);
   }
 
-  retry(clientMessageId) {
-    const p = this.state.pending.get(clientMessageId);
-    if (p) this.send(p.chatId, p.content, p.file, clientMessageId);
-  }
+  retry(clientMessageId) { this.outbox.retry(clientMessageId); }
 
-  discard(clientMessageId) {
-    this.store.set((st) => {
-      const pending = new Map(st.pending);
-      pending.delete(clientMessageId);
-      return { pending };
-    });
-  }
+  discard(clientMessageId) { this.outbox.discard(clientMessageId); }
 
   // act runs a REST action and shows its error sentence if it fails; it
   // answers the action's result, or false when it failed.

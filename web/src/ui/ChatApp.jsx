@@ -1,32 +1,39 @@
 // ChatApp.jsx: the signed-in screen: chat list beside the open chat (one
-// at a time below 700 px wide), the new-chat dialog and errors.
-import { useState } from "preact/hooks";
+// at a time below 700 px wide), the new-chat and profile dialogs, errors,
+// and one polite live region that announces arrivals in the open chat.
+import { useEffect, useState } from "preact/hooks";
 import { signOut } from "firebase/auth";
 import { useStore } from "../store.js";
-import { chatTitle, lastMessage, otherMember, sortChats } from "../model.js";
+import { chatTitle, lastMessage, otherMember, sortChats, unreadTitle } from "../model.js";
 import { ChatView } from "./ChatView.jsx";
 import { NewChat } from "./NewChat.jsx";
 import { PresenceDot } from "./PresenceDot.jsx";
+import { Profile } from "./Profile.jsx";
 
 export function ChatApp({ session, auth }) {
   const st = useStore(session.store);
-  const [creating, setCreating] = useState(false);
+  const [dialog, setDialog] = useState(""); // "new", "profile" or ""
   const meId = session.user.uid;
   const chats = sortChats([...st.chats.values()]);
   const open = st.openId ? st.chats.get(st.openId) : null;
+  useEffect(() => { document.title = unreadTitle(chats); });
 
   return (
     <div class={`app ${open ? "has-open" : ""}`}>
+      <h1 class="visually-hidden">ChatApp</h1>
       <p class={`banner ${st.connected ? "hidden" : ""}`} role="status">
         {st.connected ? "" : "Reconnecting… messages will catch up."}
       </p>
+      <p class="visually-hidden" aria-live="polite">{st.announce}</p>
       <aside class="list" aria-label="Chats">
         <header>
-          <strong>{st.me ? st.me.username : "…"}</strong>
+          <button type="button" class="me link" onClick={() => setDialog("profile")} aria-label={`Profile: ${st.me ? st.me.username : ""}`}>
+            <strong>{st.me ? st.me.username : "…"}</strong>
+          </button>
           <span class={`conn ${st.connected ? "on" : ""}`} aria-hidden="true">
             {st.connected ? "connected" : "offline"}
           </span>
-          <button type="button" onClick={() => setCreating(true)}>New chat</button>
+          <button type="button" onClick={() => setDialog("new")}>New chat</button>
           <button type="button" class="link" onClick={() => signOut(auth)}>Sign out</button>
         </header>
         {st.error && (
@@ -34,27 +41,39 @@ export function ChatApp({ session, auth }) {
             {st.error} <button type="button" class="link" onClick={() => session.store.set({ error: "" })}>Dismiss</button>
           </p>
         )}
-        <ul>
-          {chats.map((c) => {
-            const last = lastMessage(c);
-            const other = c.isGroup ? null : otherMember(c, meId);
-            return (
-              <li key={c.id}>
-                <button type="button" class={`chat-item ${c.id === st.openId ? "active" : ""}`} onClick={() => session.open(c.id)}
-                  data-chat-id={c.id} aria-current={c.id === st.openId ? "true" : undefined}>
-                  {other ? <PresenceDot user={other} /> : <span class="dot group" aria-hidden="true">#</span>}
-                  <span class="title">{chatTitle(c, meId)}</span>
-                  {c.unreadCount > 0 && c.id !== st.openId && <span class="badge" aria-label={`${c.unreadCount} unread`}>{c.unreadCount}</span>}
-                  <span class="preview">{last ? (last.content || `File: ${last.fileName}`) : "No messages yet"}</span>
-                </button>
-              </li>
-            );
-          })}
-        </ul>
-        {chats.length === 0 && <p class="hint">No chats yet: start one with “New chat”.</p>}
+        {!st.loaded ? <Skeleton /> : (
+          <ul>
+            {chats.map((c) => {
+              const last = lastMessage(c);
+              const other = c.isGroup ? null : otherMember(c, meId);
+              return (
+                <li key={c.id}>
+                  <button type="button" class={`chat-item ${c.id === st.openId ? "active" : ""}`} onClick={() => session.open(c.id)}
+                    data-chat-id={c.id} aria-current={c.id === st.openId ? "true" : undefined}>
+                    {other ? <PresenceDot user={other} known={st.connected} /> : <span class="dot group" aria-hidden="true">#</span>}
+                    <span class="title">{chatTitle(c, meId)}</span>
+                    {c.unreadCount > 0 && c.id !== st.openId && <span class="badge" aria-label={`${c.unreadCount} unread`}>{c.unreadCount}</span>}
+                    <span class="preview">{last ? (last.content || `File: ${last.fileName}`) : "No messages yet"}</span>
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        {st.loaded && chats.length === 0 && <p class="hint">No chats yet: start one with “New chat”.</p>}
       </aside>
       {open ? <ChatView key={open.id} session={session} chat={open} st={st} /> : <main class="empty"><p>Pick a chat.</p></main>}
-      {creating && <NewChat session={session} onClose={() => setCreating(false)} />}
+      {dialog === "new" && <NewChat session={session} onClose={() => setDialog("")} />}
+      {dialog === "profile" && <Profile session={session} onClose={() => setDialog("")} />}
     </div>
+  );
+}
+
+// Skeleton stands for the chat list until it first arrives.
+function Skeleton() {
+  return (
+    <ul class="skeleton" aria-busy="true" aria-label="Loading chats">
+      {[0, 1, 2].map((i) => <li key={i}><span /><span /></li>)}
+    </ul>
   );
 }

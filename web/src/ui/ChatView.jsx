@@ -1,99 +1,169 @@
 // ChatView.jsx: one open chat: history with paging, live messages, typing
 // line, the composer (Enter sends, Shift+Enter is a newline) with
-// attachments, and the group panel.
+// attachments, and the group panel. Reading aids: day separators, a
+// sender's run shown with one name and time, an "N new messages" divider
+// where the unread ones begin, and "Jump to latest" while scrolled up.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { chatTitle, otherMember, typingLine } from "../model.js";
+import { chatTitle, dayLabel, dayOf, grouped, otherMember, typingLine } from "../model.js";
 import { Attachment } from "./Attachment.jsx";
 import { GroupPanel } from "./GroupPanel.jsx";
-import { PresenceDot } from "./PresenceDot.jsx";
+import { PresenceDot, presenceLine } from "./PresenceDot.jsx";
+import { Composer } from "./Composer.jsx";
+import { Content } from "./Content.jsx";
+
+const NEAR_BOTTOM_PX = 40;
 
 export function ChatView({ session, chat, st }) {
   const meId = session.user.uid;
   const h = st.history.get(chat.id) || { items: [], hasOlder: true, loading: true };
   const pending = [...st.pending.values()].filter((p) => p.chatId === chat.id);
+  const failed = pending.filter((p) => p.error).length;
   const typers = st.typing.get(chat.id) || new Map();
   const other = chat.isGroup ? null : otherMember(chat, meId);
   const [panel, setPanel] = useState(false);
+  const [newBelow, setNewBelow] = useState(0);
+  const [unreadAtOpen] = useState(st.openedUnread);
   const list = useRef(null);
   const stick = useRef(true); // at the bottom: follow new messages
+  const seen = useRef(h.items.length); // messages laid out so far
+  const older = useRef(null); // {firstId, fromBottom} while older ones load
+  const divider = useRef(undefined); // id of the first unread message (null: none)
+  const firstId = h.items.length ? h.items[0].id : null;
+  const notes = placeNotes(st.notes.get(chat.id) || [], h.items);
+  if (divider.current === undefined && h.items.length > 0) {
+    divider.current = unreadAtOpen > 0 ? h.items[Math.max(h.items.length - unreadAtOpen, 0)].id : null;
+  }
+
+  const toBottom = () => {
+    const el = list.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  };
 
   useLayoutEffect(() => {
     const el = list.current;
-    if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [h.items.length, pending.length]);
+    if (!el) return;
+    const added = h.items.length - seen.current;
+    const first = seen.current === 0 && h.items.length > 0;
+    seen.current = h.items.length;
+    if (older.current && firstId !== older.current.firstId) {
+      // Older messages went in above: keep the reading position.
+      el.scrollTop = el.scrollHeight - older.current.fromBottom;
+      older.current = null;
+      return;
+    }
+    const mark = first && divider.current ? el.querySelector(".unread-divider") : null;
+    if (mark) {
+      mark.scrollIntoView({ block: "start" });
+      stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    } else if (stick.current) {
+      toBottom();
+    } else if (added > 0) {
+      setNewBelow((n) => n + added);
+    }
+  }, [h.items.length, pending.length, firstId]);
+
+  // A send that failed is shown, wherever the reader was.
+  useEffect(() => {
+    if (failed === 0 || !list.current) return;
+    const errs = list.current.querySelectorAll(".pending .error");
+    if (errs.length) errs[errs.length - 1].scrollIntoView({ block: "nearest" });
+  }, [failed]);
+
+  function loadOlder() {
+    const el = list.current;
+    older.current = { firstId, fromBottom: el.scrollHeight - el.scrollTop };
+    session.loadOlder(chat.id);
+  }
+
+  function onScroll(e) {
+    const el = e.currentTarget;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    if (stick.current && newBelow) setNewBelow(0);
+  }
 
   return (
     <main class="chat" aria-label={`Chat with ${chatTitle(chat, meId)}`}>
       <header>
-        <button type="button" class="back link" onClick={() => session.open(null)} aria-label="Back to chats">←</button>
+        <button type="button" class="back link" onClick={() => session.back()} aria-label="Back to chats">←</button>
         {other && <PresenceDot user={other} />}
-        <h2>{chatTitle(chat, meId)}</h2>
+        <div class="title">
+          <h2>{chatTitle(chat, meId)}</h2>
+          {other && <p class="status">{presenceLine(other)}</p>}
+          {chat.isGroup && <p class="status">{chat.users.length} members</p>}
+        </div>
         {chat.isGroup && <button type="button" onClick={() => setPanel(!panel)} aria-expanded={panel}>Members</button>}
       </header>
-      {panel && <GroupPanel session={session} chat={chat} />}
-      <ol class="messages" ref={list} aria-live="polite" aria-label="Messages"
-        onScroll={(e) => { const el = e.currentTarget; stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40; }}>
+      {panel && <GroupPanel session={session} chat={chat} onClose={() => setPanel(false)} />}
+      <ol class="messages" ref={list} aria-label="Messages" onScroll={onScroll}
+        onLoadCapture={() => stick.current && toBottom()}>
         {h.hasOlder && (
           <li class="older">
-            <button type="button" class="link" disabled={h.loading} onClick={() => session.loadOlder(chat.id)}>
+            <button type="button" class="link" disabled={h.loading} onClick={loadOlder}>
               {h.loading ? "Loading…" : "Load older messages"}
             </button>
           </li>
         )}
-        {h.items.map((m) => (
-          <li key={m.id} class={`msg ${m.senderId === meId ? "mine" : ""}`} data-message-id={m.id}>
-            {chat.isGroup && m.senderId !== meId && <span class="sender">{m.sender.username}</span>}
-            {m.content && <p class="content">{m.content}</p>}
-            {m.fileUrl && <Attachment api={session.api} url={m.fileUrl} name={m.fileName} />}
-            <time dateTime={m.createdAt}>{new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}</time>
-          </li>
-        ))}
+        {h.items.map((m, i) => {
+          const prev = h.items[i - 1];
+          const newDay = !prev || dayOf(prev.createdAt) !== dayOf(m.createdAt);
+          const run = !newDay && m.id !== divider.current && grouped(prev, m);
+          return [
+            ...(notes.before.get(m.id) || []).map(note),
+            newDay && <li key={`day-${m.id}`} class="day"><span>{dayLabel(m.createdAt)}</span></li>,
+            m.id === divider.current && (
+              <li key="unread" class="unread-divider"><span>{unreadAtOpen === 1 ? "1 new message" : `${unreadAtOpen} new messages`}</span></li>
+            ),
+            <li key={m.id} class={`msg ${m.senderId === meId ? "mine" : ""} ${run ? "run" : ""}`} data-message-id={m.id}>
+              {chat.isGroup && m.senderId !== meId && !run && <span class="sender">{m.sender.username}</span>}
+              {m.content && <p class="content"><Content text={m.content} /></p>}
+              {m.fileUrl && <Attachment api={session.api} url={m.fileUrl} name={m.fileName} />}
+              <time dateTime={m.createdAt} class={run ? "visually-hidden" : ""}>
+                {new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}
+              </time>
+            </li>,
+          ];
+        })}
+        {notes.trailing.map(note)}
         {pending.map((p) => (
-          <li key={p.clientMessageId} class="msg mine pending" aria-busy={!p.error}>
+          <li key={p.clientMessageId} class={`msg mine pending ${p.error ? "failed" : ""}`} aria-busy={!p.error}>
             {p.content && <p class="content">{p.content}</p>}
             {p.fileName && (
               <p class="file">
-                {p.fileName} <progress max="1" value={p.progress} aria-label={`Uploading ${p.fileName}`} />
+                {p.fileName} {!p.error && <progress max="1" value={p.progress} aria-label={`Uploading ${p.fileName}`} />}
               </p>
             )}
             {p.error ? (
               <p role="alert" class="error">
-                {p.error} <button type="button" class="link" onClick={() => session.retry(p.clientMessageId)}>Retry</button>
+                {p.error}{" "}
+                {p.retryable !== false && <button type="button" class="link" onClick={() => session.retry(p.clientMessageId)}>Retry</button>}
                 <button type="button" class="link" onClick={() => session.discard(p.clientMessageId)}>Discard</button>
               </p>
             ) : <span class="sending">sending…</span>}
           </li>
         ))}
       </ol>
+      {newBelow > 0 && (
+        <button type="button" class="jump" onClick={() => { toBottom(); setNewBelow(0); stick.current = true; }}>
+          {newBelow === 1 ? "1 new message" : `${newBelow} new messages`} · Jump to latest ↓
+        </button>
+      )}
       <p class="typing" aria-live="polite">{typingLine(typers)}</p>
       <Composer session={session} chatId={chat.id} />
     </main>
   );
 }
 
-function Composer({ session, chatId }) {
-  const [text, setText] = useState("");
-  const fileInput = useRef(null);
-  const box = useRef(null);
-  useEffect(() => box.current && box.current.focus(), [chatId]);
-
-  function submit(file) {
-    const content = text.trim();
-    if (!content && !file) return;
-    session.send(chatId, content, file || null);
-    setText("");
+// placeNotes puts each group-change line before the first message newer
+// than it (before), or after all of them (trailing).
+function placeNotes(notes, items) {
+  const before = new Map();
+  const trailing = [];
+  for (const n of notes) {
+    const m = items.find((x) => x.createdAt > n.at);
+    if (!m) trailing.push(n);
+    else before.set(m.id, [...(before.get(m.id) || []), n]);
   }
-
-  return (
-    <form class="composer" onSubmit={(e) => { e.preventDefault(); submit(); }}>
-      <label class="visually-hidden" for="composer-text">Message</label>
-      <textarea id="composer-text" ref={box} rows={1} value={text} maxLength={4000} placeholder="Message"
-        onInput={(e) => { setText(e.currentTarget.value); session.keystroke(chatId); }}
-        onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); } }} />
-      <input ref={fileInput} type="file" class="visually-hidden" id="composer-file" tabIndex={-1} aria-hidden="true"
-        onChange={(e) => { const f = e.currentTarget.files[0]; e.currentTarget.value = ""; if (f) submit(f); }} />
-      <button type="button" onClick={() => fileInput.current.click()}>Attach</button>
-      <button type="submit">Send</button>
-    </form>
-  );
+  return { before, trailing };
 }
+
+const note = (n) => <li key={n.id} class="note">{n.text}</li>;

@@ -1,6 +1,8 @@
-// NewChat.jsx: start a direct chat with one person, or a named group.
+// NewChat.jsx: start a direct chat with one person, or a named group, in
+// a modal dialog (focus inside, Esc closes).
 import { useState } from "preact/hooks";
 import { UserSearch } from "./UserSearch.jsx";
+import { Modal } from "./Modal.jsx";
 
 export function NewChat({ session, onClose }) {
   const [picked, setPicked] = useState([]);
@@ -19,10 +21,10 @@ export function NewChat({ session, onClose }) {
   }
 
   return (
-    <div class="dialog" role="dialog" aria-modal="true" aria-label="New chat">
+    <Modal label="New chat" onClose={onClose}>
       <form onSubmit={create}>
         <h2>New chat</h2>
-        <UserSearch session={session} exclude={picked.map((u) => u.id)} onPick={(u) => setPicked([...picked, u])} />
+        <UserSearch session={session} exclude={picked.map((u) => u.id)} onPick={(u) => setPicked([...picked, u])} autoFocus />
         <ul class="picked" aria-label="Chosen people">
           {picked.map((u) => (
             <li key={u.id}>
@@ -47,6 +49,6 @@ export function NewChat({ session, onClose }) {
           <button type="button" class="link" onClick={onClose}>Cancel</button>
         </div>
       </form>
-    </div>
+    </Modal>
   );
 }

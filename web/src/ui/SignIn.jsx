@@ -1,18 +1,13 @@
 // SignIn.jsx: email and password sign-in and sign-up on Firebase Auth.
 // The display name given at sign-up becomes the token's `name`, from which
-// the backend makes the username on the first GET /api/me.
+// the backend makes the username on the first GET /api/me: the app holds
+// the session (onSignUp) until the name is in the token, or the profile
+// would be made from the email.
 import { useState } from "preact/hooks";
 import { createUserWithEmailAndPassword, signInWithEmailAndPassword, updateProfile } from "firebase/auth";
+import { authMessage } from "../model.js";
 
-const messages = {
-  "auth/invalid-credential": "Wrong email or password.",
-  "auth/email-already-in-use": "An account with this email exists: sign in instead.",
-  "auth/weak-password": "The password needs at least 6 characters.",
-  "auth/invalid-email": "That email address is not valid.",
-  "auth/network-request-failed": "The sign-in service cannot be reached.",
-};
-
-export function SignIn({ auth }) {
+export function SignIn({ auth, onSignUp }) {
   const [mode, setMode] = useState("signin");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -24,14 +19,19 @@ export function SignIn({ auth }) {
     setError("");
     try {
       if (mode === "signup") {
-        const cred = await createUserWithEmailAndPassword(auth, f.get("email"), f.get("password"));
-        await updateProfile(cred.user, { displayName: f.get("name") });
-        await cred.user.getIdToken(true); // put the name in the token before the first /api/me
+        onSignUp(true);
+        try {
+          const cred = await createUserWithEmailAndPassword(auth, f.get("email"), f.get("password"));
+          await updateProfile(cred.user, { displayName: f.get("name").trim() });
+          await cred.user.getIdToken(true); // put the name in the token before the first /api/me
+        } finally {
+          onSignUp(false);
+        }
       } else {
         await signInWithEmailAndPassword(auth, f.get("email"), f.get("password"));
       }
     } catch (err) {
-      setError(messages[err.code] || err.message);
+      setError(authMessage(err.code));
       setBusy(false);
     }
   }

@@ -2,7 +2,7 @@
 // pause after the last keystroke so typing a name is one request.
 import { useEffect, useState } from "preact/hooks";
 
-export function UserSearch({ session, exclude = [], onPick, label = "Find people" }) {
+export function UserSearch({ session, exclude = [], onPick, label = "Find people", autoFocus = false }) {
   const [q, setQ] = useState("");
   const [found, setFound] = useState([]);
   useEffect(() => {
@@ -22,7 +22,7 @@ export function UserSearch({ session, exclude = [], onPick, label = "Find people
     <div class="search">
       <label>
         {label}
-        <input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} placeholder="username" autoComplete="off" />
+        <input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} placeholder="username" autoComplete="off" autoFocus={autoFocus} />
       </label>
       <ul aria-label="People found">
         {shown.map((u) => (
