@@ -16,15 +16,15 @@ GO_TEST_FLAGS ?= -race -count=1 -p 2 -parallel 4 -timeout 14m
 dev:
 	@PORT=$(PORT) CORS_ORIGINS=$(CORS_ORIGINS) dev/with-emulators.sh dev/serve.sh
 
-# The Go suite, every fuzz target for FUZZ_SECONDS (dev/fuzz.sh), then the
-# web client's unit tests and its browser test in Debian's Chromium, all
-# against one set of fresh emulators.
+# The Go suite, then every fuzz target for FUZZ_SECONDS (dev/fuzz.sh) beside
+# the web client's unit tests and its browser test in Debian's Chromium
+# (dev/fuzz-and-web.sh), all against one set of fresh emulators.
 FUZZ_SECONDS ?= 5
 
 test:
 	dev/install-web.sh
 	dev/install-browser.sh
-	dev/with-emulators.sh bash -c 'go test $(GO_TEST_FLAGS) ./handlers/ ./... && dev/fuzz.sh $(FUZZ_SECONDS) && dev/web-test.sh'
+	dev/with-emulators.sh bash -c 'go test $(GO_TEST_FLAGS) ./handlers/ ./... && dev/fuzz-and-web.sh $(FUZZ_SECONDS)'
 
 # load: the load tool against fresh emulators; LOAD_FLAGS as in
 # docs/performance.md (e.g. LOAD_FLAGS="-instances 2 -rate 50").

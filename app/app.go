@@ -142,6 +142,33 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	if h.Reader != nil {
 		rd = h.Reader(rd)
 	}
+	s.overrides(log)
+	presence := presence.New(firestore.NewSessions(db, s.InstanceID), s.Presence)
+	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics},
+		Verifier: verifier, Users: users, Chats: chats,
+		Messages: messages, Files: messages, Rooms: rooms,
+		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
+	}
+	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout, Wire: h.Wire}
+	// The sink first, then the engine that fills it, then the glue that
+	// serves clients from both: no part needs one built after it.
+	stopTyping := func(ctx context.Context, chatID string) error { return rooms.SetTyping(ctx, chatID, false) }
+	sink := hub.New(hub.Options{Logger: log, Payload: handlers.Payload, StopTyping: stopTyping})
+	node := realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
+	sockets := handlers.NewSockets(svc, opts, sink, node)
+	a := &App{Handler: handlers.NewServer(svc, sockets, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, sockets: sockets, listener: listener,
+		rooms: roomSvc, chats: chats, presence: presence, sweepDone: make(chan struct{})}
+	gauges(s.Metrics, sockets, node)
+	var sctx context.Context
+	sctx, a.stopSweep = context.WithCancel(context.Background())
+	go a.sweep(sctx, chats, messages)
+	return a, nil
+}
+
+// overrides applies the environment's timings (PresenceGrace,
+// PresenceLeaseTTL, ListenerRollover) to the parts' options, and gives
+// them the logger.
+func (s *Settings) overrides(log *slog.Logger) {
 	for _, o := range []struct {
 		dst *time.Duration
 		v   time.Duration
@@ -158,29 +185,14 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	if s.Presence.Logger == nil {
 		s.Presence.Logger = log
 	}
-	presence := presence.New(firestore.NewSessions(db, s.InstanceID), s.Presence)
-	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics},
-		Verifier: verifier, Users: users, Chats: chats,
-		Messages: messages, Files: messages, Rooms: rooms,
-		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
-	}
-	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout, Wire: h.Wire}
-	// The sink first, then the engine that fills it, then the glue that
-	// serves clients from both: no part needs one built after it.
-	stopTyping := func(ctx context.Context, chatID string) error { return rooms.SetTyping(ctx, chatID, false) }
-	sink := hub.New(hub.Options{Logger: log, Payload: handlers.Payload, StopTyping: stopTyping})
-	node := realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
-	sockets := handlers.NewSockets(svc, opts, sink, node)
-	a := &App{Handler: handlers.NewServer(svc, sockets, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, sockets: sockets, listener: listener,
-		rooms: roomSvc, chats: chats, presence: presence, sweepDone: make(chan struct{})}
-	s.Metrics.GaugeFunc("chatapp_sockets", "Sockets connected now.", func() float64 { n, _ := sockets.Sockets(); return float64(n) })
-	s.Metrics.GaugeFunc("chatapp_listeners", "Firestore listeners running now.", func() float64 { return float64(node.Listeners()) })
-	s.Metrics.GaugeFunc("chatapp_served_users", "Users whose events this instance delivers (lingering ones included).",
+}
+
+// gauges reports what the instance holds now.
+func gauges(m *metrics.Metrics, sockets *handlers.Sockets, node *realtime.Node) {
+	m.GaugeFunc("chatapp_sockets", "Sockets connected now.", func() float64 { n, _ := sockets.Sockets(); return float64(n) })
+	m.GaugeFunc("chatapp_listeners", "Firestore listeners running now.", func() float64 { return float64(node.Listeners()) })
+	m.GaugeFunc("chatapp_served_users", "Users whose events this instance delivers (lingering ones included).",
 		func() float64 { u, _ := node.Served(); return float64(u) })
-	var sctx context.Context
-	sctx, a.stopSweep = context.WithCancel(context.Background())
-	go a.sweep(sctx, chats, messages)
-	return a, nil
 }
 
 // Work cut off by a crash is finished by whichever instance sweeps first:

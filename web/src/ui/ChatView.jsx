@@ -85,10 +85,10 @@ export function ChatView({ session, chat, st }) {
     <main class="chat" aria-label={`Chat with ${chatTitle(chat, meId)}`}>
       <header>
         <button type="button" class="back link" onClick={() => session.back()} aria-label="Back to chats">←</button>
-        {other && <PresenceDot user={other} />}
+        {other && <PresenceDot user={other} known={st.connected} />}
         <div class="title">
           <h2>{chatTitle(chat, meId)}</h2>
-          {other && <p class="status">{presenceLine(other)}</p>}
+          {other && <p class="status">{st.connected ? presenceLine(other) : "status unknown while offline"}</p>}
           {chat.isGroup && <p class="status">{chat.users.length} members</p>}
         </div>
         {chat.isGroup && <button type="button" onClick={() => setPanel(!panel)} aria-expanded={panel}>Members</button>}
