@@ -56,7 +56,15 @@ func TestSmallRun(t *testing.T) {
 		}
 	}
 	m := regexp.MustCompile(`owed (\d+), delivered (\d+)`).FindStringSubmatch(report)
-	if m == nil || m[1] != m[2] || m[1] == "0" || strings.Contains(report, "error:") {
-		t.Errorf("not every owed delivery was made, or a send failed")
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("not every owed delivery was made")
+	}
+	// A handshake answered `internal` is retried, as the contract tells
+	// clients to (the emulator, loaded by the tests running beside this
+	// one, can pass the server's setup deadline); any other error fails.
+	for _, line := range strings.Split(report, "\n") {
+		if strings.Contains(line, "error:") && !strings.Contains(line, "error: handshake retried: connect_error: internal") {
+			t.Errorf("the run reported %q", strings.TrimSpace(line))
+		}
 	}
 }
