@@ -130,6 +130,21 @@ test("two users chat across two instances in Chromium", async () => {
   await signUp(a, webs.urls[0], ana);
   await signUp(b, webs.urls[1], bob);
 
+  // The profile: a username taken by someone else is refused with the
+  // server's sentence; a free one is taken at once.
+  await a.getByRole("button", { name: `Profile: ${ana}` }).click();
+  const profile = a.getByRole("dialog", { name: "Profile" });
+  await profile.getByLabel("Username").fill(bob.toUpperCase());
+  await profile.getByRole("button", { name: "Save" }).click();
+  await profile.getByRole("alert").waitFor({ timeout: T });
+  await profile.getByLabel("Username").fill(`${ana}x`);
+  await profile.getByRole("button", { name: "Save" }).click();
+  await a.locator(".list header strong", { hasText: `${ana}x` }).waitFor({ timeout: T });
+  await a.getByRole("button", { name: `Profile: ${ana}x` }).click();
+  await profile.getByLabel("Username").fill(ana);
+  await profile.getByRole("button", { name: "Save" }).click();
+  await a.locator(".list header strong", { hasText: new RegExp(`^${ana}$`) }).waitFor({ timeout: T });
+
   // ana finds bob and starts a direct chat.
   await a.getByRole("button", { name: "New chat" }).click();
   await a.getByLabel("Find people").fill(bob);
