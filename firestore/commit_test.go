@@ -102,3 +102,39 @@ func (ownerCreds) GetRequestMetadata(context.Context, ...string) (map[string]str
 }
 
 func (ownerCreds) RequireTransportSecurity() bool { return false }
+
+// TestMarkReadRetriesServerCancel: the emulator (and a loaded server) may
+// cancel a call on its own; moving a read marker is idempotent, so such a
+// failure is tried again instead of answering the client `internal`.
+func TestMarkReadRetriesServerCancel(t *testing.T) {
+	var armed atomic.Bool
+	var injected atomic.Int32
+	cancel := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == "/google.firestore.v1.Firestore/Commit" && armed.CompareAndSwap(true, false) {
+			injected.Add(1)
+			return status.Error(codes.Canceled, "injected: call already cancelled")
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	s := mustServicesVia(t, cancel)
+	anaCtx, _ := s.as(t, "ana")
+	bobCtx, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "unread"}); err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	if err := s.chats.MarkRead(bobCtx, c.ID); err != nil {
+		t.Fatalf("mark read: %v", err)
+	}
+	if injected.Load() != 1 {
+		t.Fatalf("%d faults injected, want 1", injected.Load())
+	}
+	got, err := s.chats.FindChat(bobCtx, c.ID)
+	if err != nil || got.UnreadCount != 0 {
+		t.Fatalf("bob's unread %d after the read, %v", got.UnreadCount, err)
+	}
+}
