@@ -4,5 +4,5 @@
 # the emulators' environment (with-emulators.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../web"
-node --test src/model.test.js
+node --test src/model.test.js src/outbox.test.js
 node --test e2e/chat.e2e.mjs

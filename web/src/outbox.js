@@ -69,8 +69,8 @@ export class Outbox {
     }
   }
 
-  // saveOutbox keeps the unsent text messages in local storage (files
-  // cannot be kept there): a reload restores them as not sent.
+  // save keeps the unsent text messages in local storage (files cannot be
+  // kept there): a reload restores them as not sent.
   save() {
     const keep = [...this.s.state.pending.values()].filter((p) => !p.file).map(({ chatId, content, clientMessageId }) => ({ chatId, content, clientMessageId }));
     try {
@@ -81,6 +81,9 @@ export class Outbox {
     }
   }
 
+  // restore puts back what a previous page left unsent, as failed for want
+  // of a connection: the next connect sends it. Entries that are not what
+  // save writes are skipped.
   restore() {
     let kept = [];
     try {
