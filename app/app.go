@@ -13,6 +13,8 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"google.golang.org/api/option"
+
 	"github.com/chatapp/chat"
 	"github.com/chatapp/chat/auth"
 	"github.com/chatapp/chat/firestore"
@@ -63,6 +65,9 @@ type Hooks struct {
 	Rooms    func(chat.RoomService) chat.RoomService
 	// Wire wraps each socket's connection as the hub writes to it.
 	Wire func(uid string, w hub.Wire) hub.Wire
+	// Firestore adds to the Firestore client's options (a connection to
+	// an emulator of the test's own, or to nowhere).
+	Firestore []option.ClientOption
 }
 
 // NewLogger is the server's logger: JSON lines in Cloud Logging's shape.
@@ -115,7 +120,7 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	if s.Metrics == nil {
 		s.Metrics = metrics.New()
 	}
-	db, err := firestore.Open(ctx, s.ProjectID, s.Database, s.Metrics)
+	db, err := firestore.Open(ctx, s.ProjectID, s.Database, s.Metrics, h.Firestore...)
 	if err != nil {
 		return nil, err
 	}

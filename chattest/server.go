@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/api/option"
+
 	"github.com/chatapp/chat"
 	"github.com/chatapp/chat/app"
 	"github.com/chatapp/chat/firestore"
@@ -40,14 +42,17 @@ type Options struct {
 	Bucket string
 	// Database is the Firestore database; empty is the test's own
 	// (Database).
-	Database     string
-	Realtime     realtime.Options
-	Presence     presence.Options
-	CORSOrigins  []string
-	WrapVerifier func(chat.TokenVerifier) chat.TokenVerifier
-	WrapSource   func(realtime.Source) realtime.Source
-	WrapReader   func(realtime.Reader) realtime.Reader
-	WrapRooms    func(chat.RoomService) chat.RoomService
+	Database string
+	// FirestoreHost is a Firestore emulator of the test's own (or an
+	// address nothing answers); empty is the shared one.
+	FirestoreHost string
+	Realtime      realtime.Options
+	Presence      presence.Options
+	CORSOrigins   []string
+	WrapVerifier  func(chat.TokenVerifier) chat.TokenVerifier
+	WrapSource    func(realtime.Source) realtime.Source
+	WrapReader    func(realtime.Reader) realtime.Reader
+	WrapRooms     func(chat.RoomService) chat.RoomService
 	// WrapWire wraps each socket's connection as the hub writes to it.
 	WrapWire func(uid string, w hub.Wire) hub.Wire
 	// PingInterval and PingTimeout shorten Engine.IO's heartbeat.
@@ -65,10 +70,14 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 	if opts.Database == "" {
 		opts.Database = Database(tb)
 	}
+	hooks := app.Hooks{Verifier: opts.WrapVerifier, Source: opts.WrapSource, Reader: opts.WrapReader, Rooms: opts.WrapRooms, Wire: opts.WrapWire}
+	if opts.FirestoreHost != "" {
+		hooks.Firestore = []option.ClientOption{option.WithGRPCConn(DialFirestore(tb, opts.FirestoreHost))}
+	}
 	a, err := app.BuildWith(context.Background(), app.Settings{
 		ProjectID: env.Project, Database: opts.Database, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime, Presence: opts.Presence,
 		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
-	}, app.Hooks{Verifier: opts.WrapVerifier, Source: opts.WrapSource, Reader: opts.WrapReader, Rooms: opts.WrapRooms, Wire: opts.WrapWire})
+	}, hooks)
 	if err != nil {
 		tb.Fatal(err)
 	}

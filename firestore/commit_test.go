@@ -8,7 +8,6 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/chatapp/chat"
@@ -76,12 +75,7 @@ func mustServicesVia(t *testing.T, interceptor grpc.UnaryClientInterceptor, stre
 	env := chattest.MustEnv(t)
 	// With the emulator the client library dials its own connection and
 	// ignores dial options: give it one with the interceptor.
-	conn, err := grpc.NewClient(env.FirestoreHost, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(ownerCreds{}), grpc.WithChainUnaryInterceptor(interceptor),
-		grpc.WithChainStreamInterceptor(stream...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := chattest.DialFirestore(t, env.FirestoreHost, grpc.WithChainUnaryInterceptor(interceptor), grpc.WithChainStreamInterceptor(stream...))
 	db, err := firestore.Open(context.Background(), env.Project, chattest.Database(t), nil, option.WithGRPCConn(conn))
 	if err != nil {
 		t.Fatal(err)
@@ -93,15 +87,6 @@ func mustServicesVia(t *testing.T, interceptor grpc.UnaryClientInterceptor, stre
 	t.Cleanup(chats.Close)
 	return services{users, chats, firestore.NewMessageService(db, files), nil, db}
 }
-
-// ownerCreds is what the client library sends the emulator: the owner.
-type ownerCreds struct{}
-
-func (ownerCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer owner"}, nil
-}
-
-func (ownerCreds) RequireTransportSecurity() bool { return false }
 
 // TestMarkReadRetriesServerCancel: the emulator (and a loaded server) may
 // cancel a call on its own; moving a read marker is idempotent, so such a

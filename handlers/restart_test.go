@@ -12,10 +12,10 @@ import (
 // listeners must come back (by themselves or through the stall watchdog)
 // and deliver what is written afterwards.
 func TestEmulatorRestart(t *testing.T) {
+	t.Parallel()
 	emu := chattest.StartFirestore(t)
-	t.Setenv("FIRESTORE_EMULATOR_HOST", emu.Host)
 	opts := realtime.Options{HeartbeatInterval: 500 * time.Millisecond, StallTimeout: 3 * time.Second}
-	a := newAPI(t, chattest.NewInstance(t, chattest.Options{Realtime: opts}))
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{Realtime: opts, FirestoreHost: emu.Host}))
 	ana, bob := chattest.NewUser(t, unique("ana")), chattest.NewUser(t, unique("bob"))
 	setup := func() chatBody {
 		for _, u := range []chattest.User{ana, bob} {

@@ -30,9 +30,9 @@ func TestHealth(t *testing.T) {
 }
 
 func TestNotReady(t *testing.T) {
+	t.Parallel()
 	// Firestore unreachable: the instance runs, but is not ready.
-	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
-	in := chattest.NewInstance(t, chattest.Options{})
+	in := chattest.NewInstance(t, chattest.Options{FirestoreHost: "127.0.0.1:1"})
 	r := in.Do(t, "GET", "/readyz", "", nil)
 	chattest.MustContract(t).ValidateREST(t, "GET", "/readyz", r)
 	if r.Status != http.StatusServiceUnavailable {
