@@ -322,8 +322,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		// open now is cut.
 		_ = hs.Close()
 	}
-	a.CloseContext(sctx)
-	a.log.Info("stopped")
+	// Not every step of the teardown takes a context (the engine waits
+	// for its goroutines, the client library closes its connections): it
+	// gets until the deadline and one second more, then the process exits
+	// without it rather than meet Cloud Run's SIGKILL.
+	closed := make(chan struct{})
+	go func() { a.CloseContext(sctx); close(closed) }()
+	deadline, _ := sctx.Deadline()
+	select {
+	case <-closed:
+		a.log.Info("stopped")
+	case <-time.After(time.Until(deadline) + time.Second):
+		a.log.Warn("stopped before the clean-up ended: storage did not answer in time")
+	}
 	return nil
 }
 
