@@ -310,29 +310,31 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.log.Info("shutting down")
 	// One deadline for every step: storage that hangs cannot stretch the
-	// shutdown past Cloud Run's SIGKILL.
+	// shutdown past Cloud Run's SIGKILL. Not every step takes a context
+	// (the engine and presence wait for their goroutines, the client
+	// library closes its connections), so the whole teardown runs aside
+	// and the process exits at the budget's last second without it.
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownBudget-1500*time.Millisecond)
 	defer cancel()
-	a.CloseSockets(sctx)
-	// The sockets are closed: their users' sessions end after the grace,
-	// ended by a live instance (or the next to start) if this one is gone.
-	a.presence.Close(sctx, time.Now())
-	if err := hs.Shutdown(sctx); err != nil {
-		// Hijacked websockets are not tracked by Shutdown; anything still
-		// open now is cut.
-		_ = hs.Close()
-	}
-	// Not every step of the teardown takes a context (the engine waits
-	// for its goroutines, the client library closes its connections): it
-	// gets until the deadline and one second more, then the process exits
-	// without it rather than meet Cloud Run's SIGKILL.
 	closed := make(chan struct{})
-	go func() { a.CloseContext(sctx); close(closed) }()
-	deadline, _ := sctx.Deadline()
+	go func() {
+		defer close(closed)
+		a.CloseSockets(sctx)
+		// The sockets are closed: their users' sessions end after the
+		// grace, ended by a live instance (or the next to start) if this
+		// one is gone.
+		a.presence.Close(sctx, time.Now())
+		if err := hs.Shutdown(sctx); err != nil {
+			// Hijacked websockets are not tracked by Shutdown; anything
+			// still open now is cut.
+			_ = hs.Close()
+		}
+		a.CloseContext(sctx)
+	}()
 	select {
 	case <-closed:
 		a.log.Info("stopped")
-	case <-time.After(time.Until(deadline) + time.Second):
+	case <-time.After(ShutdownBudget - time.Second):
 		a.log.Warn("stopped before the clean-up ended: storage did not answer in time")
 	}
 	return nil
