@@ -1,9 +1,7 @@
 package chattest
 
 import (
-	"context"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"os"
@@ -14,7 +12,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/chatapp/chat/firestore"
 )
 
 // Emulator is a Firestore emulator of a test's own, for tests that stop and
@@ -133,27 +132,15 @@ func (e *Emulator) Restart() {
 func (e *Emulator) String() string { return fmt.Sprintf("firestore emulator at %s", e.Host) }
 
 // DialFirestore opens a gRPC connection to the Firestore emulator at host
-// as the client library would (no TLS, the owner's credentials, no
-// message size limit), closed with the test: for a client on an emulator
-// other than the shared one, or with interceptors (opts).
+// as the client library would (firestore.DialEmulator), closed with the
+// test: for a client on an emulator other than the shared one, or with
+// interceptors (opts).
 func DialFirestore(tb testing.TB, host string, opts ...grpc.DialOption) *grpc.ClientConn {
 	tb.Helper()
-	conn, err := grpc.NewClient(host, append([]grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
-	}, opts...)...)
+	conn, err := firestore.DialEmulator(host, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = conn.Close() })
 	return conn
 }
-
-// ownerCreds is what the client library sends the emulator: the owner.
-type ownerCreds struct{}
-
-func (ownerCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer owner"}, nil
-}
-
-func (ownerCreds) RequireTransportSecurity() bool { return false }

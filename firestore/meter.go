@@ -38,13 +38,22 @@ func meterOptions(m Meter, emulator string) ([]option.ClientOption, error) {
 		}
 		return out, nil
 	}
-	conn, err := grpc.NewClient(emulator, append(icpt,
-		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)))...)
+	conn, err := DialEmulator(emulator, icpt...)
 	if err != nil {
 		return nil, err
 	}
 	return []option.ClientOption{option.WithGRPCConn(conn)}, nil
+}
+
+// DialEmulator opens a gRPC connection to the Firestore emulator at host
+// as the client library does (no TLS, the owner's credentials, no message
+// size limit), with opts added: for a client given its connection
+// (option.WithGRPCConn), whose own dial options the library ignores.
+func DialEmulator(host string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	return grpc.NewClient(host, append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
+	}, opts...)...)
 }
 
 // ownerCreds is what the client library sends the emulator: the owner.
