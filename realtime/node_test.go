@@ -82,7 +82,8 @@ func TestFailedReadsRetried(t *testing.T) {
 	st.join("g", "bob")
 	st.join("g", "ana")
 	st.send("g", "bob")
-	got := k.waitFor(t, "ana", "newMessage:g:1")
+	// Waited for to the last event: a message's summary follows it.
+	got := k.waitFor(t, "ana", "chatSummary:g:1/1")
 	want := []string{"newChat:g:unread=1", "newMessage:g:1", "chatSummary:g:1/1"} // the chat is read after the send
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v want %v", got, want)
@@ -103,7 +104,7 @@ func TestFailedGapFillRetried(t *testing.T) {
 	st.send("g", "bob") // lost by the listener
 	st.set(func(s *store) { s.failLoads = 3 })
 	st.send("g", "bob")
-	got := k.waitFor(t, "ana", "newMessage:g:3")
+	got := k.waitFor(t, "ana", "chatSummary:g:3/3")
 	want := []string{"newMessage:g:1", "chatSummary:g:1/1", "newMessage:g:2", "chatSummary:g:2/2", "newMessage:g:3", "chatSummary:g:3/3"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v want %v", got, want)
@@ -129,7 +130,7 @@ func TestHungReadDoesNotStopStallDetector(t *testing.T) {
 	waitUntil(t, "a stall restart during the hung read", func() bool { return n.Restarts() > before })
 	st.set(func(s *store) { s.hangReads = false })
 	st.send("g", "ana")
-	got := k.waitFor(t, "ana", "newMessage:g:1")
+	got := k.waitFor(t, "ana", "chatSummary:g:1/0")
 	if want := []string{"newChat:g:unread=1", "newMessage:g:1", "chatSummary:g:1/0"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v want %v", got, want)
 	}
