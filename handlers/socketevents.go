@@ -1,22 +1,32 @@
 package handlers
 
 import (
+	"context"
+	"time"
+
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/chatapp/chat"
 )
 
+// eventTimeout bounds what one client event may wait for: a store too
+// slow for it answers "internal", which clients retry, rather than
+// leaving the ack unanswered for as long as the socket lives.
+const eventTimeout = 10 * time.Second
+
 // register installs the socket's event handlers.
 func (g *Sockets) register(c *conn) {
 	s, svc := c.s, g.svc
-	on := func(ev string, fn func(chatID string) error) {
+	on := func(ev string, fn func(ctx context.Context, chatID string) error) {
 		_ = s.On(ev, func(args ...any) {
 			chatID, ack, err := parseArgs(args)
 			if !c.limiter.Allow() {
 				// Over the limit: answered, no effect, the socket stays.
 				err = chat.Errorf(chat.ERATELIMITED, "Too many events; slow down.")
 			} else if err == nil {
-				err = fn(chatID)
+				ctx, cancel := context.WithTimeout(c.ctx, eventTimeout)
+				err = fn(ctx, chatID)
+				cancel()
 			}
 			if ack == nil {
 				if err != nil && chat.ErrorCode(err) == chat.EINTERNAL {
@@ -32,31 +42,31 @@ func (g *Sockets) register(c *conn) {
 			ack([]any{map[string]any{"ok": true}}, nil)
 		})
 	}
-	on("joinChat", func(chatID string) error { return g.join(c, chatID) })
-	on("leaveChat", func(chatID string) error {
+	on("joinChat", func(ctx context.Context, chatID string) error { return g.join(ctx, c, chatID) })
+	on("leaveChat", func(ctx context.Context, chatID string) error {
 		if !g.hub.Leave(c.hc, chatID) {
-			return svc.Rooms.CheckMember(c.ctx, chatID)
+			return svc.Rooms.CheckMember(ctx, chatID)
 		}
 		return nil
 	})
-	on("typing", func(chatID string) error {
+	on("typing", func(ctx context.Context, chatID string) error {
 		if !c.hc.Joined(chatID) {
 			return chat.Errorf(chat.ENOTFOUND, "Join the chat before typing in it.")
 		}
-		if err := svc.Rooms.SetTyping(c.ctx, chatID, true); err != nil {
+		if err := svc.Rooms.SetTyping(ctx, chatID, true); err != nil {
 			return err
 		}
 		c.hc.SetTyping(chatID, true)
 		return nil
 	})
-	on("stopTyping", func(chatID string) error {
+	on("stopTyping", func(ctx context.Context, chatID string) error {
 		if !c.hc.Joined(chatID) {
 			return chat.Errorf(chat.ENOTFOUND, "Join the chat before typing in it.")
 		}
 		if !c.hc.SetTyping(chatID, false) {
 			return nil
 		}
-		return svc.Rooms.SetTyping(c.ctx, chatID, false)
+		return svc.Rooms.SetTyping(ctx, chatID, false)
 	})
 	_ = s.On("disconnect", func(args ...any) {
 		reason := ""
@@ -72,7 +82,7 @@ func (g *Sockets) register(c *conn) {
 // join puts a socket in a chat's room once the service has checked the
 // membership (and marked the chat read); the hub refuses the room to a
 // user removed from the chat meanwhile.
-func (g *Sockets) join(c *conn, chatID string) error {
+func (g *Sockets) join(ctx context.Context, c *conn, chatID string) error {
 	j, err := g.hub.BeginJoin(c.hc, chatID)
 	if err != nil {
 		return err
@@ -82,14 +92,14 @@ func (g *Sockets) join(c *conn, chatID string) error {
 		// again marks nothing, so it reads nothing and writes nothing.
 		return nil
 	}
-	if err := g.svc.Rooms.JoinChat(c.ctx, chatID); err != nil {
+	if err := g.svc.Rooms.JoinChat(ctx, chatID); err != nil {
 		return err
 	}
 	g.hub.MarkedRead(j)
 	if j.Open {
 		return nil
 	}
-	release, err := g.feed.WatchChat(c.ctx, chatID)
+	release, err := g.feed.WatchChat(ctx, chatID)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -72,15 +73,17 @@ func TestStress(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 	baseline := runtime.NumGoroutine()
 
-	var mu sync.Mutex // guards sockets, sends, ops, failures and dials
+	var mu sync.Mutex // guards sockets, sends, ops, failures, retries and dials
 	var dials []time.Duration
+	var retries int
 	var sockets []*stressSocket
 	var sends []stressSend
 	var ops int
 	var failures []string
-	// fail records an operation that failed. An internal error is counted
-	// (the emulator sometimes cancels a call under listener churn: "call
-	// already cancelled"); any other is a failure of the test.
+	// fail records an operation that failed even when tried again. An
+	// internal error is counted (the emulator sometimes cancels a call
+	// under listener churn: "call already cancelled"); any other is a
+	// failure of the test.
 	fail := func(what string, code string) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -109,11 +112,16 @@ func TestStress(t *testing.T) {
 					mu.Lock()
 					ops++
 					mu.Unlock()
-					dialAt := time.Now()
-					s, err := chattest.Dial(t, in.in.URL, u.Token)
-					mu.Lock()
-					dials = append(dials, time.Since(dialAt))
-					mu.Unlock()
+					var s *chattest.Socket
+					err := retryInternal(&mu, &retries, func() error {
+						dialAt := time.Now()
+						var err error
+						s, err = chattest.Dial(t, in.in.URL, u.Token)
+						mu.Lock()
+						dials = append(dials, time.Since(dialAt))
+						mu.Unlock()
+						return err
+					})
 					if err != nil {
 						fail("dial", err.Error())
 						continue
@@ -140,8 +148,8 @@ func TestStress(t *testing.T) {
 					mu.Lock()
 					ops++
 					mu.Unlock()
-					if code := emitCode(ss.s, ev, cid); code != "" {
-						fail(ev, code)
+					if err := retryInternal(&mu, &retries, func() error { return emitErr(ss.s, ev, cid) }); err != nil {
+						fail(ev, err.Error())
 						continue
 					}
 					if ev == "joinChat" {
@@ -152,13 +160,22 @@ func TestStress(t *testing.T) {
 				case p < 80: // send
 					cid := chatsOf[u.UID][rng.IntN(len(chatsOf[u.UID]))]
 					at := time.Now()
-					r := in.in.Do(t, "POST", "/api/chats/"+cid+"/messages", u.Token,
-						map[string]any{"content": fmt.Sprintf("w%d n%d", w, n), "clientMessageId": fmt.Sprintf("%d-%d", w, n)})
+					var r chattest.Response
 					mu.Lock()
 					ops++
 					mu.Unlock()
-					if r.Status != 201 {
-						fail("send", fmt.Sprintf("%d %s", r.Status, r.Body))
+					// Sent again with the same clientMessageId, as the
+					// contract's clients do: one message whatever happens.
+					err := retryInternal(&mu, &retries, func() error {
+						r = in.in.Do(t, "POST", "/api/chats/"+cid+"/messages", u.Token,
+							map[string]any{"content": fmt.Sprintf("w%d n%d", w, n), "clientMessageId": fmt.Sprintf("%d-%d", w, n)})
+						if r.Status != 201 {
+							return fmt.Errorf("%d %s", r.Status, r.Body)
+						}
+						return nil
+					})
+					if err != nil {
+						fail("send", err.Error())
 						continue
 					}
 					var m msgBody
@@ -209,8 +226,8 @@ func TestStress(t *testing.T) {
 			checked++
 		}
 	}
-	t.Logf("%d sockets, %d messages acknowledged, %d deliveries required and checked; %d of %d operations failed: %v",
-		len(sockets), len(sends), checked, len(failures), ops, failures)
+	t.Logf("%d sockets, %d messages acknowledged, %d deliveries required and checked; %d of %d operations tried again after internal, %d failed: %v",
+		len(sockets), len(sends), checked, retries, ops, len(failures), failures)
 	slices.Sort(dials)
 	t.Logf("socket handshakes (%d): p50 %v, p99 %v, max %v", len(dials), dials[len(dials)/2], dials[len(dials)*99/100], dials[len(dials)-1])
 	if len(lags) > 0 {
@@ -242,13 +259,28 @@ func TestStress(t *testing.T) {
 
 // emitCode emits an event with an ack and returns the error code, "" when
 // ok; it never fails the test itself (it runs in worker goroutines).
-func emitCode(s *chattest.Socket, name, chatID string) string {
+func emitErr(s *chattest.Socket, name, chatID string) error {
 	raw, err := s.EmitRaw(name, chatID)
 	if err != nil {
-		return err.Error()
+		return err
 	}
-	if string(raw) == `{"ok":true}` {
-		return ""
+	if string(raw) != `{"ok":true}` {
+		return errors.New(string(raw))
 	}
-	return string(raw)
+	return nil
+}
+
+// retryInternal runs op up to three times while it fails with the code
+// the contract tells clients to retry, internal (a store too slow for the
+// server's deadline), and counts each retry in *n under mu.
+func retryInternal(mu *sync.Mutex, n *int, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), chat.EINTERNAL) {
+			return err
+		}
+		mu.Lock()
+		*n++
+		mu.Unlock()
+	}
 }
