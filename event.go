@@ -4,11 +4,14 @@ import "context"
 
 // Event kinds are the Socket.IO event names of the contract.
 const (
-	EventNewMessage  = "newMessage"
-	EventChatSummary = "chatSummary"
-	EventChatUpdated = "chatUpdated"
-	EventNewChat     = "newChat"
-	EventChatDeleted = "chatDeleted"
+	EventNewMessage = "newMessage"
+	// EventMessageUpdated carries a message edited or deleted, in its
+	// current state, after the message's own newMessage.
+	EventMessageUpdated = "messageUpdated"
+	EventChatSummary    = "chatSummary"
+	EventChatUpdated    = "chatUpdated"
+	EventNewChat        = "newChat"
+	EventChatDeleted    = "chatDeleted"
 	// EventChatInfo tells every device of a member that the chat's name,
 	// picture, members or creator changed, without its messages: chat
 	// lists and headers of chats not open stay true (chatUpdated goes

@@ -147,7 +147,7 @@ func (c *Contract) ValidateREST(tb testing.TB, method, template string, r Respon
 // eventMessages maps Socket.IO events to the AsyncAPI message carrying
 // their payload.
 var eventMessages = map[string]string{
-	"newMessage": "newMessage", "chatSummary": "chatSummary", "chatUpdated": "chat", "newChat": "chat",
+	"newMessage": "newMessage", "messageUpdated": "newMessage", "chatSummary": "chatSummary", "chatUpdated": "chat", "newChat": "chat",
 	"chatDeleted": "chatDeleted", "chatInfo": "chatInfo", "typing": "typing", "stopTyping": "typing", "presence": "presence",
 	"ack": "ack", "connect_error": "connectError",
 }

@@ -29,7 +29,11 @@ type chatDoc struct {
 	// the messages (conditional batch on send, transaction on read).
 	LastSeq     int64       `firestore:"lastSeq"`
 	LastMessage *messageDoc `firestore:"lastMessage"`
-	ActivityAt  time.Time   `firestore:"activityAt"`
+	// LastRev is the rev of the chat's last change to its messages (see
+	// revOf); every change commits conditional on the chat's version, so
+	// revs follow the commits.
+	LastRev    int64     `firestore:"lastRev"`
+	ActivityAt time.Time `firestore:"activityAt"`
 	// MetaVersion changes with name, picture, members or creator; it is
 	// copied to every member document so their listeners see the change.
 	MetaVersion int64  `firestore:"metaVersion"`
@@ -90,6 +94,21 @@ type messageDoc struct {
 	CreatedAt       time.Time `firestore:"createdAt"`
 	ClientMessageID string    `firestore:"clientMessageId"`
 	MemberIDs       []string  `firestore:"memberIds,omitempty"`
+	// Rev is the chat's rev of the message's last change: a send, an edit
+	// or a deletion. ChangedAfter selects on it.
+	Rev int64 `firestore:"rev"`
+	// RevAt is when the last change was made, by the server's clock (a
+	// zero value becomes the request's timestamp): listeners select on it,
+	// with a margin.
+	RevAt     time.Time  `firestore:"revAt,serverTimestamp"`
+	EditedAt  *time.Time `firestore:"editedAt"`
+	DeletedAt *time.Time `firestore:"deletedAt"`
+	// Changes counts edits and deletions: a message with changes is news
+	// to its members as messageUpdated, not newMessage.
+	Changes int64 `firestore:"changes"`
+	// WasLast tells that the message was its chat's newest when it last
+	// changed: members get chatSummary again with it.
+	WasLast bool `firestore:"wasLast,omitempty"`
 }
 
 // typingDoc is chats/{chatId}/typing/{uid}: present while the user types.
@@ -168,11 +187,41 @@ func seqOf(id string) (int64, error) {
 }
 
 func (m *messageDoc) toMessage(id string) *chat.Message {
+	rev := m.Rev
+	if rev == 0 {
+		rev = m.Seq // stored before revs existed: see chatDoc.nextRev
+	}
 	return &chat.Message{
 		ID: id, ChatID: m.ChatID, SenderID: m.SenderID, SenderUsername: m.SenderUsername,
 		Content: m.Content, FileURL: m.FileURL, FileName: m.FileName, CreatedAt: m.CreatedAt.UTC(),
-		ClientMessageID: m.ClientMessageID, Seq: m.Seq,
+		ClientMessageID: m.ClientMessageID, Seq: m.Seq, EditedAt: utc(m.EditedAt), DeletedAt: utc(m.DeletedAt),
+		Rev: revOf(rev),
 	}
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// nextRev is the rev the chat's next change takes. A chat from before
+// revs existed starts past its lastSeq: its messages read as rev = seq.
+func (d *chatDoc) nextRev() int64 { return max(d.LastRev, d.LastSeq) + 1 }
+
+// revOf renders a chat's rev number as the contract's rev: 16 hex
+// digits, so that byte order is number order.
+func revOf(n int64) chat.Rev { return chat.Rev(fmt.Sprintf("%016x", n)) }
+
+// parseRev reads a rev from a client.
+func parseRev(r chat.Rev) (int64, error) {
+	n, err := strconv.ParseInt(string(r), 16, 64)
+	if len(r) != 16 || err != nil || n < 0 {
+		return 0, chat.Errorf(chat.EINVALID, "%q is not a rev.", r)
+	}
+	return n, nil
 }
 
 // lastMessage returns the chat's newest message, nil when it has none.

@@ -1,8 +1,10 @@
 package firestore
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -91,10 +93,10 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 			c.Membership = &realtime.Membership{UserID: m.UserID, ChatID: m.ChatID, ReadSeq: m.ReadSeq, MetaVersion: m.MetaVersion}
 		case realtime.Messages:
 			var m messageDoc
-			if ch.Kind != firestore.DocumentAdded || ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.Seq == 0 {
-				continue // messages never change once created
+			if ch.Kind == firestore.DocumentRemoved || ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.Seq == 0 {
+				continue // gone from the set: readdressed without the user, or the chat deleted
 			}
-			c.Posted = &realtime.Posted{Message: m.toMessage(ref.ID), MemberIDs: m.MemberIDs}
+			c.Posted = &realtime.Posted{Message: m.toMessage(ref.ID), MemberIDs: m.MemberIDs, Changed: m.Changes > 0, Last: m.WasLast}
 		case realtime.Typing:
 			var t typingDoc
 			if ch.Doc.DataTo(&t) != nil || t.UserID == "" || t.ChatID == "" {
@@ -111,6 +113,14 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 				Version: p.Version, Audience: p.Audience}
 		}
 		b.Changes = append(b.Changes, c)
+	}
+	if kind == realtime.Messages {
+		// Each chat's changes in the order they committed (rev order): a
+		// snapshot lists added and modified documents apart.
+		slices.SortStableFunc(b.Changes, func(x, y realtime.Change) int {
+			mx, my := x.Posted.Message, y.Posted.Message
+			return cmp.Or(strings.Compare(mx.ChatID, my.ChatID), strings.Compare(string(mx.Rev), string(my.Rev)))
+		})
 	}
 	return b
 }
@@ -132,7 +142,7 @@ func (l *Listener) Beat(ctx context.Context) error {
 		col string
 		doc any
 	}{
-		{"messages", map[string]any{"memberIds": []string{l.hbKey}, "createdAt": now, "expireAt": expire}},
+		{"messages", map[string]any{"memberIds": []string{l.hbKey}, "revAt": now, "expireAt": expire}},
 		{"members", map[string]any{"userId": l.hbKey, "beat": now, "expireAt": expire}},
 		{"typing", map[string]any{"chatId": l.hbKey, "until": expire}},
 		{"presence", map[string]any{"audience": []string{l.hbKey}, "at": now, "expireAt": expire}},

@@ -170,8 +170,11 @@ func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat
 	if err != nil {
 		return nil, "", err
 	}
-	if f.Before != "" && f.After != "" {
-		return nil, "", chat.Errorf(chat.EINVALID, "Give before or after, not both.")
+	if f.Before != "" && f.After != "" || f.ChangedAfter != "" && (f.Before != "" || f.After != "") {
+		return nil, "", chat.Errorf(chat.EINVALID, "Give one of before, after and changedAfter.")
+	}
+	if f.ChangedAfter != "" {
+		return s.changedAfter(ctx, chatID, uid, f.ChangedAfter, limit)
 	}
 	var cursor int64
 	for _, c := range []string{f.Before, f.After} {
@@ -219,6 +222,39 @@ func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat
 		} else {
 			next = msgs[0].ID
 		}
+	}
+	return msgs, next, nil
+}
+
+// changedAfter pages the messages of a chat whose rev is greater than
+// after, by rev.
+func (s *MessageService) changedAfter(ctx context.Context, chatID, uid string, after chat.Rev, limit int) ([]*chat.Message, string, error) {
+	rev, err := parseRev(after)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
+		return nil, "", translate(err)
+	}
+	snaps, err := s.db.query(qMessagesChangedAfter, s.db.chatRef(chatID), rev).Limit(limit + 1).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, "", translate(err)
+	}
+	more := len(snaps) > limit
+	if more {
+		snaps = snaps[:limit]
+	}
+	msgs := make([]*chat.Message, len(snaps))
+	for i, snap := range snaps {
+		var m messageDoc
+		if err := snap.DataTo(&m); err != nil {
+			return nil, "", translate(err)
+		}
+		msgs[i] = m.toMessage(snap.Ref.ID)
+	}
+	next := ""
+	if more && len(msgs) > 0 {
+		next = string(msgs[len(msgs)-1].Rev)
 	}
 	return msgs, next, nil
 }

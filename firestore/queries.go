@@ -42,9 +42,11 @@ var (
 		Orders:  []QueryOrder{{"usernameLower", false}}}
 	qMembershipsOfUsers = &QueryShape{Name: "listener: memberships of users", Group: true, Collection: "members",
 		Filters: []QueryFilter{{"userId", "in"}}}
-	qMessagesToUsers = &QueryShape{Name: "listener: messages to users since", Group: true, Collection: "messages",
-		Filters: []QueryFilter{{"memberIds", "array-contains-any"}, {"createdAt", ">"}},
-		Orders:  []QueryOrder{{"createdAt", false}}}
+	qMessagesToUsers = &QueryShape{Name: "listener: messages to users changed since", Group: true, Collection: "messages",
+		Filters: []QueryFilter{{"memberIds", "array-contains-any"}, {"revAt", ">"}},
+		Orders:  []QueryOrder{{"revAt", false}}}
+	qMessagesChangedAfter = &QueryShape{Name: "messages of a chat changed after a rev", Collection: "messages",
+		Filters: []QueryFilter{{"rev", ">"}}, Orders: []QueryOrder{{"rev", false}}}
 	qTypingInChats = &QueryShape{Name: "listener: typing in chats", Group: true, Collection: "typing",
 		Filters: []QueryFilter{{"chatId", "in"}}}
 	qMessagesBetween = &QueryShape{Name: "messages of a chat between seqs", Collection: "messages",
@@ -73,7 +75,7 @@ func Queries() []QueryShape {
 	var out []QueryShape
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
-		qMessagesBefore, qMessagesLatest, qPurgesBefore, qUploadsBefore,
+		qMessagesBefore, qMessagesLatest, qMessagesChangedAfter, qPurgesBefore, qUploadsBefore,
 		qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
 		out = append(out, *q)
 	}

@@ -44,6 +44,9 @@ type pendingSend struct {
 	serverKey bool
 	up        *upload         // nil without an attachment
 	done      chan sendResult // buffered: a batch never waits for a caller
+	// change, when set, makes this an edit or a deletion of an existing
+	// message rather than a send (in is then unused).
+	change *pendingChange
 }
 
 type sendResult struct {
@@ -118,7 +121,7 @@ func (s *MessageService) afterFailedCommit(ctx context.Context, chatID string, b
 	if m, lookErr := s.byID(ctx, chatID, msgs[0].ID); lookErr != nil {
 		answerAll(batch, failed("look up after a failed commit ("+err.Error()+")", lookErr))
 		return false
-	} else if m != nil { // applied after all
+	} else if m != nil && m.Rev == msgs[0].Rev { // applied after all
 		answerStored(batch, msgs)
 		return false
 	}
@@ -180,8 +183,9 @@ func answerAll(batch []*pendingSend, err error) {
 type batchRead struct {
 	chat      *chatDoc
 	version   time.Time
-	usernames map[string]string // by uid; absent without a profile
-	keyExists map[string]bool   // by key path
+	usernames map[string]string      // by uid; absent without a profile
+	keyExists map[string]bool        // by key path
+	messages  map[string]*messageDoc // the messages to change, by id; absent if none
 }
 
 // readBatch reads the chat, the senders' profiles and the idempotency keys
@@ -191,6 +195,10 @@ func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*
 	isUser := []bool{false}
 	seen := map[string]bool{}
 	for _, p := range batch {
+		if p.change != nil {
+			refs, isUser = append(refs, s.db.messages(chatID).Doc(p.change.mid)), append(isUser, false)
+			continue
+		}
 		if !seen[p.id.UID] {
 			seen[p.id.UID] = true
 			refs, isUser = append(refs, s.db.userRef(p.id.UID)), append(isUser, true)
@@ -206,7 +214,8 @@ func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*
 	if !snaps[0].Exists() {
 		return nil, errChatNotFound()
 	}
-	out := &batchRead{chat: &chatDoc{}, version: snaps[0].UpdateTime, usernames: map[string]string{}, keyExists: map[string]bool{}}
+	out := &batchRead{chat: &chatDoc{}, version: snaps[0].UpdateTime, usernames: map[string]string{},
+		keyExists: map[string]bool{}, messages: map[string]*messageDoc{}}
 	if err := snaps[0].DataTo(out.chat); err != nil {
 		return nil, err
 	}
@@ -215,6 +224,12 @@ func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*
 		case i == 0 || !snap.Exists():
 		case isUser[i]:
 			out.usernames[snap.Ref.ID] = toUser(snap, snap.Ref.ID).Username
+		case snap.Ref.Parent.ID == "messages":
+			var m messageDoc
+			if err := snap.DataTo(&m); err != nil {
+				return nil, err
+			}
+			out.messages[snap.Ref.ID] = &m
 		default:
 			out.keyExists[snap.Ref.Path] = true
 		}
@@ -230,6 +245,8 @@ func (s *MessageService) settle(ctx context.Context, chatID string, batch []*pen
 		switch {
 		case !slices.Contains(pre.chat.MemberIDs, p.id.UID):
 			p.answer(nil, false, errChatNotFound())
+		case p.change != nil:
+			return p.change.settle(p, pre)
 		case p.keyRef != nil && pre.keyExists[p.keyRef.Path]:
 			s.answerByKey(ctx, chatID, p)
 		default:
@@ -249,11 +266,13 @@ func (s *MessageService) answerByKey(ctx context.Context, chatID string, p *pend
 	p.answer(m, p.serverKey && m != nil, translate(err))
 }
 
-// writeBatch makes one attempt at storing the batch's messages: each
-// message with its idempotency key (and its upload's to-do deleted), the
-// chat's lastSeq/lastMessage once (conditional on the version read) and
-// each sender's read marker once, in one atomic commit. It returns the
-// messages it tried to store, also on failure (their ids are looked up).
+// writeBatch makes one attempt at storing the batch: each sent message
+// with its idempotency key (and its upload's to-do deleted), each changed
+// message rewritten in place, the chat's lastSeq/lastMessage/lastRev once
+// (conditional on the version read) and each sender's read marker once,
+// in one atomic commit. Every item takes the chat's next rev in batch
+// order. It returns the messages it tried to store, also on failure
+// (their revs are looked up).
 func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []*pendingSend, pre *batchRead) ([]*chat.Message, error) {
 	d := pre.chat
 	now := s.db.now()
@@ -263,46 +282,69 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 	b := s.db.client.Batch()
 	msgs := make([]*chat.Message, len(batch))
 	readSeq := map[string]int64{}
-	var last messageDoc
+	seq, rev := d.LastSeq, d.nextRev()-1
+	var last *messageDoc
 	for i, p := range batch {
-		uid := p.id.UID
-		username := p.id.Name
-		if n, ok := pre.usernames[uid]; ok && n != "" {
-			username = n
+		rev++
+		if p.change != nil {
+			var m *messageDoc
+			m, msgs[i] = s.writeChange(b, chatID, p.change, d, rev)
+			if m.WasLast {
+				last = m
+			}
+			continue
 		}
-		seq := d.LastSeq + 1 + int64(i)
-		mid := messageID(seq, p.random)
-		m := messageDoc{
-			ChatID: chatID, Seq: seq, SenderID: uid, SenderUsername: username, Content: p.in.Content,
-			CreatedAt: now, ClientMessageID: p.in.ClientMessageID, MemberIDs: slices.Clone(d.MemberIDs),
-		}
-		if p.up != nil {
-			m.FileURL, m.FileName = chat.FileURL(chatID, p.up.fileID), p.up.name
-		}
-		b.Create(s.db.messages(chatID).Doc(mid), m)
-		switch {
-		case p.serverKey:
-			b.Create(p.keyRef, map[string]any{"messageId": mid, "expireAt": now.Add(serverKeyTTL)})
-		case p.keyRef != nil:
-			b.Create(p.keyRef, map[string]any{"messageId": mid})
-		}
-		if p.up != nil {
-			// Only while nobody has given the upload up (see upload.go).
-			b.Delete(p.up.todo, firestore.LastUpdateTime(p.up.written))
-		}
-		readSeq[uid] = seq // sending marks the chat read for the sender
-		msgs[i] = m.toMessage(mid)
-		last = m
-		last.ID, last.MemberIDs = mid, nil
+		seq++
+		last = s.writeSend(b, chatID, p, pre, seq, rev, now)
+		readSeq[p.id.UID] = seq // sending marks the chat read for the sender
+		msgs[i] = last.toMessage(last.ID)
 	}
-	b.Update(s.db.chatRef(chatID), []firestore.Update{
-		{Path: "lastSeq", Value: last.Seq}, {Path: "lastMessage", Value: last}, {Path: "activityAt", Value: now},
-	}, firestore.LastUpdateTime(pre.version))
+	updates := []firestore.Update{{Path: "lastRev", Value: rev}}
+	if last != nil {
+		copied := *last
+		copied.MemberIDs, copied.WasLast, copied.RevAt = nil, false, time.Time{}
+		updates = append(updates, firestore.Update{Path: "lastMessage", Value: copied})
+	}
+	if seq > d.LastSeq {
+		updates = append(updates, firestore.Update{Path: "lastSeq", Value: seq}, firestore.Update{Path: "activityAt", Value: now})
+	}
+	b.Update(s.db.chatRef(chatID), updates, firestore.LastUpdateTime(pre.version))
 	for _, uid := range slices.Sorted(maps.Keys(readSeq)) {
 		b.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: readSeq[uid]}})
 	}
 	_, err := b.Commit(ctx)
 	return msgs, err
+}
+
+// writeSend adds one sent message, its idempotency key and its upload's
+// to-do deletion to b, and returns the message (ID set).
+func (s *MessageService) writeSend(b *firestore.WriteBatch, chatID string, p *pendingSend, pre *batchRead, seq, rev int64, now time.Time) *messageDoc {
+	uid := p.id.UID
+	username := p.id.Name
+	if n, ok := pre.usernames[uid]; ok && n != "" {
+		username = n
+	}
+	mid := messageID(seq, p.random)
+	m := messageDoc{
+		ChatID: chatID, Seq: seq, SenderID: uid, SenderUsername: username, Content: p.in.Content,
+		CreatedAt: now, ClientMessageID: p.in.ClientMessageID, MemberIDs: slices.Clone(pre.chat.MemberIDs), Rev: rev,
+	}
+	if p.up != nil {
+		m.FileURL, m.FileName = chat.FileURL(chatID, p.up.fileID), p.up.name
+	}
+	b.Create(s.db.messages(chatID).Doc(mid), m)
+	switch {
+	case p.serverKey:
+		b.Create(p.keyRef, map[string]any{"messageId": mid, "expireAt": now.Add(serverKeyTTL)})
+	case p.keyRef != nil:
+		b.Create(p.keyRef, map[string]any{"messageId": mid})
+	}
+	if p.up != nil {
+		// Only while nobody has given the upload up (see upload.go).
+		b.Delete(p.up.todo, firestore.LastUpdateTime(p.up.written))
+	}
+	m.ID = mid
+	return &m
 }
 
 // retryable tells whether a failed commit may be tried again: the server

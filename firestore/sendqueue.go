@@ -143,7 +143,8 @@ func (q *sendQueue) run(chatID string, c *chatSends) {
 // depends on its upload's to-do, and a failed condition must not fail the
 // others' messages). A send repeating a clientMessageId already in the
 // batch waits for the next one, where it finds the first's key. Sends
-// whose caller has gone are answered and dropped.
+// whose caller has gone are answered and dropped. Edits and deletions
+// queue like sends and count against the floor like them.
 func (c *chatSends) next() []*pendingSend {
 	var batch []*pendingSend
 	keys := map[string]bool{}
@@ -162,6 +163,14 @@ func (c *chatSends) next() []*pendingSend {
 				break
 			}
 			keys[p.keyRef.Path] = true
+		}
+		if p.change != nil {
+			// A second change of one message waits for the first's commit,
+			// which it must read.
+			if keys["change/"+p.change.mid] {
+				break
+			}
+			keys["change/"+p.change.mid] = true
 		}
 		batch = append(batch, p)
 		if p.up != nil {

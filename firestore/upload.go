@@ -29,6 +29,9 @@ const (
 	// cleanupTimeout bounds deleting what a failed send stored; it runs on
 	// a context of its own, the request's may be gone.
 	cleanupTimeout = 30 * time.Second
+	// sweepBatch bounds the to-dos one sweep reads: uploads in flight are
+	// few, so the oldest this many hold every one due.
+	sweepBatch = 300
 )
 
 // uploadDoc is uploads/{fileId}: an object that has no message yet.
@@ -108,12 +111,15 @@ func (s *MessageService) giveUp(ctx context.Context, up *upload) (bool, error) {
 }
 
 // SweepUploads deletes the objects of uploads older than olderThan whose
-// message never committed (a crash between upload and commit) and their
-// to-dos. olderThan must exceed the longest a send can take (uploadTimeout
-// and the commit), so a live send is never swept. Every instance runs it
-// now and then; two sweeping one upload at once is harmless.
+// message never committed (a crash between upload and commit), and of
+// abandoned ones whatever their age (a deleted message's attachment whose
+// instance died before removing it), and their to-dos. olderThan must
+// exceed the longest a send can take (uploadTimeout and the commit), so a
+// live send is never swept. Every instance runs it now and then; two
+// sweeping one upload at once is harmless.
 func (s *MessageService) SweepUploads(ctx context.Context, olderThan time.Duration) (int, error) {
-	snaps, err := s.db.query(qUploadsBefore, nil, s.db.now().Add(-olderThan)).Limit(100).Documents(ctx).GetAll()
+	now := s.db.now()
+	snaps, err := s.db.query(qUploadsBefore, nil, now).Limit(sweepBatch).Documents(ctx).GetAll()
 	if err != nil {
 		return 0, translate(err)
 	}
@@ -123,7 +129,7 @@ func (s *MessageService) SweepUploads(ctx context.Context, olderThan time.Durati
 		if err := snap.DataTo(&d); err != nil {
 			return n, translate(err)
 		}
-		if d.Bucket != s.files.Bucket() {
+		if d.Bucket != s.files.Bucket() || !d.Abandoned && d.At.After(now.Add(-olderThan)) {
 			continue
 		}
 		swept, err := s.giveUp(ctx, &upload{fileID: snap.Ref.ID, object: d.Object, todo: snap.Ref})

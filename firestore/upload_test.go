@@ -3,6 +3,7 @@ package firestore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/chatapp/chat"
 	"github.com/chatapp/chat/chattest"
+	"github.com/chatapp/chat/firestore"
 )
 
 // onEOF runs fn when the reader is first read to its end: the moment
@@ -97,4 +99,43 @@ func TestUploads(t *testing.T) {
 			t.Fatalf("the sent file: %q %v", b, err)
 		}
 	})
+}
+
+// failingDelete is a file store whose deletions fail: the instance that
+// deleted a message died before it removed the attachment.
+type failingDelete struct{ chat.FileStore }
+
+func (failingDelete) Delete(context.Context, string) error { return errors.New("instance gone") }
+
+func TestDeletedMessageAttachmentSwept(t *testing.T) {
+	bucket := chattest.MustBucket(t)
+	s := mustServicesIn(t, bucket.Name)
+	anaCtx, _ := s.as(t, "ana")
+	_, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true, Name: "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{File: &chat.File{Name: "a.txt", Body: strings.NewReader("gone soon")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dying := firestore.NewMessageService(s.db, failingDelete{chattest.MustFileStore(t, bucket.Name)})
+	if err := dying.DeleteMessage(anaCtx, c.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if objs := bucket.Objects(t, chat.FilePrefix(c.ID)); len(objs) != 1 {
+		t.Fatalf("before the sweep: objects %v", objs)
+	}
+	// Abandoned to-dos are swept whatever their age: the next sweep, at
+	// most 10 minutes away, removes the object.
+	if _, err := s.messages.SweepUploads(context.Background(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if objs := bucket.Objects(t, chat.FilePrefix(c.ID)); len(objs) != 0 {
+		t.Fatalf("after the sweep: objects %v", objs)
+	}
+	if n := len(chattest.Query(t, "", "uploads", false, chattest.Filter{Field: "chatId", Op: "EQUAL", Value: c.ID})); n != 0 {
+		t.Fatalf("after the sweep: %d to-dos", n)
+	}
 }

@@ -17,20 +17,22 @@ func TestContractDocs(t *testing.T) {
 	good := map[string]any{
 		"id": "m1", "chatId": "c1", "senderId": "u1", "content": "hi", "fileUrl": "", "fileName": "",
 		"createdAt": "2026-01-02T03:04:05.678Z", "sender": map[string]any{"id": "u1", "username": "ana"},
-		"clientMessageId": "",
+		"clientMessageId": "", "editedAt": nil, "deletedAt": "2026-01-02T03:04:06.000Z", "rev": "0000000000000002",
 	}
 	if err := c.ValidateEvent("newMessage", chattest.MustJSON(good)); err != nil {
 		t.Fatalf("good payload refused: %v", err)
 	}
 	corrupt := map[string]func(m map[string]any){
-		"ErrMissingField":  func(m map[string]any) { delete(m, "fileUrl") },
-		"ErrExtraField":    func(m map[string]any) { m["extra"] = 1 },
-		"ErrWrongType":     func(m map[string]any) { m["content"] = 5 },
-		"ErrNoMillis":      func(m map[string]any) { m["createdAt"] = "2026-01-02T03:04:05Z" },
-		"ErrNotUTC":        func(m map[string]any) { m["createdAt"] = "2026-01-02T03:04:05.678+01:00" },
-		"ErrNestedExtra":   func(m map[string]any) { m["sender"] = map[string]any{"id": "u1", "username": "a", "x": 1} },
-		"ErrNullSender":    func(m map[string]any) { m["sender"] = nil },
-		"ErrContentTooBig": func(m map[string]any) { m["content"] = strings.Repeat("x", 4001) },
+		"ErrMissingField":   func(m map[string]any) { delete(m, "fileUrl") },
+		"ErrExtraField":     func(m map[string]any) { m["extra"] = 1 },
+		"ErrWrongType":      func(m map[string]any) { m["content"] = 5 },
+		"ErrNoMillis":       func(m map[string]any) { m["createdAt"] = "2026-01-02T03:04:05Z" },
+		"ErrNotUTC":         func(m map[string]any) { m["createdAt"] = "2026-01-02T03:04:05.678+01:00" },
+		"ErrNestedExtra":    func(m map[string]any) { m["sender"] = map[string]any{"id": "u1", "username": "a", "x": 1} },
+		"ErrNullSender":     func(m map[string]any) { m["sender"] = nil },
+		"ErrContentTooBig":  func(m map[string]any) { m["content"] = strings.Repeat("x", 4001) },
+		"ErrEditedNoMillis": func(m map[string]any) { m["editedAt"] = "2026-01-02T03:04:05Z" },
+		"ErrEmptyRev":       func(m map[string]any) { m["rev"] = "" },
 	}
 	for name, f := range corrupt {
 		t.Run(name, func(t *testing.T) {

@@ -39,6 +39,9 @@ type messageJSON struct {
 	CreatedAt       string     `json:"createdAt"`
 	Sender          senderJSON `json:"sender"`
 	ClientMessageID string     `json:"clientMessageId"`
+	EditedAt        *string    `json:"editedAt"`
+	DeletedAt       *string    `json:"deletedAt"`
+	Rev             string     `json:"rev"`
 }
 
 type chatUserJSON struct {
@@ -87,8 +90,18 @@ func toMessageJSON(m *chat.Message) messageJSON {
 		ID: m.ID, ChatID: m.ChatID, SenderID: m.SenderID, Content: m.Content,
 		FileURL: m.FileURL, FileName: m.FileName, CreatedAt: fmtTime(m.CreatedAt),
 		Sender:          senderJSON{ID: m.SenderID, Username: m.SenderUsername},
-		ClientMessageID: m.ClientMessageID,
+		ClientMessageID: m.ClientMessageID, EditedAt: fmtTimePtr(m.EditedAt), DeletedAt: fmtTimePtr(m.DeletedAt),
+		Rev: string(m.Rev),
 	}
+}
+
+// fmtTimePtr renders a time that may be absent: null when it is.
+func fmtTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := fmtTime(*t)
+	return &s
 }
 
 func toMessagesJSON(ms []*chat.Message) []messageJSON {

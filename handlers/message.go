@@ -18,14 +18,18 @@ func (s *Server) findMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := chat.MessageFilter{Before: c.QueryParam("before"), After: c.QueryParam("after"), Limit: limit}
+	f := chat.MessageFilter{Before: c.QueryParam("before"), After: c.QueryParam("after"),
+		ChangedAfter: chat.Rev(c.QueryParam("changedAfter")), Limit: limit}
 	msgs, next, err := s.svc.Messages.FindMessages(c.Request().Context(), id, f)
 	if err != nil {
 		return err
 	}
 	key := "nextBefore"
-	if f.After != "" {
+	switch {
+	case f.After != "":
 		key = "nextAfter"
+	case f.ChangedAfter != "":
+		key = "nextChangedAfter"
 	}
 	return c.JSON(http.StatusOK, map[string]any{"messages": toMessagesJSON(msgs), key: nullable(next)})
 }
@@ -67,4 +71,46 @@ func (s *Server) send(c echo.Context, id string, in chat.MessageCreate) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, toMessageJSON(msg))
+}
+
+func (s *Server) editMessage(c echo.Context) error {
+	id, mid, err := messagePath(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Content *string `json:"content"`
+	}
+	if err := s.decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if body.Content == nil {
+		return chat.Errorf(chat.EINVALID, "content is required.")
+	}
+	msg, err := s.svc.Messages.EditMessage(c.Request().Context(), id, mid, chat.MessageEdit{Content: *body.Content})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toMessageJSON(msg))
+}
+
+func (s *Server) deleteMessage(c echo.Context) error {
+	id, mid, err := messagePath(c)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Messages.DeleteMessage(c.Request().Context(), id, mid); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// messagePath reads the chat and message ids of /chats/:id/messages/:mid.
+func messagePath(c echo.Context) (string, string, error) {
+	id, err := pathID(c, "id", "Chat id")
+	if err != nil {
+		return "", "", err
+	}
+	mid, err := pathID(c, "mid", "Message id")
+	return id, mid, err
 }

@@ -113,6 +113,8 @@ func NewServer(svc Services, sockets *Sockets, opts Options) *Server {
 	api.DELETE("/chats/:id/members/:uid", s.removeMember, s.limit("other"))
 	api.GET("/chats/:id/messages", s.findMessages, s.limit("other"))
 	api.POST("/chats/:id/messages", s.sendMessage, s.limit("message"))
+	api.PATCH("/chats/:id/messages/:mid", s.editMessage, s.limit("message"))
+	api.DELETE("/chats/:id/messages/:mid", s.deleteMessage, s.limit("message"))
 	api.POST("/chats/:id/read", s.markRead, s.limit("other"))
 	api.GET("/chats/:id/files/:fileId", s.getFile, s.limit("other"))
 	api.Any("/*", func(c echo.Context) error { return chat.Errorf(chat.ENOTFOUND, "No such endpoint.") })

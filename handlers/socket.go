@@ -134,7 +134,7 @@ func NewSockets(svc Services, opts Options, h *hub.Hub, feed chat.Feed) *Sockets
 // encodes it once for every socket it goes to.
 func Payload(ev chat.Event) any {
 	switch ev.Kind {
-	case chat.EventNewMessage:
+	case chat.EventNewMessage, chat.EventMessageUpdated:
 		return toMessageJSON(ev.Message)
 	case chat.EventChatSummary:
 		return toSummaryJSON(ev.Summary)

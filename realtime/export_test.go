@@ -24,7 +24,10 @@ const (
 	ReadSeq  = readSeq
 )
 
-func NewUserFeed(uid string) *UserFeed    { return newUserFeed(uid) }
+func NewUserFeed(uid string) *UserFeed { return newUserFeed(uid, time.Time{}) }
+func NewUserFeedSince(uid string, since time.Time) *UserFeed {
+	return newUserFeed(uid, since)
+}
 func NewRoomFeed(chatID string) *RoomFeed { return newRoomFeed(chatID) }
 
 func (u *userFeed) Step(in Input, got ReadResults) ([]chat.Event, []Read) { return u.step(in, got) }
@@ -44,7 +47,10 @@ func MemberSetInput(ms ...Membership) Input {
 	return input{memberSet: set}
 }
 func PostedInput(m *chat.Message, baseline bool) Input { return input{posted: m, baseline: baseline} }
-func ChatRead(chatID string) Read                      { return read{kind: readChat, chatID: chatID} }
+func ChangedInput(m *chat.Message, baseline, last bool) Input {
+	return input{posted: m, baseline: baseline, changed: true, last: last}
+}
+func ChatRead(chatID string) Read { return read{kind: readChat, chatID: chatID} }
 func GapRead(chatID string, from, to int64) Read {
 	return read{kind: readGap, chatID: chatID, from: from, to: to}
 }

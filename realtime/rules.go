@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/chatapp/chat"
 )
@@ -27,6 +28,9 @@ type input struct {
 	// new user's first batch: known, not emitted.
 	posted   *chat.Message
 	baseline bool
+	// changed marks a posted message edited or deleted since it was sent;
+	// last, one that was its chat's newest when that happened.
+	changed, last bool
 	// flip is a co-member's online status changing.
 	flip *Flip
 }
@@ -59,6 +63,10 @@ type seqResult struct {
 // userFeed is what the engine knows of a served user.
 type userFeed struct {
 	uid string
+	// since is when the user's feed began, less the listeners' margin: a
+	// message sent before it is history the client reads over REST, so
+	// its changes are news as messageUpdated, never as newMessage.
+	since time.Time
 	// freshMembers: the user's first membership batch is still to come;
 	// it is a baseline, not news. (The shard tracks the same for messages.)
 	freshMembers bool
@@ -74,16 +82,19 @@ type membership struct {
 	readSeq     int64
 	metaVersion int64
 	lastSeq     int64         // seq of the last newMessage emitted; 0 none yet
-	lastMsg     *chat.Message // that message
-	summary     string        // the last chatSummary emitted, to skip repeats
+	lastMsg     *chat.Message // that message, as last told
+	// lastRev is the greatest rev a listener delivered in the chat (reads
+	// that fill gaps do not count): a change at or below it is a repeat.
+	lastRev chat.Rev
+	summary string // the last chatSummary emitted, to skip repeats
 }
 
 // hasMembers tells whether the user's first membership set was applied:
 // before it, single membership changes are left to that baseline.
 func (u *userFeed) hasMembers() bool { return !u.freshMembers }
 
-func newUserFeed(uid string) *userFeed {
-	return &userFeed{uid: uid, freshMembers: true, chats: map[string]*membership{}}
+func newUserFeed(uid string, since time.Time) *userFeed {
+	return &userFeed{uid: uid, since: since, freshMembers: true, chats: map[string]*membership{}}
 }
 
 // step applies in. It returns the events to emit and nil, having updated u;
@@ -104,12 +115,17 @@ func (u *userFeed) step(in input, got readResults) ([]chat.Event, []read) {
 		}
 		return evs, nil
 	case in.posted != nil && in.baseline:
-		if ms := u.chats[in.posted.ChatID]; ms != nil && in.posted.Seq > ms.lastSeq {
+		ms := u.chats[in.posted.ChatID]
+		if ms == nil || u.history(in) {
+			return nil, nil
+		}
+		ms.lastRev = max(ms.lastRev, in.posted.Rev)
+		if in.posted.Seq > ms.lastSeq {
 			ms.lastSeq, ms.lastMsg = in.posted.Seq, in.posted
 		}
 		return nil, nil
 	case in.posted != nil:
-		return u.stepPosted(in.posted, got)
+		return u.stepPosted(in, got)
 	case in.flip != nil:
 		return u.stepFlip(in.flip), nil
 	}
@@ -249,7 +265,8 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 // stepPosted delivers a message: repeats (a restarted listener's overlap)
 // are dropped by seq, a gap is filled first, and a chat the user was not
 // known to be in is announced with newChat before its message.
-func (u *userFeed) stepPosted(msg *chat.Message, got readResults) ([]chat.Event, []read) {
+func (u *userFeed) stepPosted(in input, got readResults) ([]chat.Event, []read) {
+	msg := in.posted
 	var evs []chat.Event
 	cur := u.chats[msg.ChatID]
 	if cur == nil {
@@ -269,10 +286,15 @@ func (u *userFeed) stepPosted(msg *chat.Message, got readResults) ([]chat.Event,
 		cur = &membership{readSeq: seq.seq, metaVersion: view.MetaVersion}
 		evs = append(evs, chat.Event{Kind: chat.EventNewChat, UserID: u.uid, ChatID: msg.ChatID, Chat: view.For(u.uid, seq.seq)})
 	}
-	if msg.Seq <= cur.lastSeq {
-		return nil, nil
+	if msg.Seq <= cur.lastSeq || (cur.lastSeq == 0 && u.history(in)) {
+		if in.changed {
+			evs = append(evs, u.stepUpdated(in, cur)...)
+		}
+		u.chats[msg.ChatID] = cur
+		return evs, nil
 	}
 	next := *cur
+	next.lastRev = max(next.lastRev, msg.Rev)
 	msgs := []*chat.Message{msg}
 	if cur.lastSeq > 0 && msg.Seq > cur.lastSeq+1 {
 		r := read{kind: readGap, chatID: msg.ChatID, from: cur.lastSeq, to: msg.Seq}
@@ -297,11 +319,40 @@ func (u *userFeed) stepPosted(msg *chat.Message, got readResults) ([]chat.Event,
 	return evs, nil
 }
 
+// history tells whether a posted message is one the client knows from
+// history rather than from this feed: changed since it was sent, and sent
+// before the feed began.
+func (u *userFeed) history(in input) bool {
+	return in.changed && in.posted.CreatedAt.Before(u.since)
+}
+
+// stepUpdated tells of a change to a message the user already has (by
+// newMessage or by history): messageUpdated, and chatSummary again when
+// it is the chat's newest message. A change at or below the chat's last
+// rev is a restarted listener's overlap, told already.
+func (u *userFeed) stepUpdated(in input, cur *membership) []chat.Event {
+	msg := in.posted
+	if msg.Rev <= cur.lastRev {
+		return nil
+	}
+	cur.lastRev = msg.Rev
+	evs := []chat.Event{{Kind: chat.EventMessageUpdated, UserID: u.uid, ChatID: msg.ChatID, Message: msg}}
+	if msg.Seq == cur.lastSeq || (cur.lastSeq == 0 && in.last) {
+		if msg.Seq == cur.lastSeq {
+			cur.lastMsg = msg
+		}
+		if ev, ok := cur.summarize(u.uid, msg, msg.Seq-cur.readSeq); ok {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
 // summarize returns the chatSummary for msg unless the user was just told
 // the same.
 func (ms *membership) summarize(uid string, msg *chat.Message, unread int64) (chat.Event, bool) {
 	unread = max(unread, 0)
-	key := msg.ID + "/" + strconv.FormatInt(unread, 10)
+	key := msg.ID + "/" + string(msg.Rev) + "/" + strconv.FormatInt(unread, 10)
 	if ms.summary == key {
 		return chat.Event{}, false
 	}

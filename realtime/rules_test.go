@@ -13,7 +13,18 @@ import (
 const me = "me"
 
 func msg(chatID string, seq int64, sender string) *chat.Message {
-	return &chat.Message{ID: fmt.Sprintf("%012d", seq), ChatID: chatID, Seq: seq, SenderID: sender, Content: "m"}
+	return &chat.Message{ID: fmt.Sprintf("%012d", seq), ChatID: chatID, Seq: seq, SenderID: sender, Content: "m",
+		Rev: chat.Rev(fmt.Sprintf("%04d", seq)), CreatedAt: t0.Add(time.Duration(seq) * time.Second)}
+}
+
+// t0 is when test messages are sent: message n at t0 + n s.
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// changed returns m edited at rev: a later change than every message sent.
+func changed(m *chat.Message, rev string) *chat.Message {
+	m.Rev = chat.Rev(rev)
+	m.Content = "edited"
+	return m
 }
 
 func view(chatID string, lastSeq, meta int64, members ...string) *realtime.ChatView {
@@ -33,7 +44,7 @@ func describe(evs []chat.Event) []string {
 	for _, e := range evs {
 		s := e.Kind + ":" + e.ChatID
 		switch e.Kind {
-		case chat.EventNewMessage:
+		case chat.EventNewMessage, chat.EventMessageUpdated:
 			s += fmt.Sprintf(":%d", e.Message.Seq)
 		case chat.EventChatSummary:
 			s += fmt.Sprintf(":%d/%d", e.Summary.Message.Seq, e.Summary.UnreadCount)
@@ -56,6 +67,15 @@ func feedWith(t *testing.T, lastSeq, readSeq int64) *realtime.UserFeed {
 	if lastSeq > 0 {
 		mustStep(t, u, realtime.PostedInput(msg("c", lastSeq, "other"), true), nil)
 	}
+	return u
+}
+
+// historyFeed returns a user whose feed began at t0 + 10 s (messages 1–9
+// are history), member of chat c read up to readSeq, nothing delivered.
+func historyFeed(t *testing.T, readSeq int64) *realtime.UserFeed {
+	t.Helper()
+	u := realtime.NewUserFeedSince(me, t0.Add(10*time.Second))
+	mustStep(t, u, realtime.MemberSetInput(realtime.Membership{UserID: me, ChatID: "c", ReadSeq: readSeq, MetaVersion: 1}), nil)
 	return u
 }
 
@@ -111,6 +131,52 @@ func TestUserRules(t *testing.T) {
 			want: []string{"newMessage:c:4", "chatSummary:c:4/1", "newMessage:c:5", "chatSummary:c:5/2",
 				"newMessage:c:6", "chatSummary:c:6/3"},
 			lastSeq: 6,
+		},
+		{
+			name: "EditOfDeliveredMessage",
+			feed: func(t *testing.T) *realtime.UserFeed { return feedWith(t, 7, 7) },
+			in:   realtime.ChangedInput(changed(msg("c", 5, "other"), "0100"), false, false),
+			want: []string{"messageUpdated:c:5"}, lastSeq: 7,
+		},
+		{
+			name: "EditOfLastMessageSummarizesAgain",
+			feed: func(t *testing.T) *realtime.UserFeed { return feedWith(t, 7, 6) },
+			in:   realtime.ChangedInput(changed(msg("c", 7, "other"), "0100"), false, true),
+			want: []string{"messageUpdated:c:7", "chatSummary:c:7/1"}, lastSeq: 7,
+		},
+		{
+			name: "ChangeAtOrBelowLastRevIsARepeat",
+			feed: func(t *testing.T) *realtime.UserFeed {
+				u := feedWith(t, 7, 7)
+				mustStep(t, u, realtime.ChangedInput(changed(msg("c", 5, "other"), "0100"), false, false), nil)
+				return u
+			},
+			in:   realtime.ChangedInput(changed(msg("c", 5, "other"), "0100"), false, false),
+			want: []string{}, lastSeq: 7,
+		},
+		{
+			name: "EditOfHistoryIsAnUpdate",
+			feed: func(t *testing.T) *realtime.UserFeed { return historyFeed(t, 2) },
+			in:   realtime.ChangedInput(changed(msg("c", 3, "other"), "0100"), false, false),
+			want: []string{"messageUpdated:c:3"}, lastSeq: 0,
+		},
+		{
+			name: "EditOfHistoryLastMessageSummarizes",
+			feed: func(t *testing.T) *realtime.UserFeed { return historyFeed(t, 2) },
+			in:   realtime.ChangedInput(changed(msg("c", 3, "other"), "0100"), false, true),
+			want: []string{"messageUpdated:c:3", "chatSummary:c:3/1"}, lastSeq: 0,
+		},
+		{
+			name: "MessageEditedBeforeItsNewMessageIsNew",
+			feed: func(t *testing.T) *realtime.UserFeed { return historyFeed(t, 2) },
+			in:   realtime.ChangedInput(changed(msg("c", 30, "other"), "0100"), false, true),
+			want: []string{"newMessage:c:30", "chatSummary:c:30/28"}, lastSeq: 30,
+		},
+		{
+			name: "BaselineChangeOfHistoryLeavesLastSeq",
+			feed: func(t *testing.T) *realtime.UserFeed { return historyFeed(t, 2) },
+			in:   realtime.ChangedInput(changed(msg("c", 3, "other"), "0100"), true, false),
+			want: []string{}, lastSeq: 0,
 		},
 		{
 			name: "SendersSummaryIsZero",

@@ -35,7 +35,7 @@ func (k Kind) String() string {
 }
 
 // Query is what one listener covers. Since bounds a Messages listener:
-// only messages created after it are in its result set.
+// only messages sent or changed after it are in its result set.
 type Query struct {
 	Kind  Kind
 	Keys  []string
@@ -55,6 +55,10 @@ type Membership struct {
 type Posted struct {
 	Message   *chat.Message
 	MemberIDs []string
+	// Changed tells that the message was edited or deleted since it was
+	// sent; Last, that it was its chat's newest message then.
+	Changed bool
+	Last    bool
 }
 
 // TypingEntry is someone typing in a chat until a time.

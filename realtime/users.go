@@ -65,7 +65,7 @@ func (u *userRouter) remove(uid string) { u.drop(uid) }
 
 func (u *userRouter) newQueue(uid string) *userQueue {
 	ctx, cancel := context.WithCancel(u.sh.env.ctx)
-	return &userQueue{uid: uid, feed: newUserFeed(uid), ctx: ctx, cancel: cancel}
+	return &userQueue{uid: uid, feed: newUserFeed(uid, time.Now().Add(-u.sh.env.opts.Margin)), ctx: ctx, cancel: cancel}
 }
 
 func (u *userRouter) drop(uid string) {
@@ -161,9 +161,9 @@ func (u *userRouter) onMessages(g *generation, b Batch, first bool) {
 			}
 			switch {
 			case q.messagesSeen:
-				u.push(q, input{posted: p.Message})
+				u.push(q, input{posted: p.Message, changed: p.Changed, last: p.Last})
 			case first:
-				u.push(q, input{posted: p.Message, baseline: true})
+				u.push(q, input{posted: p.Message, changed: p.Changed, baseline: true})
 			}
 		}
 	}
