@@ -318,6 +318,47 @@ test("two users chat across two instances in Chromium", async () => {
   await message(a, "marker from bob").waitFor({ timeout: T });
   assert.equal(await message(a, "bob wrote this offline").count(), 1, "the offline send shown once");
 
+  // bob corrects a message: ana sees the edit live.
+  const edit = async (page, from, to) => {
+    const m = message(page, from);
+    await m.hover();
+    await m.getByRole("button", { name: "Edit message" }).click();
+    const box = page.getByRole("textbox", { name: "Edit message" });
+    await box.fill(to);
+    await box.press("Enter");
+    await message(page, to).waitFor({ timeout: T });
+  };
+  await send(b, "see you tomorow");
+  await message(a, "see you tomorow").waitFor({ timeout: T });
+  await edit(b, "see you tomorow", "see you tomorrow");
+  await message(a, "see you tomorrow").locator(".edited").waitFor({ timeout: T });
+
+  // Then he edits and deletes while ana's instance restarts: once she is
+  // back, her client catches up (changedAfter) and shows the edit and the
+  // tombstone once each, and nothing of what was taken back.
+  await send(b, "a typo hree");
+  await send(b, "a secret to take back");
+  await message(a, "a secret to take back").waitFor({ timeout: T });
+  await servers[0].stop();
+  await a.getByRole("status").filter({ hasText: "Reconnecting" }).waitFor({ timeout: T });
+  await edit(b, "a typo hree", "a typo here, fixed");
+  const secret = message(b, "a secret to take back");
+  await secret.hover();
+  await secret.getByRole("button", { name: "Delete message" }).click();
+  await b.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
+  await b.locator("li.msg.deleted .tombstone").waitFor({ timeout: T });
+  await servers[0].start();
+  await a.getByRole("status").filter({ hasText: "Reconnecting" }).waitFor({ state: "hidden", timeout: T });
+  await message(a, "a typo here, fixed").locator(".edited").waitFor({ timeout: T });
+  await a.locator("li.msg.deleted .tombstone", { hasText: "Message deleted" }).waitFor({ timeout: T });
+  await send(b, "marker after the changes");
+  await message(a, "marker after the changes").waitFor({ timeout: T });
+  assert.equal(await message(a, "a typo here, fixed").count(), 1, "the edit shown once");
+  assert.equal(await a.locator("li.msg.deleted").count(), 1, "the tombstone shown once");
+  assert.equal(await message(a, "a typo hree").count(), 0, "the text before the edit");
+  assert.equal(await message(a, "a secret to take back").count(), 0, "the deleted text");
+  assert.equal(await a.locator(".chat-item", { hasText: bob }).locator(".preview", { hasText: "a secret" }).count(), 0);
+
   // 56 minutes on for ana: her client renews the ID token (5 minutes
   // before its hour is up) and her socket reconnects with the new one.
   const refreshed = a.waitForRequest((r) => r.url().includes("securetoken.googleapis.com"), { timeout: T });

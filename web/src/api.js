@@ -66,6 +66,10 @@ export class Api {
   }
   // messagesAfter catches up after a reconnect.
   messagesAfter(id, after) { return this.call("GET", `/api/chats/${id}/messages?limit=100&after=${after}`); }
+  // messagesChangedAfter catches up with edits and deletions, by rev.
+  messagesChangedAfter(id, rev) { return this.call("GET", `/api/chats/${id}/messages?limit=100&changedAfter=${encodeURIComponent(rev)}`); }
+  editMessage(id, mid, content) { return this.call("PATCH", `/api/chats/${id}/messages/${mid}`, { content }); }
+  deleteMessage(id, mid) { return this.call("DELETE", `/api/chats/${id}/messages/${mid}`); }
 
   // fileBlob fetches an attachment with the bearer token: an <img src>
   // cannot send one, so images are shown through a blob: URL.

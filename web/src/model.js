@@ -9,20 +9,44 @@ export function byOrder(a, b) {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-// mergeMessages adds incoming messages to a sorted list, each id once.
-// Live events, catch-up pages and retries all go through it, which is why
-// nothing is ever shown twice whatever order they arrive in.
+// newer tells whether m is a later state of the message held: every
+// change (edit, delete) gives a message a greater rev, and revs of one
+// chat compare as strings.
+export function newer(m, held) {
+  return (m.rev || "") > (held.rev || "");
+}
+
+// maxRev is the greater of two revs ("" for none).
+export function maxRev(a, b) {
+  return (a || "") > (b || "") ? a : b || "";
+}
+
+// mergeMessages adds incoming messages to a sorted list, each id once, in
+// its latest state (by rev). Live events, catch-up pages and retries all
+// go through it, which is why nothing is ever shown twice, nor an edit
+// undone, whatever order they arrive in.
 export function mergeMessages(items, incoming) {
   const seen = new Map(items.map((m) => [m.id, m]));
   let changed = false;
   for (const m of incoming) {
-    if (!seen.has(m.id)) {
+    const held = seen.get(m.id);
+    if (!held || newer(m, held)) {
       seen.set(m.id, m);
       changed = true;
     }
   }
   if (!changed) return items;
   return [...seen.values()].sort(byOrder);
+}
+
+// mergeChanges applies changed messages (messageUpdated, a changedAfter
+// page) to a loaded history: messages held take their newer state, and
+// only messages newer than the oldest loaded are added — a change to one
+// never loaded would otherwise appear alone above a hole in the history.
+export function mergeChanges(items, incoming) {
+  if (!items.length) return items;
+  const held = new Set(items.map((m) => m.id));
+  return mergeMessages(items, incoming.filter((m) => held.has(m.id) || byOrder(m, items[0]) > 0));
 }
 
 // lastMessage is a chat's newest message, if the list or an event gave one.
@@ -51,7 +75,7 @@ export function sortChats(chats) {
 // one known: a summary or newMessage can arrive after a fresher list.
 export function withMessage(chat, m) {
   const last = lastMessage(chat);
-  if (last && byOrder(m, last) <= 0) return chat;
+  if (last && last.id === m.id ? !newer(m, last) : last && byOrder(m, last) <= 0) return chat;
   return { ...chat, messages: [m] };
 }
 

@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  applyPresence, chatTitle, imageType, isImage, mergeMessages, retryable, retryDelay, sortChats, typingLine, withMessage,
+  applyPresence, chatTitle, imageType, isImage, maxRev, mergeChanges, mergeMessages, retryable, retryDelay, sortChats, typingLine,
+  withMessage,
 } from "./model.js";
 
 const msg = (id, at) => ({ id, createdAt: `2026-11-27T08:00:${String(at).padStart(2, "0")}.000Z` });
@@ -24,6 +25,30 @@ test("withMessage keeps the newer last message", () => {
   const chat = { id: "c", createdAt: msg("x", 0).createdAt, messages: [msg("b", 5)] };
   assert.equal(withMessage(chat, msg("a", 3)), chat, "an older summary arriving late changes nothing");
   assert.deepEqual(withMessage(chat, msg("c", 6)).messages, [msg("c", 6)]);
+});
+
+test("mergeMessages keeps each message's latest state by rev", () => {
+  const sent = { ...msg("a", 1), rev: "0000000000000001", content: "tpyo" };
+  const edited = { ...sent, rev: "0000000000000003", content: "typo", editedAt: msg("", 2).createdAt };
+  const items = mergeMessages([sent], [edited]);
+  assert.equal(items[0].content, "typo");
+  assert.equal(mergeMessages(items, [sent]), items, "an older state arriving late (a page) undoes nothing");
+});
+
+test("mergeChanges updates what is held and adds only what is newer than the oldest held", () => {
+  const items = [{ ...msg("b", 5), rev: "05" }, { ...msg("c", 6), rev: "06" }];
+  const out = mergeChanges(items, [{ ...msg("a", 1), rev: "09" }, { ...msg("b", 5), rev: "08", deletedAt: "x" }, { ...msg("d", 7), rev: "07" }]);
+  assert.deepEqual(out.map((m) => `${m.id}${m.rev}`), ["b08", "c06", "d07"], "a change to a message never loaded stays out");
+  assert.equal(mergeChanges([], [msg("a", 1)]).length, 0);
+});
+
+test("withMessage takes a newer state of the same last message", () => {
+  const last = { ...msg("b", 5), rev: "02" };
+  const chat = { id: "c", messages: [last] };
+  assert.equal(withMessage(chat, { ...last, rev: "01" }), chat);
+  assert.equal(withMessage(chat, { ...last, rev: "03", deletedAt: "x" }).messages[0].rev, "03");
+  assert.equal(maxRev("02", "10"), "10");
+  assert.equal(maxRev("", "01"), "01");
 });
 
 test("sortChats puts the most recent activity first", () => {

@@ -35,7 +35,7 @@ export class Outbox {
   async sendNow(chatId, content, file, clientMessageId) {
     try {
       const m = await this.s.api.send(chatId, { content, file, clientMessageId }, { onProgress: (p) => this.set(clientMessageId, { progress: p }) });
-      this.s.onMessage(m); // the newMessage event may come later (or not, if the socket is down)
+      this.s.onMessage(m, true); // the newMessage event may come later (or not, if the socket is down)
       this.set(clientMessageId, null);
     } catch (err) {
       this.set(clientMessageId, { error: err.message, retryable: retryable(err.status), offline: err.status === 0 });

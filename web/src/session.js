@@ -7,8 +7,10 @@
 //     server never has to cut it for an expired one;
 //   - after every reconnect (server restart, Cloud Run's 60-minute cut, a
 //     move to another instance) the chat list is refetched and each loaded
-//     chat catches up with `?after=` its newest message; mergeMessages
-//     keeps every id once, so nothing is missed or shown twice;
+//     chat catches up with `?after=` its newest message, then with
+//     `?changedAfter=` the greatest rev it had received (edits, deletions);
+//     mergeMessages keeps every id once in its latest state, so nothing is
+//     missed, shown twice or undone;
 //   - a send carries a clientMessageId and is retried with it (the
 //     outbox, outbox.js: in order per chat, resent on reconnect, kept
 //     across reloads);
@@ -17,7 +19,7 @@ import { io } from "socket.io-client";
 import { onIdTokenChanged } from "firebase/auth";
 import { Api } from "./api.js";
 import { Store } from "./store.js";
-import { applyPresence, changeNotes, chatFromURL, lastMessage, mergeMessages, withMessage } from "./model.js";
+import { applyPresence, changeNotes, chatFromURL, lastMessage, maxRev, mergeChanges, mergeMessages, withMessage } from "./model.js";
 import { Outbox } from "./outbox.js";
 
 const TYPING_REPEAT_MS = 3000; // a held `typing` is repeated this often (the server expires it after 8 s)
@@ -46,6 +48,11 @@ export class Session {
     });
     this.leaving = new Set(); // chats this user is leaving or deleting: no error when they go
     this.gapFrom = new Map(); // chatId → newest message id held when the socket went down
+    // chatId → the greatest rev received in events and pages (never from
+    // this client's own sends and edits: changes before those may still
+    // be on their way), and that rev when the socket went down.
+    this.revs = new Map();
+    this.gapRev = new Map();
     this.outbox = new Outbox(this);
     this.onPop = () => this.open(chatFromURL(location.href), { history: "none" });
     this.readTimer = null;
@@ -136,6 +143,7 @@ export class Session {
       if (err.message === "rate_limited") this.fail(new Error("Too many connections: close some tabs."));
     });
     s.on("newMessage", (m) => this.onMessage(m));
+    s.on("messageUpdated", (m) => this.onUpdated(m));
     s.on("chatSummary", (sum) => this.updateChat(sum.chatId, (c) => ({ ...withMessage(c, sum.message), unreadCount: sum.unreadCount })));
     s.on("newChat", (chat) => this.putChat(chat));
     s.on("chatUpdated", (chat) => this.putChat(chat));
@@ -188,7 +196,15 @@ export class Session {
     for (const [id, h] of this.state.history) {
       const last = h.items[h.items.length - 1];
       if (last && !this.gapFrom.has(id)) this.gapFrom.set(id, last.id);
+      if (this.revs.has(id) && !this.gapRev.has(id)) this.gapRev.set(id, this.revs.get(id));
     }
+  }
+
+  // noteRev records the revs of messages received from the server.
+  noteRev(id, messages) {
+    let rev = this.revs.get(id) || "";
+    for (const m of messages) rev = maxRev(rev, m.rev);
+    if (rev) this.revs.set(id, rev);
   }
 
   // catchUp fetches what a loaded chat missed, oldest first.
@@ -196,6 +212,7 @@ export class Session {
     const h = this.state.history.get(id);
     const last = h && h.items[h.items.length - 1];
     if (!last) return this.loadOlder(id);
+    const since = this.gapRev.get(id) || this.revs.get(id);
     let after = this.gapFrom.get(id) || last.id;
     while (after) {
       const res = await this.api.messagesAfter(id, after);
@@ -203,9 +220,31 @@ export class Session {
       after = res.nextAfter;
     }
     this.gapFrom.delete(id);
+    let rev = since;
+    while (rev) {
+      const res = await this.api.messagesChangedAfter(id, rev);
+      this.applyChanges(id, res.messages);
+      rev = res.nextChangedAfter;
+    }
+    this.gapRev.delete(id);
   }
 
-  addHistory(id, messages, patch = {}) {
+  // applyChanges takes changed messages into a loaded history and the
+  // chat list's last message.
+  applyChanges(id, messages) {
+    this.noteRev(id, messages);
+    this.store.set((st) => {
+      const h = st.history.get(id);
+      if (!h) return {};
+      const history = new Map(st.history);
+      history.set(id, { ...h, items: mergeChanges(h.items, messages) });
+      return { history };
+    });
+    for (const m of messages) this.updateChat(id, (c) => withMessage(c, m));
+  }
+
+  addHistory(id, messages, patch = {}, own = false) {
+    if (!own) this.noteRev(id, messages);
     this.store.set((st) => {
       const history = new Map(st.history);
       const h = history.get(id) || { items: [], hasOlder: true, loading: false };
@@ -257,8 +296,29 @@ export class Session {
     else this.open(null);
   }
 
-  onMessage(m) {
-    if (this.state.history.has(m.chatId)) this.addHistory(m.chatId, [m]);
+  // onUpdated shows a message edited or deleted (a tombstone).
+  onUpdated(m) {
+    this.applyChanges(m.chatId, [m]);
+  }
+
+  // editMessage replaces one of the user's messages' content; the answer
+  // shows at once (messageUpdated follows).
+  async editMessage(chatId, mid, content) {
+    const m = await this.act((api) => api.editMessage(chatId, mid, content));
+    if (m) this.addHistory(chatId, [m], {}, true);
+    return m !== false;
+  }
+
+  // deleteMessage deletes a message for everyone; its tombstone comes
+  // with messageUpdated.
+  async deleteMessage(chatId, mid) {
+    return (await this.act((api) => api.deleteMessage(chatId, mid))) !== false;
+  }
+
+  // onMessage shows a new message: from newMessage, or (own) the answer
+  // to this client's send.
+  onMessage(m, own = false) {
+    if (this.state.history.has(m.chatId)) this.addHistory(m.chatId, [m], {}, own);
     // Our own message, back over the socket before the POST answered:
     // shown once, as the real message.
     if (m.senderId === this.user.uid && this.state.pending.has(m.clientMessageId)) this.discard(m.clientMessageId);

@@ -53,7 +53,7 @@ export function ChatApp({ session, auth }) {
                     {other ? <PresenceDot user={other} known={st.connected} /> : <span class="dot group" aria-hidden="true">#</span>}
                     <span class="title">{chatTitle(c, meId)}</span>
                     {c.unreadCount > 0 && c.id !== st.openId && <span class="badge" aria-label={`${c.unreadCount} unread`}>{c.unreadCount}</span>}
-                    <span class="preview">{last ? (last.content || `File: ${last.fileName}`) : "No messages yet"}</span>
+                    <span class="preview">{!last ? "No messages yet" : last.deletedAt ? "Message deleted" : last.content || `File: ${last.fileName}`}</span>
                   </button>
                 </li>
               );

@@ -3,13 +3,13 @@
 // attachments, and the group panel. Reading aids: day separators, a
 // sender's run shown with one name and time, an "N new messages" divider
 // where the unread ones begin, and "Jump to latest" while scrolled up.
+// Each message (Message.jsx) carries its own edit and delete.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { chatTitle, dayLabel, dayOf, grouped, otherMember, typingLine } from "../model.js";
-import { Attachment } from "./Attachment.jsx";
 import { GroupPanel } from "./GroupPanel.jsx";
+import { Message } from "./Message.jsx";
 import { PresenceDot, presenceLine } from "./PresenceDot.jsx";
 import { Composer } from "./Composer.jsx";
-import { Content } from "./Content.jsx";
 
 const NEAR_BOTTOM_PX = 40;
 
@@ -113,14 +113,7 @@ export function ChatView({ session, chat, st }) {
             m.id === divider.current && (
               <li key="unread" class="unread-divider"><span>{unreadAtOpen === 1 ? "1 new message" : `${unreadAtOpen} new messages`}</span></li>
             ),
-            <li key={m.id} class={`msg ${m.senderId === meId ? "mine" : ""} ${run ? "run" : ""}`} data-message-id={m.id}>
-              {chat.isGroup && m.senderId !== meId && !run && <span class="sender">{m.sender.username}</span>}
-              {m.content && <p class="content"><Content text={m.content} /></p>}
-              {m.fileUrl && <Attachment api={session.api} url={m.fileUrl} name={m.fileName} />}
-              <time dateTime={m.createdAt} class={run ? "visually-hidden" : ""}>
-                {new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}
-              </time>
-            </li>,
+            <Message key={m.id} session={session} chat={chat} m={m} meId={meId} run={run} />,
           ];
         })}
         {notes.trailing.map(note)}
