@@ -139,12 +139,12 @@ func (pc *pendingChange) settle(p *pendingSend, pre *batchRead) bool {
 	return false
 }
 
-// writeChange adds a settled change to b with rev, and returns the message
-// as it will be stored. It is the chat's last message (WasLast) when the
-// chat's lastSeq is its seq: a batch with sends moves lastSeq past it.
-func (s *MessageService) writeChange(b *firestore.WriteBatch, chatID string, pc *pendingChange, d *chatDoc, rev int64) (*messageDoc, *chat.Message) {
+// writeChange adds a settled change to b with rev, addressed to the chat's
+// members, and returns the message as it will be stored; last tells that
+// it is the chat's newest message after the batch.
+func (s *MessageService) writeChange(b *firestore.WriteBatch, chatID string, pc *pendingChange, members []string, rev int64, last bool) (*messageDoc, *chat.Message) {
 	m := *pc.doc
-	m.Rev, m.Changes, m.MemberIDs, m.WasLast, m.RevAt = rev, m.Changes+1, d.MemberIDs, d.LastSeq == m.Seq, time.Time{}
+	m.Rev, m.Changes, m.MemberIDs, m.WasLast, m.RevAt = rev, m.Changes+1, members, last, time.Time{}
 	b.Update(s.db.messages(chatID).Doc(pc.mid), []firestore.Update{
 		{Path: "content", Value: m.Content}, {Path: "fileUrl", Value: m.FileURL}, {Path: "fileName", Value: m.FileName},
 		{Path: "editedAt", Value: m.EditedAt}, {Path: "deletedAt", Value: m.DeletedAt}, {Path: "changes", Value: m.Changes},

@@ -3,6 +3,7 @@ package firestore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,6 +120,39 @@ func TestMeter(t *testing.T) {
 			t.Fatalf("reads %v, writes %v in %d commits", r, w, n)
 		}
 	})
+	t.Run("EditIsTwoReadsTwoWrites", func(t *testing.T) {
+		m, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{Content: "tpyo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.take()
+		c.commits()
+		if _, err := messages.EditMessage(anaCtx, ch.ID, m.ID, chat.MessageEdit{Content: "typo"}); err != nil {
+			t.Fatal(err)
+		}
+		// reads: the chat and the message; writes: the message, the chat
+		// (lastRev, and lastMessage when it is the last), in one commit.
+		r, w := c.take()
+		if n := c.commits(); w["Commit"] != 2 || r["BatchGetDocuments"] != 2 || n != 1 {
+			t.Fatalf("reads %v, writes %v in %d commits", r, w, n)
+		}
+	})
+	t.Run("DeleteWithFileIsTwoReadsFiveWrites", func(t *testing.T) {
+		m, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{File: &chat.File{Name: "a.txt", Body: strings.NewReader("x")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.take()
+		if err := messages.DeleteMessage(anaCtx, ch.ID, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The commit: message, chat, the object's to-do; then the to-do
+		// marked and deleted around the object's removal.
+		r, w := c.take()
+		if w["Commit"] != 5 || r["BatchGetDocuments"] != 2 {
+			t.Fatalf("reads %v, writes %v", r, w)
+		}
+	})
 	t.Run("EmptyQueryIsOneRead", func(t *testing.T) {
 		c.take()
 		if _, err := users.FindUsers(anaCtx, chat.UserFilter{Prefix: fmt.Sprintf("nobody-%d", time.Now().UnixNano())}); err != nil {
@@ -154,6 +188,10 @@ func TestMeter(t *testing.T) {
 		// the whole result set again (measured: 30 writes, 495 documents
 		// on the wire, for every query shape). Only documents that changed
 		// count as Listen; the rest as ListenResend.
+		old, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{Content: "old"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		l := firestore.NewListener(db, "meter-resend-"+ana)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -185,5 +223,21 @@ func TestMeter(t *testing.T) {
 			t.Fatalf("reads %v, want the 3 new messages on Listen", r)
 		}
 		t.Logf("3 messages: %d documents re-sent unchanged by the emulator", r["ListenResend"])
+
+		// An edit is one document change for the listener: one read,
+		// marked changed. (Edits of messages older than a listener's
+		// since: TestMessageUpdatedReachesEveryDevice, after a rollover.)
+		if _, err := messages.EditMessage(anaCtx, ch.ID, old.ID, chat.MessageEdit{Content: "old, edited"}); err != nil {
+			t.Fatal(err)
+		}
+		b := next()
+		for ; len(b.Changes) == 0; b = next() { // heartbeats
+		}
+		if p := b.Changes[0].Posted; len(b.Changes) != 1 || p.Message.ID != old.ID || !p.Changed || p.Message.Content != "old, edited" {
+			t.Fatalf("batch after the edit: %+v", b.Changes)
+		}
+		if r, _ := c.take(); r["Listen"] != 1 {
+			t.Fatalf("reads %v, want the edited message on Listen", r)
+		}
 	})
 }

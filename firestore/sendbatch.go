@@ -283,12 +283,19 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 	msgs := make([]*chat.Message, len(batch))
 	readSeq := map[string]int64{}
 	seq, rev := d.LastSeq, d.nextRev()-1
+	sends := 0
+	for _, p := range batch {
+		if p.change == nil {
+			sends++
+		}
+	}
 	var last *messageDoc
 	for i, p := range batch {
 		rev++
 		if p.change != nil {
+			// The chat's newest message stays so only if no send follows.
 			var m *messageDoc
-			m, msgs[i] = s.writeChange(b, chatID, p.change, d, rev)
+			m, msgs[i] = s.writeChange(b, chatID, p.change, d.MemberIDs, rev, sends == 0 && p.change.doc.Seq == d.LastSeq)
 			if m.WasLast {
 				last = m
 			}

@@ -69,7 +69,8 @@ func FuzzDecodeJSON(f *testing.F) {
 // instance against the emulators: the answer is never a 5xx, and an error
 // is always the contract's Error.
 func FuzzREST(f *testing.F) {
-	for i, s := range []string{`{"userIds":["x"]}`, `{"content":"hi","clientMessageId":"c"}`, `{"name":"\u202e"}`, `{"username":"a"}`, `{"userIds":[]}`, `{"profilePic":"javascript:x"}`, "{\"content\":\"\xff\",\"clientMessageId\":\"c\"}", "{\"content\":\"x\",\"clientMessageId\":\"\xfe\"}", "\xff"} {
+	for i, s := range []string{`{"userIds":["x"]}`, `{"content":"hi","clientMessageId":"c"}`, `{"name":"\u202e"}`, `{"username":"a"}`, `{"userIds":[]}`, `{"profilePic":"javascript:x"}`, "{\"content\":\"\xff\",\"clientMessageId\":\"c\"}", "{\"content\":\"x\",\"clientMessageId\":\"\xfe\"}", "\xff",
+		`{"content":"edited"}`, `{"content":""}`, `0000000000000001`, `{"content":null}`} {
 		f.Add(uint8(i), []byte(s))
 	}
 	in := chattest.NewInstance(f, chattest.Options{})
@@ -79,9 +80,12 @@ func FuzzREST(f *testing.F) {
 	}
 	var g struct{ ID string }
 	in.Do(f, "POST", "/api/chats", ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true}).JSON(f, &g)
+	var m struct{ ID string }
+	in.Do(f, "POST", "/api/chats/"+g.ID+"/messages", ana.Token, map[string]any{"content": "to edit"}).JSON(f, &m)
 	endpoints := []struct{ method, path string }{
 		{"POST", "/api/chats"}, {"PATCH", "/api/chats/" + g.ID}, {"POST", "/api/chats/" + g.ID + "/members"},
 		{"POST", "/api/chats/" + g.ID + "/messages"}, {"PATCH", "/api/me"}, {"GET", "/api/users?q=%s"},
+		{"PATCH", "/api/chats/" + g.ID + "/messages/" + m.ID}, {"GET", "/api/chats/" + g.ID + "/messages?changedAfter=%s"},
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		e := endpoints[int(which)%len(endpoints)]

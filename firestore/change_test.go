@@ -1,0 +1,129 @@
+package firestore_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatapp/chat"
+)
+
+// TestChangesCommitWithSends: edits and deletions queued for a busy chat
+// commit in its next batch beside the sends, each with the chat's next
+// rev in queue order; a second change of one message waits for the next
+// batch; the chat's last message stays the newest send. The first commit
+// is held at the gRPC boundary until everything is queued.
+func TestChangesCommitWithSends(t *testing.T) {
+	h := newCommitHold()
+	s := mustServicesVia(t, h.intercept)
+	anaCtx, _ := s.as(t, "ana")
+	bobCtx, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m1, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, _, err := s.messages.SendMessage(bobCtx, c.ID, chat.MessageCreate{Content: "two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.armed.Store(true)
+
+	results := make([]*chat.Message, 5)
+	errs := make([]error, 5)
+	var wg sync.WaitGroup
+	run := func(i int, fn func() (*chat.Message, error)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = fn()
+		}()
+	}
+	waitQueued := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); s.messages.Waiting(c.ID) < want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d queued, want %d", s.messages.Waiting(c.ID), want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	send := func(ctx context.Context, content string) func() (*chat.Message, error) {
+		return func() (*chat.Message, error) {
+			m, _, err := s.messages.SendMessage(ctx, c.ID, chat.MessageCreate{Content: content})
+			return m, err
+		}
+	}
+	edit := func(content string) func() (*chat.Message, error) {
+		return func() (*chat.Message, error) {
+			return s.messages.EditMessage(bobCtx, c.ID, m2.ID, chat.MessageEdit{Content: content})
+		}
+	}
+	run(0, send(anaCtx, "held"))
+	<-h.held
+	run(1, edit("two, edited"))
+	waitQueued(1)
+	run(2, send(anaCtx, "after"))
+	waitQueued(2)
+	run(3, func() (*chat.Message, error) { return nil, s.messages.DeleteMessage(anaCtx, c.ID, m1.ID) })
+	waitQueued(3)
+	run(4, edit("two, edited twice"))
+	waitQueued(4)
+	close(h.release)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+	}
+
+	t.Run("RevsInQueueOrder", func(t *testing.T) {
+		if m1.Rev != "0000000000000001" || m2.Rev != "0000000000000002" {
+			t.Fatalf("sends before: %s %s", m1.Rev, m2.Rev)
+		}
+		for i, want := range map[int]chat.Rev{0: "0000000000000003", 1: "0000000000000004", 2: "0000000000000005", 4: "0000000000000007"} {
+			if results[i].Rev != want {
+				t.Fatalf("item %d: rev %s, want %s", i, results[i].Rev, want)
+			}
+		}
+		if results[1].Content != "two, edited" || results[4].Content != "two, edited twice" || results[4].EditedAt == nil {
+			t.Fatalf("edits answered %+v and %+v", results[1], results[4])
+		}
+	})
+	t.Run("ThreeCommits", func(t *testing.T) {
+		if got := h.commits.Load(); got != 3 {
+			t.Fatalf("%d commits, want 3: the held one, then edit+send+delete, then the second edit", got)
+		}
+	})
+	t.Run("LastMessageIsTheNewestSend", func(t *testing.T) {
+		got, err := s.chats.FindChat(anaCtx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := got.Messages[len(got.Messages)-1]
+		if last.ID != results[2].ID || last.Rev != results[2].Rev {
+			t.Fatalf("last message %+v, want the send %s", last, results[2].ID)
+		}
+		page, _, err := s.messages.FindMessages(bobCtx, c.ID, chat.MessageFilter{ChangedAfter: m2.Rev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range page {
+			ids = append(ids, string(m.Rev)+" "+m.Content)
+		}
+		want := []string{"0000000000000003 held", "0000000000000005 after", "0000000000000006 ", "0000000000000007 two, edited twice"}
+		if len(ids) != len(want) {
+			t.Fatalf("changedAfter %s: %v, want %v", m2.Rev, ids, want)
+		}
+		for i := range want {
+			if ids[i] != want[i] {
+				t.Fatalf("changedAfter %s: %v, want %v", m2.Rev, ids, want)
+			}
+		}
+	})
+}
