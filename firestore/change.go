@@ -2,6 +2,7 @@ package firestore
 
 import (
 	"context"
+	"crypto/rand"
 	"path"
 	"time"
 
@@ -29,6 +30,10 @@ type pendingChange struct {
 	// Set by settle for the batch's write:
 	doc    *messageDoc // the message as it will be stored, ID set
 	fileID string      // a deletion's attachment, "" if none
+	// token is written with the change (changeId): a commit that failed
+	// but landed is known by it. Its rev cannot tell: another instance's
+	// batch that read the same chat version took the same rev.
+	token string
 	// todo is the to-do of fileID's object, written in the commit.
 	todo *firestore.DocumentRef
 }
@@ -145,15 +150,27 @@ func (pc *pendingChange) settle(p *pendingSend, pre *batchRead) bool {
 func (s *MessageService) writeChange(b *firestore.WriteBatch, chatID string, pc *pendingChange, members []string, rev int64, last bool) (*messageDoc, *chat.Message) {
 	m := *pc.doc
 	m.Rev, m.Changes, m.MemberIDs, m.WasLast, m.RevAt = rev, m.Changes+1, members, last, time.Time{}
+	pc.token = rand.Text()[:12]
 	b.Update(s.db.messages(chatID).Doc(pc.mid), []firestore.Update{
 		{Path: "content", Value: m.Content}, {Path: "fileUrl", Value: m.FileURL}, {Path: "fileName", Value: m.FileName},
 		{Path: "editedAt", Value: m.EditedAt}, {Path: "deletedAt", Value: m.DeletedAt}, {Path: "changes", Value: m.Changes},
 		{Path: "memberIds", Value: m.MemberIDs}, {Path: "wasLast", Value: m.WasLast}, {Path: "rev", Value: rev},
-		{Path: "revAt", Value: firestore.ServerTimestamp},
+		{Path: "revAt", Value: firestore.ServerTimestamp}, {Path: "changeId", Value: pc.token},
 	})
 	if pc.fileID != "" {
 		pc.todo = s.db.uploadRef(pc.fileID)
 		b.Set(pc.todo, uploadDoc{ChatID: chatID, Bucket: s.files.Bucket(), Object: chat.FileObject(chatID, pc.fileID), At: s.db.now(), Abandoned: true})
 	}
 	return &m, m.toMessage(pc.mid)
+}
+
+// landed tells whether the failed commit of a batch whose first item is
+// p (tried as m) was applied after all: a send's message exists (its id
+// is the attempt's own), a change's message carries the attempt's token.
+func (s *MessageService) landed(ctx context.Context, chatID string, p *pendingSend, m *chat.Message) (bool, error) {
+	doc, _, err := getDoc[messageDoc](ctx, nil, s.db.messages(chatID).Doc(m.ID))
+	if err != nil || doc == nil {
+		return false, err
+	}
+	return p.change == nil || doc.ChangeID == p.change.token, nil
 }

@@ -127,3 +127,49 @@ func TestChangesCommitWithSends(t *testing.T) {
 		}
 	})
 }
+
+// TestChangeThatLostItsRaceIsTriedAgain: two instances edit one message at
+// once and read the same chat version, so both batches take the same rev.
+// The one whose commit comes second fails its condition; it must not take
+// the other's stored change for its own (same message, same rev), but
+// read again and commit with the next rev.
+func TestChangeThatLostItsRaceIsTriedAgain(t *testing.T) {
+	h := newCommitHold()
+	first := mustServicesVia(t, h.intercept)
+	second := mustServices(t)
+	anaCtx, _ := first.as(t, "ana")
+	_, bob := first.as(t, "bob")
+	c, _, err := first.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := first.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "v0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.armed.Store(true)
+	var held *chat.Message
+	var heldErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		held, heldErr = first.messages.EditMessage(anaCtx, c.ID, m.ID, chat.MessageEdit{Content: "from the first"})
+	}()
+	<-h.held // read the chat, took rev 2, its commit waits
+	won, err := second.messages.EditMessage(anaCtx, c.ID, m.ID, chat.MessageEdit{Content: "from the second"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(h.release)
+	<-done
+	if heldErr != nil {
+		t.Fatal(heldErr)
+	}
+	if won.Rev != "0000000000000002" || held.Rev != "0000000000000003" || held.Content != "from the first" {
+		t.Fatalf("the winner %s %q, the one tried again %s %q", won.Rev, won.Content, held.Rev, held.Content)
+	}
+	page, _, err := first.messages.FindMessages(anaCtx, c.ID, chat.MessageFilter{})
+	if err != nil || len(page) != 1 || page[0].Content != "from the first" || page[0].Rev != held.Rev {
+		t.Fatalf("stored: %+v (%v)", page, err)
+	}
+}

@@ -109,6 +109,8 @@ type messageDoc struct {
 	// WasLast tells that the message was its chat's newest when it last
 	// changed: members get chatSummary again with it.
 	WasLast bool `firestore:"wasLast,omitempty"`
+	// ChangeID identifies the attempt that wrote the last change.
+	ChangeID string `firestore:"changeId,omitempty"`
 }
 
 // typingDoc is chats/{chatId}/typing/{uid}: present while the user types.

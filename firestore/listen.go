@@ -90,7 +90,7 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 			if ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.UserID == "" {
 				continue
 			}
-			c.Membership = &realtime.Membership{UserID: m.UserID, ChatID: m.ChatID, ReadSeq: m.ReadSeq, MetaVersion: m.MetaVersion}
+			c.Membership = &realtime.Membership{UserID: m.UserID, ChatID: m.ChatID, ReadSeq: m.ReadSeq, MetaVersion: m.MetaVersion, JoinedAt: m.JoinedAt}
 		case realtime.Messages:
 			var m messageDoc
 			if ch.Kind == firestore.DocumentRemoved || ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.Seq == 0 {

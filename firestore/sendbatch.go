@@ -114,14 +114,14 @@ func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 
 // afterFailedCommit answers the batch whose commit failed with err, or
 // tells the caller to try it again (true). A commit that landed after all
-// is found by its first message; a chat that moved on or a transient
-// failure is tried again; a key committed elsewhere, or a value the store
-// refuses, splits the batch so that each send finds out alone.
+// is found by its first item (landed); a chat that moved on or a
+// transient failure is tried again; a key committed elsewhere, or a value
+// the store refuses, splits the batch so that each send finds out alone.
 func (s *MessageService) afterFailedCommit(ctx context.Context, chatID string, batch []*pendingSend, msgs []*chat.Message, err error) (retry bool) {
-	if m, lookErr := s.byID(ctx, chatID, msgs[0].ID); lookErr != nil {
+	if ok, lookErr := s.landed(ctx, chatID, batch[0], msgs[0]); lookErr != nil {
 		answerAll(batch, failed("look up after a failed commit ("+err.Error()+")", lookErr))
 		return false
-	} else if m != nil && m.Rev == msgs[0].Rev { // applied after all
+	} else if ok { // applied after all
 		answerStored(batch, msgs)
 		return false
 	}

@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,14 +137,21 @@ func TestEditAndDeletePermissions(t *testing.T) {
 // before the member's sockets connected and older than the listeners'
 // rollover on the instance that holds them: both of the member's devices
 // get messageUpdated, and chatSummary again while it is the last message.
+// A member added after the message was sent (connected before it) gets
+// the changes as messageUpdated too, never as a new message.
 func TestMessageUpdatedReachesEveryDevice(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
 	b := newAPI(t, chattest.NewInstance(t, chattest.Options{Realtime: realtime.Options{Rollover: 2 * time.Second}}))
-	u := newUsers(t, a, 2)
-	ana, bob := u[0], u[1]
+	u := newUsers(t, a, 3)
+	ana, bob, cid := u[0], u[1], u[2]
+	cidA := chattest.MustDial(t, a.in.URL, cid.Token)
 	g := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}, "isGroup": true, "name": "g"})
 	old := a.mustSendRev(t, ana.Token, g.ID, "said long ago")
+	if r := a.call(t, "POST", "/api/chats/{id}/members", "/api/chats/"+g.ID+"/members", ana.Token, map[string]any{"userIds": []string{cid.UID}}); r.Status != 200 {
+		t.Fatalf("add cid: %d %s", r.Status, r.Body)
+	}
+	cidA.Wait(t, "newChat", field("id", g.ID))
 	bob1 := chattest.MustDial(t, b.in.URL, bob.Token)
 	bob2 := chattest.MustDial(t, b.in.URL, bob.Token)
 	anaA := chattest.MustDial(t, a.in.URL, ana.Token)
@@ -156,10 +165,10 @@ func TestMessageUpdatedReachesEveryDevice(t *testing.T) {
 		m := decode[changedBody](t, raw)
 		return m.ID == old.ID && m.Rev == edited.Rev && m.Content == "said long ago, edited" && m.EditedAt != nil
 	}
-	for _, s := range []*chattest.Socket{bob1, bob2, anaA} {
+	for _, s := range []*chattest.Socket{bob1, bob2, anaA, cidA} {
 		s.Wait(t, "messageUpdated", isEdit)
 		got := decode[summaryBody](t, s.Wait(t, "chatSummary", summaryFor(g.ID, old.ID)).Data)
-		want := map[*chattest.Socket]int{bob1: 1, bob2: 1, anaA: 0}[s]
+		want := map[*chattest.Socket]int{bob1: 1, bob2: 1, anaA: 0, cidA: 0}[s]
 		if got.UnreadCount != want || got.Message.Content != "said long ago, edited" {
 			t.Fatalf("summary on %s: %+v", s.ID, got)
 		}
@@ -169,7 +178,7 @@ func TestMessageUpdatedReachesEveryDevice(t *testing.T) {
 	}
 
 	expect(t, a.del(t, ana.Token, g.ID, old.ID), 204, "")
-	for _, s := range []*chattest.Socket{bob1, bob2, anaA} {
+	for _, s := range []*chattest.Socket{bob1, bob2, anaA, cidA} {
 		s.Wait(t, "messageUpdated", func(raw json.RawMessage) bool {
 			m := decode[changedBody](t, raw)
 			return m.ID == old.ID && m.DeletedAt != nil && m.Content == "" && m.Rev > edited.Rev
@@ -177,9 +186,12 @@ func TestMessageUpdatedReachesEveryDevice(t *testing.T) {
 	}
 	// Neither change came as a new message: the marker's arrives first.
 	marker(t, a, bob1, ana, bob)
-	for _, ev := range bob1.Events("newMessage") {
-		if decode[msgBody](t, ev.Data).ID == old.ID {
-			t.Fatalf("the edited message came as newMessage: %s", ev.Data)
+	marker(t, a, cidA, ana, cid)
+	for _, s := range []*chattest.Socket{bob1, cidA} {
+		for _, ev := range s.Events("newMessage") {
+			if decode[msgBody](t, ev.Data).ID == old.ID {
+				t.Fatalf("the edited message came as newMessage on %s: %s", s.ID, ev.Data)
+			}
 		}
 	}
 }
@@ -218,4 +230,65 @@ func TestDeletedAttachmentRemoved(t *testing.T) {
 	if last := list.Chats[0].Messages[0]; last.ID != m.ID || last.DeletedAt == nil || last.FileURL != "" || last.Content != "" {
 		t.Fatalf("chat list's last message: %+v", last)
 	}
+}
+
+// TestEditsCountAsMessages: edits spend the sender's message budget (10/s,
+// bursts of 30): a user editing without pause is refused with 429
+// rate_limited once past the burst, and a send retried with its
+// clientMessageId answers the message as it is now.
+func TestEditsCountAsMessages(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, chattest.NewInstance(t, chattest.Options{}))
+	u := newUsers(t, a, 2)
+	ana, bob := u[0], u[1]
+	d := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	r := a.send(t, ana.Token, d.ID, map[string]any{"content": "v0", "clientMessageId": "k"})
+	expect(t, r, 201, "")
+	m := decode[changedBody](t, r.Body)
+
+	t.Run("RetriedSendAnswersCurrentState", func(t *testing.T) {
+		expect(t, a.edit(t, ana.Token, d.ID, m.ID, map[string]any{"content": "v1"}), 200, "")
+		again := a.send(t, ana.Token, d.ID, map[string]any{"content": "v0", "clientMessageId": "k"})
+		expect(t, again, 200, "")
+		if got := decode[changedBody](t, again.Body); got.ID != m.ID || got.Content != "v1" || got.EditedAt == nil {
+			t.Fatalf("retried send answered %+v", got)
+		}
+	})
+	t.Run("ErrRateLimited", func(t *testing.T) {
+		var mu sync.Mutex // guards ok and refused
+		ok, refused := 0, 0
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; ; n++ {
+					mu.Lock()
+					done := refused > 0 || ok > 200
+					mu.Unlock()
+					if done {
+						return
+					}
+					r := a.edit(t, ana.Token, d.ID, m.ID, map[string]any{"content": fmt.Sprintf("w%d n%d", w, n)})
+					mu.Lock()
+					switch r.Status {
+					case 200:
+						ok++
+					case 429:
+						if r.ErrorCode() != "rate_limited" || r.Header.Get("Retry-After") == "" {
+							t.Errorf("429 without code or Retry-After: %s", r.Body)
+						}
+						refused++
+					default:
+						t.Errorf("edit: %d %s", r.Status, r.Body)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if refused == 0 || ok < 27 {
+			t.Fatalf("%d edits let through, %d refused: want the burst served, then rate_limited", ok, refused)
+		}
+	})
 }

@@ -3,7 +3,6 @@ package realtime
 import (
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/chatapp/chat"
@@ -86,7 +85,10 @@ type membership struct {
 	// lastRev is the greatest rev a listener delivered in the chat (reads
 	// that fill gaps do not count): a change at or below it is a repeat.
 	lastRev chat.Rev
-	summary string // the last chatSummary emitted, to skip repeats
+	// joinedAt is when the user joined the chat: a message sent before is
+	// one the client has from the chat's view or history.
+	joinedAt time.Time
+	summary  string // the last chatSummary emitted, to skip repeats
 }
 
 // hasMembers tells whether the user's first membership set was applied:
@@ -116,7 +118,7 @@ func (u *userFeed) step(in input, got readResults) ([]chat.Event, []read) {
 		return evs, nil
 	case in.posted != nil && in.baseline:
 		ms := u.chats[in.posted.ChatID]
-		if ms == nil || u.history(in) {
+		if ms == nil || u.history(in, ms) {
 			return nil, nil
 		}
 		ms.lastRev = max(ms.lastRev, in.posted.Rev)
@@ -160,7 +162,7 @@ func (u *userFeed) stepRemoved(chatID string) []chat.Event {
 func (u *userFeed) stepMemberSet(set map[string]Membership, got readResults) ([]chat.Event, []read) {
 	if u.freshMembers {
 		for _, m := range set {
-			u.chats[m.ChatID] = &membership{readSeq: m.ReadSeq, metaVersion: m.MetaVersion}
+			u.chats[m.ChatID] = &membership{readSeq: m.ReadSeq, metaVersion: m.MetaVersion, joinedAt: m.JoinedAt}
 		}
 		u.freshMembers = false
 		return nil, nil
@@ -217,7 +219,7 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 		}
 		// Messages sent to the user still come as newMessage, also those
 		// the view already holds: clients count on one newMessage per message.
-		ms := &membership{readSeq: m.ReadSeq, metaVersion: max(m.MetaVersion, view.MetaVersion)}
+		ms := &membership{readSeq: m.ReadSeq, metaVersion: max(m.MetaVersion, view.MetaVersion), joinedAt: m.JoinedAt}
 		return ms, []chat.Event{{Kind: chat.EventNewChat, UserID: u.uid, ChatID: m.ChatID, Chat: view.For(u.uid, m.ReadSeq)}}, nil
 	}
 	next := *cur
@@ -262,105 +264,6 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 	return &next, evs, nil
 }
 
-// stepPosted delivers a message: repeats (a restarted listener's overlap)
-// are dropped by seq, a gap is filled first, and a chat the user was not
-// known to be in is announced with newChat before its message.
-func (u *userFeed) stepPosted(in input, got readResults) ([]chat.Event, []read) {
-	msg := in.posted
-	var evs []chat.Event
-	cur := u.chats[msg.ChatID]
-	if cur == nil {
-		// The message listener ran ahead of the membership listener (a
-		// chat created and written to at once), or the user left the chat.
-		rc, rs := read{kind: readChat, chatID: msg.ChatID}, read{kind: readSeq, chatID: msg.ChatID}
-		vc, okc := got[rc]
-		vs, oks := got[rs]
-		if !okc || !oks {
-			return nil, missing(got, rc, rs)
-		}
-		view, _ := vc.(*ChatView)
-		seq, _ := vs.(seqResult)
-		if view == nil || !view.has(u.uid) || !seq.found {
-			return nil, nil // not a member (any more): nothing to tell
-		}
-		cur = &membership{readSeq: seq.seq, metaVersion: view.MetaVersion}
-		evs = append(evs, chat.Event{Kind: chat.EventNewChat, UserID: u.uid, ChatID: msg.ChatID, Chat: view.For(u.uid, seq.seq)})
-	}
-	if msg.Seq <= cur.lastSeq || (cur.lastSeq == 0 && u.history(in)) {
-		if in.changed {
-			evs = append(evs, u.stepUpdated(in, cur)...)
-		}
-		u.chats[msg.ChatID] = cur
-		return evs, nil
-	}
-	next := *cur
-	next.lastRev = max(next.lastRev, msg.Rev)
-	msgs := []*chat.Message{msg}
-	if cur.lastSeq > 0 && msg.Seq > cur.lastSeq+1 {
-		r := read{kind: readGap, chatID: msg.ChatID, from: cur.lastSeq, to: msg.Seq}
-		v, ok := got[r]
-		if !ok {
-			return nil, []read{r}
-		}
-		gap, _ := v.([]*chat.Message)
-		msgs = append(slices.Clone(gap), msg)
-	}
-	for _, m := range msgs {
-		next.lastSeq, next.lastMsg = m.Seq, m
-		evs = append(evs, chat.Event{Kind: chat.EventNewMessage, UserID: u.uid, ChatID: m.ChatID, Message: m})
-		if m.SenderID == u.uid {
-			next.readSeq = max(next.readSeq, m.Seq) // sending marks the chat read
-		}
-		if ev, ok := next.summarize(u.uid, m, m.Seq-next.readSeq); ok {
-			evs = append(evs, ev)
-		}
-	}
-	u.chats[msg.ChatID] = &next
-	return evs, nil
-}
-
-// history tells whether a posted message is one the client knows from
-// history rather than from this feed: changed since it was sent, and sent
-// before the feed began.
-func (u *userFeed) history(in input) bool {
-	return in.changed && in.posted.CreatedAt.Before(u.since)
-}
-
-// stepUpdated tells of a change to a message the user already has (by
-// newMessage or by history): messageUpdated, and chatSummary again when
-// it is the chat's newest message. A change at or below the chat's last
-// rev is a restarted listener's overlap, told already.
-func (u *userFeed) stepUpdated(in input, cur *membership) []chat.Event {
-	msg := in.posted
-	if msg.Rev <= cur.lastRev {
-		return nil
-	}
-	cur.lastRev = msg.Rev
-	evs := []chat.Event{{Kind: chat.EventMessageUpdated, UserID: u.uid, ChatID: msg.ChatID, Message: msg}}
-	if msg.Seq == cur.lastSeq || (cur.lastSeq == 0 && in.last) {
-		if msg.Seq == cur.lastSeq {
-			cur.lastMsg = msg
-		}
-		if ev, ok := cur.summarize(u.uid, msg, msg.Seq-cur.readSeq); ok {
-			evs = append(evs, ev)
-		}
-	}
-	return evs
-}
-
-// summarize returns the chatSummary for msg unless the user was just told
-// the same.
-func (ms *membership) summarize(uid string, msg *chat.Message, unread int64) (chat.Event, bool) {
-	unread = max(unread, 0)
-	key := msg.ID + "/" + string(msg.Rev) + "/" + strconv.FormatInt(unread, 10)
-	if ms.summary == key {
-		return chat.Event{}, false
-	}
-	ms.summary = key
-	return chat.Event{Kind: chat.EventChatSummary, UserID: uid, ChatID: msg.ChatID,
-		Summary: &chat.ChatSummary{ChatID: msg.ChatID, UnreadCount: int(unread), Message: msg}}, true
-}
-
 // missing returns those of rs that got lacks.
 func missing(got readResults, rs ...read) []read {
 	var out []read
@@ -370,6 +273,16 @@ func missing(got readResults, rs ...read) []read {
 		}
 	}
 	return out
+}
+
+// joinedAt returns when uid joined the viewed chat (zero if not a member).
+func (v *ChatView) joinedAt(uid string) time.Time {
+	for _, cu := range v.Chat.Users {
+		if cu.UserID == uid {
+			return cu.JoinedAt
+		}
+	}
+	return time.Time{}
 }
 
 // has tells whether uid is a member of the viewed chat.

@@ -173,6 +173,16 @@ func TestUserRules(t *testing.T) {
 			want: []string{"newMessage:c:30", "chatSummary:c:30/28"}, lastSeq: 30,
 		},
 		{
+			name: "EditOfMessageSentBeforeJoiningIsAnUpdate",
+			feed: func(t *testing.T) *realtime.UserFeed {
+				u := realtime.NewUserFeed(me)
+				mustStep(t, u, realtime.MemberSetInput(realtime.Membership{UserID: me, ChatID: "c", ReadSeq: 3, MetaVersion: 1, JoinedAt: t0.Add(20 * time.Second)}), nil)
+				return u
+			},
+			in:   realtime.ChangedInput(changed(msg("c", 3, "other"), "0100"), false, false),
+			want: []string{"messageUpdated:c:3"}, lastSeq: 0,
+		},
+		{
 			name: "BaselineChangeOfHistoryLeavesLastSeq",
 			feed: func(t *testing.T) *realtime.UserFeed { return historyFeed(t, 2) },
 			in:   realtime.ChangedInput(changed(msg("c", 3, "other"), "0100"), true, false),

@@ -48,6 +48,7 @@ type Membership struct {
 	ChatID      string
 	ReadSeq     int64
 	MetaVersion int64
+	JoinedAt    time.Time
 }
 
 // Posted is a message as a listener sees it: with the members it was
