@@ -25,6 +25,7 @@ export function ChatView({ session, chat, st }) {
   const [unreadAtOpen] = useState(st.openedUnread);
   const list = useRef(null);
   const stick = useRef(true); // at the bottom: follow new messages
+  const lastTop = useRef(0); // scrollTop as onScroll last saw it
   const seen = useRef(h.items.length); // messages laid out so far
   const older = useRef(null); // {firstId, fromBottom} while older ones load
   const divider = useRef(undefined); // id of the first unread message (null: none)
@@ -36,8 +37,21 @@ export function ChatView({ session, chat, st }) {
 
   const toBottom = () => {
     const el = list.current;
-    if (el) el.scrollTop = el.scrollHeight;
+    if (!el) return;
+    el.scrollTop = el.scrollHeight;
+    lastTop.current = el.scrollTop;
   };
+
+  // An image that loads keeps the view at the bottom if it was there. A
+  // scroll whose event has not run yet (the reader, or a script, moved
+  // meanwhile) is judged from where the view is now, not from stick.
+  function onImageLoad() {
+    const el = list.current;
+    if (el && el.scrollTop !== lastTop.current) {
+      stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    }
+    if (stick.current) toBottom();
+  }
 
   useLayoutEffect(() => {
     const el = list.current;
@@ -77,6 +91,7 @@ export function ChatView({ session, chat, st }) {
 
   function onScroll(e) {
     const el = e.currentTarget;
+    lastTop.current = el.scrollTop;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
     if (stick.current && newBelow) setNewBelow(0);
   }
@@ -95,7 +110,7 @@ export function ChatView({ session, chat, st }) {
       </header>
       {panel && <GroupPanel session={session} chat={chat} onClose={() => setPanel(false)} />}
       <ol class="messages" ref={list} aria-label="Messages" onScroll={onScroll}
-        onLoadCapture={() => stick.current && toBottom()}>
+        onLoadCapture={onImageLoad}>
         {h.hasOlder && (
           <li class="older">
             <button type="button" class="link" disabled={h.loading} onClick={loadOlder}>
