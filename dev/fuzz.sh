@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-5}"
 targets=(
   ".:FuzzValidateID" ".:FuzzPageLimit" ".:FuzzNames" ".:FuzzCleanFileName"
-  "./firestore:FuzzCursors"
+  "./firestore:FuzzCursors" "./emoji:FuzzNormalize"
   "./handlers:FuzzSocketArgs" "./handlers:FuzzDecodeJSON" "./handlers:FuzzREST"
 )
 # fuzz_once PKG NAME: one timed run; its output is kept in $out.
