@@ -91,6 +91,7 @@ type App struct {
 	listener *firestore.Listener
 	rooms    *firestore.RoomService
 	chats    *firestore.ChatService
+	messages *firestore.MessageService
 	presence *presence.Presence
 	// stopSweep ends the purge sweeper; sweepDone is closed when it has.
 	stopSweep context.CancelFunc
@@ -162,7 +163,7 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	node := realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
 	sockets := handlers.NewSockets(svc, opts, sink, node)
 	a := &App{Handler: handlers.NewServer(svc, sockets, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, sockets: sockets, listener: listener,
-		rooms: roomSvc, chats: chats, presence: presence, sweepDone: make(chan struct{})}
+		rooms: roomSvc, chats: chats, messages: messages, presence: presence, sweepDone: make(chan struct{})}
 	gauges(s.Metrics, sockets, node)
 	var sctx context.Context
 	sctx, a.stopSweep = context.WithCancel(context.Background())
@@ -202,12 +203,14 @@ func gauges(m *metrics.Metrics, sockets *handlers.Sockets, node *realtime.Node) 
 
 // Work cut off by a crash is finished by whichever instance sweeps first:
 // at start, then every sweepEvery. Purges pending for sweepAfter are
-// finished; uploads without a message for uploadsAfter (longer than any
-// send may take) are deleted.
+// finished; so are quote refreshes pending for quotesAfter; uploads
+// without a message for uploadsAfter (longer than any send may take) are
+// deleted.
 const (
 	sweepEvery   = 10 * time.Minute
 	sweepAfter   = 5 * time.Minute
 	uploadsAfter = 30 * time.Minute
+	quotesAfter  = time.Minute
 )
 
 func (a *App) sweep(ctx context.Context, chats *firestore.ChatService, messages *firestore.MessageService) {
@@ -220,6 +223,11 @@ func (a *App) sweep(ctx context.Context, chats *firestore.ChatService, messages 
 			a.log.Warn("purge sweep failed", "err", err.Error())
 		} else if n > 0 {
 			a.log.Info("purges finished by the sweeper", "chats", n)
+		}
+		if n, err := messages.SweepQuotes(rctx, quotesAfter); err != nil && ctx.Err() == nil {
+			a.log.Warn("quote refresh sweep failed", "err", err.Error())
+		} else if n > 0 {
+			a.log.Info("quote refreshes finished by the sweeper", "messages", n)
 		}
 		if n, err := messages.SweepUploads(rctx, uploadsAfter); err != nil && ctx.Err() == nil {
 			a.log.Warn("upload sweep failed", "err", err.Error())
@@ -361,6 +369,7 @@ func (a *App) CloseContext(ctx context.Context) {
 	a.presence.Close(ctx, time.Now())
 	a.stopSweep()
 	a.chats.Close()
+	a.messages.Close()
 	select {
 	case <-a.sweepDone:
 	case <-ctx.Done():

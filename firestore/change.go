@@ -2,40 +2,47 @@ package firestore
 
 import (
 	"context"
-	"crypto/rand"
+	"maps"
 	"path"
+	"slices"
 	"time"
 
 	"cloud.google.com/go/firestore"
 
 	"github.com/chatapp/chat"
+	"github.com/chatapp/chat/emoji"
 )
 
-// An edit or a deletion rewrites the message document in place and takes
-// the chat's next rev. It travels the send path: it waits in the chat's
-// queue and commits in the chat's next batch, conditional on the chat's
-// version like the sends beside it. So every change to a chat's messages
-// is ordered by one counter (chatDoc.LastRev) that moves only in commits
-// that are themselves ordered by the chat document, and a busy chat's
-// changes cost it no write of their own: they share the batch's.
+// An edit, a deletion or a reaction rewrites the message document in place
+// and takes the chat's next rev. It travels the send path: it waits in the
+// chat's queue and commits in the chat's next batch, conditional on the
+// chat's version like the sends beside it. So every change to a chat's
+// messages is ordered by one counter (chatDoc.LastRev) that moves only in
+// commits that are themselves ordered by the chat document, and a busy
+// chat's changes cost it no write of their own: they share the batch's.
+// Changes of one message in one batch apply in queue order to one working
+// copy and are written once (a commit writes a document once).
 //
 // The rewritten message is addressed to the chat's current members
 // (memberIds) and has revAt set again, so the listeners, which select
 // messages by revAt, see it as a change however old the message is.
 
-// pendingChange is an edit or a deletion waiting in its chat's queue.
+// pendingChange is a change of a message waiting in its chat's queue.
 type pendingChange struct {
 	mid   string
 	apply changeFunc
 	// Set by settle for the batch's write:
-	doc    *messageDoc // the message as it will be stored, ID set
+	doc    *messageDoc // the message after this change, ID set
 	fileID string      // a deletion's attachment, "" if none
-	// token is written with the change (changeId): a commit that failed
-	// but landed is known by it. Its rev cannot tell: another instance's
-	// batch that read the same chat version took the same rev.
-	token string
 	// todo is the to-do of fileID's object, written in the commit.
 	todo *firestore.DocumentRef
+	// requote tells that the change altered what a quote shows.
+	requote bool
+	// token is the batch attempt's, written with the change (changeId): a
+	// commit that failed but landed is known by it. Its rev cannot tell:
+	// another instance's batch that read the same chat version took the
+	// same rev.
+	token string
 }
 
 // changeFunc applies a change to m, the message as read, for the caller
@@ -48,8 +55,9 @@ func (s *MessageService) EditMessage(ctx context.Context, chatID, mid string, e 
 	if err := e.Validate(true); err != nil {
 		return nil, err
 	}
+	mentions, _ := chat.ValidateMentions(e.Mentions)
 	now := s.db.now()
-	m, _, err := s.change(ctx, chatID, mid, func(uid string, c *chatDoc, m *messageDoc) (bool, error) {
+	m, pc, err := s.change(ctx, chatID, mid, func(uid string, c *chatDoc, m *messageDoc) (bool, error) {
 		switch {
 		case m.SenderID != uid:
 			return false, chat.Errorf(chat.EFORBIDDEN, "Only its sender may edit a message.")
@@ -59,13 +67,31 @@ func (s *MessageService) EditMessage(ctx context.Context, chatID, mid string, e 
 		if err := e.Validate(m.FileURL != ""); err != nil {
 			return false, err
 		}
-		if m.Content == e.Content {
+		if e.Mentions == nil {
+			mentions = m.Mentions
+		} else if err := checkMentions(c, mentions); err != nil {
+			return false, err
+		}
+		if m.Content == e.Content && slices.Equal(m.Mentions, mentions) {
 			return false, nil
 		}
-		m.Content, m.EditedAt = e.Content, &now
+		m.Content, m.EditedAt, m.Mentions = e.Content, &now, mentions
 		return true, nil
 	})
+	if err == nil {
+		s.refreshQuotesLater(chatID, mid, pc)
+	}
 	return m, err
+}
+
+// checkMentions refuses mentions of anyone not in the chat now.
+func checkMentions(c *chatDoc, mentions []string) error {
+	for _, uid := range mentions {
+		if !slices.Contains(c.MemberIDs, uid) {
+			return chat.Errorf(chat.EINVALID, "%q is not a member of this chat.", uid)
+		}
+	}
+	return nil
 }
 
 // DeleteMessage implements chat.MessageService. The attachment's object
@@ -82,10 +108,15 @@ func (s *MessageService) DeleteMessage(ctx context.Context, chatID, mid string) 
 			return false, nil
 		}
 		m.Content, m.FileURL, m.FileName, m.DeletedAt = "", "", "", &now
+		m.Mentions, m.Reactions, m.ReplyTo = []string{}, nil, nil
 		return true, nil
 	})
-	if err != nil || pc.fileID == "" {
+	if err != nil {
 		return err
+	}
+	s.refreshQuotesLater(chatID, mid, pc)
+	if pc.fileID == "" {
+		return nil
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -93,6 +124,60 @@ func (s *MessageService) DeleteMessage(ctx context.Context, chatID, mid string) 
 		s.db.Log.Warn("attachment removal failed; the sweeper will finish it", "chat", chatID, "message", mid, "err", err.Error())
 	}
 	return nil
+}
+
+// React implements chat.MessageService: any member may react, once per
+// emoji; the reactors of an emoji are kept in order, so "the first 20"
+// stays the same as more react.
+func (s *MessageService) React(ctx context.Context, chatID, mid, e string, on bool) error {
+	e, ok := emoji.Normalize(e)
+	if !ok {
+		return chat.Errorf(chat.EINVALID, "A reaction is one emoji.")
+	}
+	_, _, err := s.change(ctx, chatID, mid, func(uid string, c *chatDoc, m *messageDoc) (bool, error) {
+		if m.DeletedAt != nil {
+			return false, chat.Errorf(chat.ECONFLICT, "A deleted message takes no reactions.")
+		}
+		i := slices.IndexFunc(m.Reactions, func(r reactionDoc) bool { return r.Emoji == e })
+		switch {
+		case on && i >= 0 && slices.Contains(m.Reactions[i].UserIDs, uid), !on && (i < 0 || !slices.Contains(m.Reactions[i].UserIDs, uid)):
+			return false, nil
+		case on && i >= 0:
+			m.Reactions = slices.Clone(m.Reactions)
+			m.Reactions[i].UserIDs = append(slices.Clone(m.Reactions[i].UserIDs), uid)
+		case on && len(m.Reactions) >= chat.MaxReactionKinds:
+			return false, chat.Errorf(chat.ECONFLICT, "A message takes at most %d different emoji.", chat.MaxReactionKinds)
+		case on:
+			m.Reactions = append(slices.Clone(m.Reactions), reactionDoc{Emoji: e, UserIDs: []string{uid}})
+		default:
+			m.Reactions = slices.Clone(m.Reactions)
+			m.Reactions[i].UserIDs = slices.DeleteFunc(slices.Clone(m.Reactions[i].UserIDs), func(id string) bool { return id == uid })
+			if len(m.Reactions[i].UserIDs) == 0 {
+				m.Reactions = slices.Delete(m.Reactions, i, i+1)
+			}
+		}
+		return true, nil
+	})
+	return err
+}
+
+// GetMessage implements chat.MessageService.
+func (s *MessageService) GetMessage(ctx context.Context, chatID, mid string) (*chat.Message, error) {
+	uid, err := callerIn(ctx, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := seqOf(mid); err != nil {
+		return nil, errMessageNotFound()
+	}
+	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
+		return nil, translate(err)
+	}
+	m, err := s.byID(ctx, chatID, mid)
+	if err == nil && m == nil {
+		err = errMessageNotFound()
+	}
+	return m, translate(err)
 }
 
 // change queues a change of message mid for the chat's next batch and
@@ -116,7 +201,8 @@ func (s *MessageService) change(ctx context.Context, chatID, mid string, fn chan
 
 func errMessageNotFound() error { return chat.Errorf(chat.ENOTFOUND, "Message not found.") }
 
-// settle decides a change against what its batch read: it answers the
+// settle decides a change against what its batch read, and what the
+// batch's earlier changes of the same message made of it: it answers the
 // change and returns true when the change is refused or changes nothing,
 // and returns false when the change is to be written.
 func (pc *pendingChange) settle(p *pendingSend, pre *batchRead) bool {
@@ -137,31 +223,66 @@ func (pc *pendingChange) settle(p *pendingSend, pre *batchRead) bool {
 		return true
 	}
 	m.ID = pc.mid
+	pre.messages[pc.mid] = &m
 	pc.doc, pc.fileID, pc.todo = &m, "", nil
+	pc.requote = m.Content != read.Content || m.FileName != read.FileName || (m.DeletedAt != nil) != (read.DeletedAt != nil)
 	if hadFile != "" && m.FileURL == "" {
 		pc.fileID = path.Base(hadFile)
 	}
 	return false
 }
 
-// writeChange adds a settled change to b with rev, addressed to the chat's
-// members, and returns the message as it will be stored; last tells that
-// it is the chat's newest message after the batch.
-func (s *MessageService) writeChange(b *firestore.WriteBatch, chatID string, pc *pendingChange, members []string, rev int64, last bool) (*messageDoc, *chat.Message) {
-	m := *pc.doc
-	m.Rev, m.Changes, m.MemberIDs, m.WasLast, m.RevAt = rev, m.Changes+1, members, last, time.Time{}
-	pc.token = rand.Text()[:12]
-	b.Update(s.db.messages(chatID).Doc(pc.mid), []firestore.Update{
+// stampChange gives a settled change its rev and addressing, and returns
+// the message as this change leaves it; last tells that it is the chat's
+// newest message after the batch.
+func stampChange(pc *pendingChange, members []string, rev int64, last bool, token string) *chat.Message {
+	m := pc.doc
+	m.Rev, m.Changes, m.MemberIDs, m.WasLast, m.RevAt, m.ChangeID = rev, m.Changes+1, members, last, time.Time{}, token
+	pc.token = token
+	out := *m
+	return out.toMessage(pc.mid)
+}
+
+// writeChanges adds each changed message once, in its state after the
+// batch, and marks the messages the batch's replies quote (their edits
+// and deletion must refresh the quotes).
+func (s *MessageService) writeChanges(b *firestore.WriteBatch, chatID string, changes map[string][]*pendingChange, quoted map[string]bool, pre *batchRead) {
+	for _, mid := range slices.Sorted(maps.Keys(changes)) {
+		pcs := changes[mid]
+		doc := pcs[len(pcs)-1].doc
+		doc.Quoted = doc.Quoted || quoted[mid]
+		s.writeChanged(b, chatID, doc, pcs)
+	}
+	for _, mid := range slices.Sorted(maps.Keys(quoted)) {
+		if m := pre.messages[mid]; changes[mid] == nil && m != nil && !m.Quoted {
+			b.Update(s.db.messages(chatID).Doc(mid), []firestore.Update{{Path: "quoted", Value: true}})
+		}
+	}
+}
+
+// writeChanged adds a changed message, in its state after the batch, to b,
+// and the to-do of an attachment a deletion removes.
+func (s *MessageService) writeChanged(b *firestore.WriteBatch, chatID string, m *messageDoc, pcs []*pendingChange) {
+	b.Update(s.db.messages(chatID).Doc(m.ID), []firestore.Update{
 		{Path: "content", Value: m.Content}, {Path: "fileUrl", Value: m.FileURL}, {Path: "fileName", Value: m.FileName},
 		{Path: "editedAt", Value: m.EditedAt}, {Path: "deletedAt", Value: m.DeletedAt}, {Path: "changes", Value: m.Changes},
-		{Path: "memberIds", Value: m.MemberIDs}, {Path: "wasLast", Value: m.WasLast}, {Path: "rev", Value: rev},
-		{Path: "revAt", Value: firestore.ServerTimestamp}, {Path: "changeId", Value: pc.token},
+		{Path: "memberIds", Value: m.MemberIDs}, {Path: "wasLast", Value: m.WasLast}, {Path: "rev", Value: m.Rev},
+		{Path: "revAt", Value: firestore.ServerTimestamp}, {Path: "changeId", Value: m.ChangeID},
+		{Path: "mentions", Value: m.Mentions}, {Path: "reactions", Value: m.Reactions}, {Path: "replyTo", Value: m.ReplyTo},
+		{Path: "quoted", Value: m.Quoted},
 	})
-	if pc.fileID != "" {
-		pc.todo = s.db.uploadRef(pc.fileID)
-		b.Set(pc.todo, uploadDoc{ChatID: chatID, Bucket: s.files.Bucket(), Object: chat.FileObject(chatID, pc.fileID), At: s.db.now(), Abandoned: true})
+	for _, pc := range pcs {
+		if pc.requote && m.Quoted {
+			b.Set(s.db.quoteRefreshRef(chatID, m.ID), quoteRefreshDoc{ChatID: chatID, MessageID: m.ID, At: s.db.now()})
+			break
+		}
 	}
-	return &m, m.toMessage(pc.mid)
+	for _, pc := range pcs {
+		if pc.fileID != "" {
+			pc.todo = s.db.uploadRef(pc.fileID)
+			b.Set(pc.todo, uploadDoc{ChatID: chatID, Bucket: s.files.Bucket(), Object: chat.FileObject(chatID, pc.fileID), At: s.db.now(), Abandoned: true})
+		}
+	}
 }
 
 // landed tells whether the failed commit of a batch whose first item is

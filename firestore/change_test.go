@@ -11,9 +11,9 @@ import (
 
 // TestChangesCommitWithSends: edits and deletions queued for a busy chat
 // commit in its next batch beside the sends, each with the chat's next
-// rev in queue order; a second change of one message waits for the next
-// batch; the chat's last message stays the newest send. The first commit
-// is held at the gRPC boundary until everything is queued.
+// rev in queue order; two changes of one message apply in order to one
+// written state; the chat's last message stays the newest send. The first
+// commit is held at the gRPC boundary until everything is queued.
 func TestChangesCommitWithSends(t *testing.T) {
 	h := newCommitHold()
 	s := mustServicesVia(t, h.intercept)
@@ -94,9 +94,9 @@ func TestChangesCommitWithSends(t *testing.T) {
 			t.Fatalf("edits answered %+v and %+v", results[1], results[4])
 		}
 	})
-	t.Run("ThreeCommits", func(t *testing.T) {
-		if got := h.commits.Load(); got != 3 {
-			t.Fatalf("%d commits, want 3: the held one, then edit+send+delete, then the second edit", got)
+	t.Run("TwoCommits", func(t *testing.T) {
+		if got := h.commits.Load(); got != 2 {
+			t.Fatalf("%d commits, want 2: the held one, then the other four together", got)
 		}
 	})
 	t.Run("LastMessageIsTheNewestSend", func(t *testing.T) {
@@ -171,5 +171,42 @@ func TestChangeThatLostItsRaceIsTriedAgain(t *testing.T) {
 	page, _, err := first.messages.FindMessages(anaCtx, c.ID, chat.MessageFilter{})
 	if err != nil || len(page) != 1 || page[0].Content != "from the first" || page[0].Rev != held.Rev {
 		t.Fatalf("stored: %+v (%v)", page, err)
+	}
+}
+
+// TestQuoteRefreshSwept: a quoted message changed by an instance that died
+// before refreshing its replies' quotes is refreshed by the sweeper.
+func TestQuoteRefreshSwept(t *testing.T) {
+	s := mustServices(t)
+	anaCtx, _ := s.as(t, "ana")
+	bobCtx, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "before"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replies []*chat.Message
+	for range 3 {
+		r, _, err := s.messages.SendMessage(bobCtx, c.ID, chat.MessageCreate{Content: "re", ReplyToID: orig.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies = append(replies, r)
+	}
+	if err := s.messages.EditWithoutRefresh(anaCtx, c.ID, orig.ID, "after", time.Now().Add(-2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.messages.SweepQuotes(context.Background(), time.Minute)
+	if err != nil || n < 1 {
+		t.Fatalf("swept %d: %v", n, err)
+	}
+	for _, r := range replies {
+		got, err := s.messages.GetMessage(bobCtx, c.ID, r.ID)
+		if err != nil || got.ReplyTo == nil || got.ReplyTo.Content != "after" {
+			t.Fatalf("reply %s after the sweep: %+v (%v)", r.ID, got, err)
+		}
 	}
 }

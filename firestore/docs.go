@@ -111,6 +111,30 @@ type messageDoc struct {
 	WasLast bool `firestore:"wasLast,omitempty"`
 	// ChangeID identifies the attempt that wrote the last change.
 	ChangeID string `firestore:"changeId,omitempty"`
+	// ReplyTo is the quote a reply carries, refreshed (without a rev) when
+	// the quoted message changes; Quoted marks a message that some reply
+	// quotes, so that its edits and deletion refresh them.
+	ReplyTo   *quoteDoc     `firestore:"replyTo"`
+	Quoted    bool          `firestore:"quoted,omitempty"`
+	Mentions  []string      `firestore:"mentions"`
+	Reactions []reactionDoc `firestore:"reactions"`
+}
+
+// quoteDoc is chat.Quote as stored in a reply.
+type quoteDoc struct {
+	ID       string `firestore:"id"`
+	SenderID string `firestore:"senderId"`
+	Username string `firestore:"username"`
+	Content  string `firestore:"content"`
+	FileName string `firestore:"fileName"`
+	Deleted  bool   `firestore:"deleted"`
+}
+
+// reactionDoc is one emoji on a message and everyone who reacted with
+// it, in order: a group has at most 256 members, so the list is bounded.
+type reactionDoc struct {
+	Emoji   string   `firestore:"emoji"`
+	UserIDs []string `firestore:"userIds"`
 }
 
 // typingDoc is chats/{chatId}/typing/{uid}: present while the user types.
@@ -193,12 +217,24 @@ func (m *messageDoc) toMessage(id string) *chat.Message {
 	if rev == 0 {
 		rev = m.Seq // stored before revs existed: see chatDoc.nextRev
 	}
-	return &chat.Message{
+	out := &chat.Message{
 		ID: id, ChatID: m.ChatID, SenderID: m.SenderID, SenderUsername: m.SenderUsername,
 		Content: m.Content, FileURL: m.FileURL, FileName: m.FileName, CreatedAt: m.CreatedAt.UTC(),
 		ClientMessageID: m.ClientMessageID, Seq: m.Seq, EditedAt: utc(m.EditedAt), DeletedAt: utc(m.DeletedAt),
-		Rev: revOf(rev),
+		Rev: revOf(rev), Mentions: m.Mentions,
 	}
+	if q := m.ReplyTo; q != nil {
+		out.ReplyTo = &chat.Quote{ID: q.ID, SenderID: q.SenderID, Username: q.Username, Content: q.Content, FileName: q.FileName, Deleted: q.Deleted}
+	}
+	for _, r := range m.Reactions {
+		out.Reactions = append(out.Reactions, chat.Reaction{Emoji: r.Emoji, UserIDs: r.UserIDs})
+	}
+	return out
+}
+
+// toQuoteDoc stores a quote.
+func toQuoteDoc(q *chat.Quote) *quoteDoc {
+	return &quoteDoc{ID: q.ID, SenderID: q.SenderID, Username: q.Username, Content: q.Content, FileName: q.FileName, Deleted: q.Deleted}
 }
 
 func utc(t *time.Time) *time.Time {

@@ -138,3 +138,14 @@ func (db *DB) SeedChats(ctx context.Context, uid string, n int, other func(i int
 	bw.End()
 	return ids, nil
 }
+
+// EditWithoutRefresh changes a quoted message's content and leaves the
+// quote refresh's to-do, dated at, as an edit whose instance died before
+// refreshing the quotes would.
+func (s *MessageService) EditWithoutRefresh(ctx context.Context, chatID, mid, content string, at time.Time) error {
+	b := s.db.client.Batch()
+	b.Update(s.db.messages(chatID).Doc(mid), []firestore.Update{{Path: "content", Value: content}})
+	b.Set(s.db.quoteRefreshRef(chatID, mid), quoteRefreshDoc{ChatID: chatID, MessageID: mid, At: at})
+	_, err := b.Commit(ctx)
+	return err
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"slices"
+	"sync"
 
 	"cloud.google.com/go/firestore"
 
@@ -19,6 +20,11 @@ type MessageService struct {
 	files   chat.FileStore
 	queue   *sendQueue
 	uploads *uploadSlots
+	// refreshes runs the quote refreshes after their change's answer:
+	// Close cancels stop and waits for them.
+	refreshes sync.WaitGroup
+	stop      context.Context
+	cancel    context.CancelFunc
 }
 
 var _ chat.FileService = (*MessageService)(nil)
@@ -27,6 +33,7 @@ var _ chat.FileService = (*MessageService)(nil)
 // files.
 func NewMessageService(db *DB, files chat.FileStore) *MessageService {
 	s := &MessageService{db: db, files: files, uploads: newUploadSlots()}
+	s.stop, s.cancel = context.WithCancel(context.Background())
 	s.queue = newSendQueue(s.commitBatch)
 	return s
 }

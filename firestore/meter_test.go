@@ -153,6 +153,34 @@ func TestMeter(t *testing.T) {
 			t.Fatalf("reads %v, writes %v", r, w)
 		}
 	})
+	t.Run("ReactionIsTwoReadsTwoWrites", func(t *testing.T) {
+		m, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{Content: "react"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.take()
+		if err := messages.React(anaCtx, ch.ID, m.ID, "👍", true); err != nil {
+			t.Fatal(err)
+		}
+		if r, w := c.take(); w["Commit"] != 2 || r["BatchGetDocuments"] != 2 {
+			t.Fatalf("reads %v, writes %v", r, w)
+		}
+	})
+	t.Run("ReplyIsOneMoreReadAndWrite", func(t *testing.T) {
+		m, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{Content: "quote me"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.take()
+		if _, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{Content: "re", ReplyToID: m.ID}); err != nil {
+			t.Fatal(err)
+		}
+		// A send without clientMessageId (message, chat, read marker, the
+		// server's key) + the quoted message marked; reads + the quoted one.
+		if r, w := c.take(); w["Commit"] != 5 || r["BatchGetDocuments"] != 4 {
+			t.Fatalf("reads %v, writes %v", r, w)
+		}
+	})
 	t.Run("EmptyQueryIsOneRead", func(t *testing.T) {
 		c.take()
 		if _, err := users.FindUsers(anaCtx, chat.UserFilter{Prefix: fmt.Sprintf("nobody-%d", time.Now().UnixNano())}); err != nil {

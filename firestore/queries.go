@@ -57,6 +57,10 @@ var (
 		Filters: []QueryFilter{{"seq", "<"}}, Orders: []QueryOrder{{"seq", true}}}
 	qMessagesLatest = &QueryShape{Name: "latest messages of a chat", Collection: "messages",
 		Orders: []QueryOrder{{"seq", true}}}
+	qRepliesTo = &QueryShape{Name: "replies to a message", Collection: "messages",
+		Filters: []QueryFilter{{"replyTo.id", "=="}}, Orders: []QueryOrder{{firestore.DocumentID, false}}}
+	qQuoteRefreshesBefore = &QueryShape{Name: "quote refreshes pending since before a time", Collection: "quoteRefreshes",
+		Filters: []QueryFilter{{"at", "<"}}}
 	qPurgesBefore = &QueryShape{Name: "purges pending since before a time", Collection: "purges",
 		Filters: []QueryFilter{{"at", "<"}}}
 	qSessionsOfInstance = &QueryShape{Name: "sessions on an instance", Collection: "sessions",
@@ -75,7 +79,7 @@ func Queries() []QueryShape {
 	var out []QueryShape
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
-		qMessagesBefore, qMessagesLatest, qMessagesChangedAfter, qPurgesBefore, qUploadsBefore,
+		qMessagesBefore, qMessagesLatest, qMessagesChangedAfter, qRepliesTo, qQuoteRefreshesBefore, qPurgesBefore, qUploadsBefore,
 		qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
 		out = append(out, *q)
 	}

@@ -2,6 +2,7 @@ package firestore
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"maps"
 	"slices"
@@ -44,9 +45,12 @@ type pendingSend struct {
 	serverKey bool
 	up        *upload         // nil without an attachment
 	done      chan sendResult // buffered: a batch never waits for a caller
-	// change, when set, makes this an edit or a deletion of an existing
-	// message rather than a send (in is then unused).
+	// change, when set, makes this a change of an existing message rather
+	// than a send (in is then unused).
 	change *pendingChange
+	// quote and mentions are a send's, as settle checked them.
+	quote    *chat.Quote
+	mentions []string
 }
 
 type sendResult struct {
@@ -195,8 +199,15 @@ func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*
 	isUser := []bool{false}
 	seen := map[string]bool{}
 	for _, p := range batch {
+		mid := p.in.ReplyToID
 		if p.change != nil {
-			refs, isUser = append(refs, s.db.messages(chatID).Doc(p.change.mid)), append(isUser, false)
+			mid = p.change.mid
+		}
+		if mid != "" && !seen["message/"+mid] {
+			seen["message/"+mid] = true
+			refs, isUser = append(refs, s.db.messages(chatID).Doc(mid)), append(isUser, false)
+		}
+		if p.change != nil {
 			continue
 		}
 		if !seen[p.id.UID] {
@@ -250,10 +261,35 @@ func (s *MessageService) settle(ctx context.Context, chatID string, batch []*pen
 		case p.keyRef != nil && pre.keyExists[p.keyRef.Path]:
 			s.answerByKey(ctx, chatID, p)
 		default:
-			return false
+			return settleSend(p, pre)
 		}
 		return true
 	})
+}
+
+// settleSend checks what a send names in the chat as the batch read it:
+// the message it quotes (of this chat, not deleted) and the members it
+// mentions. It answers a refused send and returns true.
+func settleSend(p *pendingSend, pre *batchRead) bool {
+	p.quote, p.mentions = nil, nil
+	if id := p.in.ReplyToID; id != "" {
+		q := pre.messages[id]
+		if q == nil || q.DeletedAt != nil {
+			p.answer(nil, false, chat.Errorf(chat.EINVALID, "replyToId must name a message of this chat that is not deleted."))
+			return true
+		}
+		p.quote = chat.QuoteOf(q.toMessage(id))
+	}
+	mentions, err := chat.ValidateMentions(p.in.Mentions)
+	if err == nil {
+		err = checkMentions(pre.chat, mentions)
+	}
+	if err != nil {
+		p.answer(nil, false, err)
+		return true
+	}
+	p.mentions = mentions
+	return false
 }
 
 // answerByKey answers p with the message its clientMessageId was first
@@ -284,20 +320,25 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 	readSeq := map[string]int64{}
 	seq, rev := d.LastSeq, d.nextRev()-1
 	sends := 0
+	changes := map[string][]*pendingChange{} // by message, in batch order
 	for _, p := range batch {
 		if p.change == nil {
 			sends++
+		} else {
+			changes[p.change.mid] = append(changes[p.change.mid], p.change)
 		}
 	}
+	token := rand.Text()[:12]
+	quoted := map[string]bool{} // messages a reply of this batch quotes
 	var last *messageDoc
 	for i, p := range batch {
 		rev++
 		if p.change != nil {
 			// The chat's newest message stays so only if no send follows.
-			var m *messageDoc
-			m, msgs[i] = s.writeChange(b, chatID, p.change, d.MemberIDs, rev, sends == 0 && p.change.doc.Seq == d.LastSeq)
-			if m.WasLast {
-				last = m
+			isLast := sends == 0 && p.change.doc.Seq == d.LastSeq
+			msgs[i] = stampChange(p.change, d.MemberIDs, rev, isLast, token)
+			if isLast {
+				last = p.change.doc
 			}
 			continue
 		}
@@ -305,7 +346,11 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 		last = s.writeSend(b, chatID, p, pre, seq, rev, now)
 		readSeq[p.id.UID] = seq // sending marks the chat read for the sender
 		msgs[i] = last.toMessage(last.ID)
+		if p.quote != nil {
+			quoted[p.quote.ID] = true
+		}
 	}
+	s.writeChanges(b, chatID, changes, quoted, pre)
 	updates := []firestore.Update{{Path: "lastRev", Value: rev}}
 	if last != nil {
 		copied := *last
@@ -335,6 +380,10 @@ func (s *MessageService) writeSend(b *firestore.WriteBatch, chatID string, p *pe
 	m := messageDoc{
 		ChatID: chatID, Seq: seq, SenderID: uid, SenderUsername: username, Content: p.in.Content,
 		CreatedAt: now, ClientMessageID: p.in.ClientMessageID, MemberIDs: slices.Clone(pre.chat.MemberIDs), Rev: rev,
+		Mentions: p.mentions,
+	}
+	if p.quote != nil {
+		m.ReplyTo = toQuoteDoc(p.quote)
 	}
 	if p.up != nil {
 		m.FileURL, m.FileName = chat.FileURL(chatID, p.up.fileID), p.up.name

@@ -164,14 +164,6 @@ func (c *chatSends) next() []*pendingSend {
 			}
 			keys[p.keyRef.Path] = true
 		}
-		if p.change != nil {
-			// A second change of one message waits for the first's commit,
-			// which it must read.
-			if keys["change/"+p.change.mid] {
-				break
-			}
-			keys["change/"+p.change.mid] = true
-		}
 		batch = append(batch, p)
 		if p.up != nil {
 			i++

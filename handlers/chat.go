@@ -19,7 +19,7 @@ func (s *Server) findChats(c echo.Context) error {
 	}
 	out := make([]chatJSON, 0, len(chats))
 	for _, ch := range chats {
-		out = append(out, toChatJSON(ch))
+		out = append(out, toChatJSON(ch, viewer(c)))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"chats": out, "nextBefore": nullable(next)})
 }
@@ -55,7 +55,7 @@ func (s *Server) createChat(c echo.Context) error {
 	if created {
 		status = http.StatusCreated
 	}
-	return c.JSON(status, toChatJSON(ch))
+	return c.JSON(status, toChatJSON(ch, viewer(c)))
 }
 
 func (s *Server) getChat(c echo.Context) error {
@@ -67,7 +67,7 @@ func (s *Server) getChat(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toChatJSON(ch))
+	return c.JSON(http.StatusOK, toChatJSON(ch, viewer(c)))
 }
 
 func (s *Server) patchChat(c echo.Context) error {
@@ -86,7 +86,7 @@ func (s *Server) patchChat(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toChatJSON(ch))
+	return c.JSON(http.StatusOK, toChatJSON(ch, viewer(c)))
 }
 
 func (s *Server) deleteChat(c echo.Context) error {
@@ -118,7 +118,7 @@ func (s *Server) addMembers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toChatJSON(ch))
+	return c.JSON(http.StatusOK, toChatJSON(ch, viewer(c)))
 }
 
 func (s *Server) removeMember(c echo.Context) error {

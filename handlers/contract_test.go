@@ -18,6 +18,9 @@ func TestContractDocs(t *testing.T) {
 		"id": "m1", "chatId": "c1", "senderId": "u1", "content": "hi", "fileUrl": "", "fileName": "",
 		"createdAt": "2026-01-02T03:04:05.678Z", "sender": map[string]any{"id": "u1", "username": "ana"},
 		"clientMessageId": "", "editedAt": nil, "deletedAt": "2026-01-02T03:04:06.000Z", "rev": "0000000000000002",
+		"replyTo":   map[string]any{"id": "m0", "senderId": "u2", "username": "bob", "content": "", "fileName": "", "deleted": true},
+		"mentions":  []any{"u2"},
+		"reactions": []any{map[string]any{"emoji": "👍", "count": 21, "userIds": []any{"u2"}, "me": false}},
 	}
 	if err := c.ValidateEvent("newMessage", chattest.MustJSON(good)); err != nil {
 		t.Fatalf("good payload refused: %v", err)
@@ -33,6 +36,11 @@ func TestContractDocs(t *testing.T) {
 		"ErrContentTooBig":  func(m map[string]any) { m["content"] = strings.Repeat("x", 4001) },
 		"ErrEditedNoMillis": func(m map[string]any) { m["editedAt"] = "2026-01-02T03:04:05Z" },
 		"ErrEmptyRev":       func(m map[string]any) { m["rev"] = "" },
+		"ErrQuoteExtra":     func(m map[string]any) { m["replyTo"] = map[string]any{"id": "m0"} },
+		"ErrReactionNoMe": func(m map[string]any) {
+			m["reactions"] = []any{map[string]any{"emoji": "👍", "count": 1, "userIds": []any{"u2"}}}
+		},
+		"ErrMentionsNull": func(m map[string]any) { m["mentions"] = nil },
 	}
 	for name, f := range corrupt {
 		t.Run(name, func(t *testing.T) {

@@ -56,6 +56,19 @@ func (s *Server) sendMultipart(c echo.Context, chatID string) error {
 			if in.ClientMessageID, err = readField(part, 4*chat.MaxClientMessageIDLen, "clientMessageId"); err != nil {
 				return err
 			}
+		case "replyToId":
+			if in.ReplyToID, err = readField(part, 4*chat.MaxIDLen, "replyToId"); err != nil {
+				return err
+			}
+		case "mentions":
+			if len(in.Mentions) == chat.MaxMentions {
+				return chat.Errorf(chat.EINVALID, "A message mentions at most %d members.", chat.MaxMentions)
+			}
+			id, err := readField(part, 4*chat.MaxIDLen, "mentions")
+			if err != nil {
+				return err
+			}
+			in.Mentions = append(in.Mentions, id)
 		case "file":
 			if !utf8.ValidString(part.FileName()) {
 				return errNotUTF8("The file name")

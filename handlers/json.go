@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"slices"
 	"time"
 
 	"github.com/chatapp/chat"
@@ -39,9 +40,28 @@ type messageJSON struct {
 	CreatedAt       string     `json:"createdAt"`
 	Sender          senderJSON `json:"sender"`
 	ClientMessageID string     `json:"clientMessageId"`
-	EditedAt        *string    `json:"editedAt"`
-	DeletedAt       *string    `json:"deletedAt"`
-	Rev             string     `json:"rev"`
+	EditedAt        *string        `json:"editedAt"`
+	DeletedAt       *string        `json:"deletedAt"`
+	Rev             string         `json:"rev"`
+	ReplyTo         *quoteJSON     `json:"replyTo"`
+	Mentions        []string       `json:"mentions"`
+	Reactions       []reactionJSON `json:"reactions"`
+}
+
+type quoteJSON struct {
+	ID       string `json:"id"`
+	SenderID string `json:"senderId"`
+	Username string `json:"username"`
+	Content  string `json:"content"`
+	FileName string `json:"fileName"`
+	Deleted  bool   `json:"deleted"`
+}
+
+type reactionJSON struct {
+	Emoji   string   `json:"emoji"`
+	Count   int      `json:"count"`
+	UserIDs []string `json:"userIds"`
+	Me      bool     `json:"me"`
 }
 
 type chatUserJSON struct {
@@ -85,14 +105,26 @@ func toUserJSON(u *chat.User) userJSON {
 	return out
 }
 
-func toMessageJSON(m *chat.Message) messageJSON {
-	return messageJSON{
+// toMessageJSON renders m for viewer: a reaction's me is the viewer's.
+func toMessageJSON(m *chat.Message, viewer string) messageJSON {
+	out := messageJSON{
 		ID: m.ID, ChatID: m.ChatID, SenderID: m.SenderID, Content: m.Content,
 		FileURL: m.FileURL, FileName: m.FileName, CreatedAt: fmtTime(m.CreatedAt),
 		Sender:          senderJSON{ID: m.SenderID, Username: m.SenderUsername},
 		ClientMessageID: m.ClientMessageID, EditedAt: fmtTimePtr(m.EditedAt), DeletedAt: fmtTimePtr(m.DeletedAt),
-		Rev: string(m.Rev),
+		Rev: string(m.Rev), Mentions: m.Mentions, Reactions: make([]reactionJSON, 0, len(m.Reactions)),
 	}
+	if out.Mentions == nil {
+		out.Mentions = []string{}
+	}
+	if q := m.ReplyTo; q != nil {
+		out.ReplyTo = &quoteJSON{ID: q.ID, SenderID: q.SenderID, Username: q.Username, Content: q.Content, FileName: q.FileName, Deleted: q.Deleted}
+	}
+	for _, r := range m.Reactions {
+		out.Reactions = append(out.Reactions, reactionJSON{Emoji: r.Emoji, Count: len(r.UserIDs),
+			UserIDs: r.UserIDs[:min(len(r.UserIDs), chat.ReactionIDsShown)], Me: slices.Contains(r.UserIDs, viewer)})
+	}
+	return out
 }
 
 // fmtTimePtr renders a time that may be absent: null when it is.
@@ -104,19 +136,19 @@ func fmtTimePtr(t *time.Time) *string {
 	return &s
 }
 
-func toMessagesJSON(ms []*chat.Message) []messageJSON {
+func toMessagesJSON(ms []*chat.Message, viewer string) []messageJSON {
 	out := make([]messageJSON, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, toMessageJSON(m))
+		out = append(out, toMessageJSON(m, viewer))
 	}
 	return out
 }
 
-func toChatJSON(c *chat.Chat) chatJSON {
+func toChatJSON(c *chat.Chat, viewer string) chatJSON {
 	out := chatJSON{
 		ID: c.ID, IsGroup: c.IsGroup, Name: c.Name, ProfilePic: c.ProfilePic,
 		CreatedAt: fmtTime(c.CreatedAt), CreatorID: c.CreatorID, UnreadCount: c.UnreadCount,
-		Users: make([]chatUserJSON, 0, len(c.Users)), Messages: toMessagesJSON(c.Messages),
+		Users: make([]chatUserJSON, 0, len(c.Users)), Messages: toMessagesJSON(c.Messages, viewer),
 	}
 	for _, cu := range c.Users {
 		out.Users = append(out.Users, chatUserJSON{
@@ -127,8 +159,8 @@ func toChatJSON(c *chat.Chat) chatJSON {
 	return out
 }
 
-func toSummaryJSON(s *chat.ChatSummary) chatSummaryJSON {
-	return chatSummaryJSON{ChatID: s.ChatID, UnreadCount: s.UnreadCount, Message: toMessageJSON(s.Message)}
+func toSummaryJSON(s *chat.ChatSummary, viewer string) chatSummaryJSON {
+	return chatSummaryJSON{ChatID: s.ChatID, UnreadCount: s.UnreadCount, Message: toMessageJSON(s.Message, viewer)}
 }
 
 func toTypingJSON(t *chat.Typing) typingJSON {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"mime"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,7 +32,7 @@ func (s *Server) findMessages(c echo.Context) error {
 	case f.ChangedAfter != "":
 		key = "nextChangedAfter"
 	}
-	return c.JSON(http.StatusOK, map[string]any{"messages": toMessagesJSON(msgs), key: nullable(next)})
+	return c.JSON(http.StatusOK, map[string]any{"messages": toMessagesJSON(msgs, viewer(c)), key: nullable(next)})
 }
 
 func (s *Server) sendMessage(c echo.Context) error {
@@ -43,13 +44,18 @@ func (s *Server) sendMessage(c echo.Context) error {
 		return s.sendMultipart(c, id)
 	}
 	var body struct {
-		Content         *string `json:"content"`
-		ClientMessageID *string `json:"clientMessageId"`
+		Content         *string  `json:"content"`
+		ClientMessageID *string  `json:"clientMessageId"`
+		ReplyToID       *string  `json:"replyToId"`
+		Mentions        []string `json:"mentions"`
 	}
 	if err := s.decodeJSON(c, &body); err != nil {
 		return err
 	}
-	var in chat.MessageCreate
+	in := chat.MessageCreate{Mentions: body.Mentions}
+	if body.ReplyToID != nil {
+		in.ReplyToID = *body.ReplyToID
+	}
 	if body.Content != nil {
 		in.Content = *body.Content
 	}
@@ -70,7 +76,7 @@ func (s *Server) send(c echo.Context, id string, in chat.MessageCreate) error {
 	if created {
 		status = http.StatusCreated
 	}
-	return c.JSON(status, toMessageJSON(msg))
+	return c.JSON(status, toMessageJSON(msg, viewer(c)))
 }
 
 func (s *Server) editMessage(c echo.Context) error {
@@ -79,7 +85,8 @@ func (s *Server) editMessage(c echo.Context) error {
 		return err
 	}
 	var body struct {
-		Content *string `json:"content"`
+		Content  *string   `json:"content"`
+		Mentions *[]string `json:"mentions"`
 	}
 	if err := s.decodeJSON(c, &body); err != nil {
 		return err
@@ -87,11 +94,15 @@ func (s *Server) editMessage(c echo.Context) error {
 	if body.Content == nil {
 		return chat.Errorf(chat.EINVALID, "content is required.")
 	}
-	msg, err := s.svc.Messages.EditMessage(c.Request().Context(), id, mid, chat.MessageEdit{Content: *body.Content})
+	e := chat.MessageEdit{Content: *body.Content}
+	if body.Mentions != nil {
+		e.Mentions = append([]string{}, *body.Mentions...)
+	}
+	msg, err := s.svc.Messages.EditMessage(c.Request().Context(), id, mid, e)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toMessageJSON(msg))
+	return c.JSON(http.StatusOK, toMessageJSON(msg, viewer(c)))
 }
 
 func (s *Server) deleteMessage(c echo.Context) error {
@@ -113,4 +124,40 @@ func messagePath(c echo.Context) (string, string, error) {
 	}
 	mid, err := pathID(c, "mid", "Message id")
 	return id, mid, err
+}
+
+func (s *Server) getMessage(c echo.Context) error {
+	id, mid, err := messagePath(c)
+	if err != nil {
+		return err
+	}
+	msg, err := s.svc.Messages.GetMessage(c.Request().Context(), id, mid)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toMessageJSON(msg, viewer(c)))
+}
+
+// react is PUT (on) and DELETE of /chats/:id/messages/:mid/reactions/:emoji.
+func (s *Server) react(on bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, mid, err := messagePath(c)
+		if err != nil {
+			return err
+		}
+		e, err := url.PathUnescape(c.Param("emoji"))
+		if err != nil {
+			return chat.Errorf(chat.EINVALID, "The emoji is not a valid path segment.")
+		}
+		if err := s.svc.Messages.React(c.Request().Context(), id, mid, e, on); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// viewer is the caller, for whom answers are rendered (a reaction's me).
+func viewer(c echo.Context) string {
+	id, _ := chat.IdentityFromContext(c.Request().Context())
+	return id.UID
 }

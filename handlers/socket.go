@@ -135,11 +135,11 @@ func NewSockets(svc Services, opts Options, h *hub.Hub, feed chat.Feed) *Sockets
 func Payload(ev chat.Event) any {
 	switch ev.Kind {
 	case chat.EventNewMessage, chat.EventMessageUpdated:
-		return toMessageJSON(ev.Message)
+		return toMessageJSON(ev.Message, ev.UserID)
 	case chat.EventChatSummary:
-		return toSummaryJSON(ev.Summary)
+		return toSummaryJSON(ev.Summary, ev.UserID)
 	case chat.EventNewChat, chat.EventChatUpdated, chat.EventChatInfo:
-		return toChatJSON(ev.Chat)
+		return toChatJSON(ev.Chat, ev.UserID)
 	case chat.EventChatDeleted:
 		return ev.ChatID
 	case chat.EventPresence:

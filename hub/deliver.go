@@ -114,7 +114,9 @@ func (h *Hub) Deliver(ev chat.Event) {
 // frame encodes an event, once for a message that many recipients share.
 func (h *Hub) frame(ev chat.Event) *Frame {
 	mk := func() *Frame { return encode(ev.Kind, h.opts.Payload(ev)) }
-	if (ev.Kind == chat.EventNewMessage || ev.Kind == chat.EventMessageUpdated) && ev.Message != nil {
+	// Shared by every recipient unless it has reactions: their me is each
+	// recipient's own.
+	if (ev.Kind == chat.EventNewMessage || ev.Kind == chat.EventMessageUpdated) && ev.Message != nil && len(ev.Message.Reactions) == 0 {
 		return h.frames.get(ev.Kind, ev.Message, mk)
 	}
 	return mk()
