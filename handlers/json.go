@@ -31,15 +31,15 @@ type senderJSON struct {
 }
 
 type messageJSON struct {
-	ID              string     `json:"id"`
-	ChatID          string     `json:"chatId"`
-	SenderID        string     `json:"senderId"`
-	Content         string     `json:"content"`
-	FileURL         string     `json:"fileUrl"`
-	FileName        string     `json:"fileName"`
-	CreatedAt       string     `json:"createdAt"`
-	Sender          senderJSON `json:"sender"`
-	ClientMessageID string     `json:"clientMessageId"`
+	ID              string         `json:"id"`
+	ChatID          string         `json:"chatId"`
+	SenderID        string         `json:"senderId"`
+	Content         string         `json:"content"`
+	FileURL         string         `json:"fileUrl"`
+	FileName        string         `json:"fileName"`
+	CreatedAt       string         `json:"createdAt"`
+	Sender          senderJSON     `json:"sender"`
+	ClientMessageID string         `json:"clientMessageId"`
 	EditedAt        *string        `json:"editedAt"`
 	DeletedAt       *string        `json:"deletedAt"`
 	Rev             string         `json:"rev"`
