@@ -203,6 +203,16 @@ func TestCORS(t *testing.T) {
 			}
 		})
 	}
+	t.Run("EveryMethodTheAPIUses", func(t *testing.T) {
+		// A browser asks before each method; one missing here fails every
+		// call of it from the web client (PUT: reactions).
+		allowed := preflight("https://app.example.com", "/api/chats").Get("Access-Control-Allow-Methods")
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			if !strings.Contains(allowed, m) {
+				t.Fatalf("Access-Control-Allow-Methods %q lacks %s", allowed, m)
+			}
+		}
+	})
 }
 
 // expiringVerifier is the real verifier, but the token it accepts

@@ -88,7 +88,7 @@ func NewServer(svc Services, sockets *Sockets, opts Options) *Server {
 		AllowOrigins:     opts.CORSOrigins,
 		AllowCredentials: true,
 		AllowHeaders:     []string{"Authorization", "Content-Type", "X-Cloud-Trace-Context"},
-		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodOptions},
+		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
 		ExposeHeaders:    []string{"Retry-After"},
 		MaxAge:           600,
 	}))

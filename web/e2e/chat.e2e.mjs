@@ -359,6 +359,43 @@ test("two users chat across two instances in Chromium", async () => {
   assert.equal(await message(a, "a secret to take back").count(), 0, "the deleted text");
   assert.equal(await a.locator(".chat-item", { hasText: bob }).locator(".preview", { hasText: "a secret" }).count(), 0);
 
+  // Reactions: ana reacts to bob's message; bob sees the count and adds
+  // his own, then takes it back.
+  await send(b, "react to this");
+  const target = message(a, "react to this");
+  await target.waitFor({ timeout: T });
+  await target.hover();
+  await target.getByRole("button", { name: "React to message" }).click();
+  await target.getByRole("button", { name: "React with 👍" }).click();
+  const chip = (page, n) => message(page, "react to this").getByRole("button", { name: `👍 ${n}` });
+  await chip(b, 1).waitFor({ timeout: T });
+  assert.equal(await chip(b, 1).getAttribute("aria-pressed"), "false");
+  assert.equal(await chip(a, 1).getAttribute("aria-pressed"), "true");
+  await chip(b, 1).click();
+  await chip(a, 2).waitFor({ timeout: T });
+  await b.waitForFunction(() => document.querySelector("button.chip.me") !== null, null, { timeout: T });
+  await chip(b, 2).click();
+  await chip(a, 1).waitFor({ timeout: T });
+
+  // Replies: bob quotes ana; her edit of the original reaches his quote,
+  // and her deletion of it shows there as deleted, without a reload.
+  await send(a, "original words");
+  const orig = message(b, "original words");
+  await orig.waitFor({ timeout: T });
+  await orig.hover();
+  await orig.getByRole("button", { name: "Reply to message" }).click();
+  await b.locator(".replying", { hasText: "original words" }).waitFor({ timeout: T });
+  await send(b, "my reply");
+  await message(a, "my reply").locator(".quote", { hasText: "original words" }).waitFor({ timeout: T });
+  await edit(a, "original words", "revised words");
+  await message(b, "my reply").locator(".quote", { hasText: "revised words" }).waitFor({ timeout: T });
+  const revised = message(a, "revised words");
+  await revised.hover();
+  await revised.getByRole("button", { name: "Delete message" }).click();
+  await a.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
+  await message(b, "my reply").locator(".quote", { hasText: "Message deleted" }).waitFor({ timeout: T });
+  assert.equal(await b.locator(".quote", { hasText: "revised words" }).count(), 0, "the deleted text is still quoted");
+
   // 56 minutes on for ana: her client renews the ID token (5 minutes
   // before its hour is up) and her socket reconnects with the new one.
   const refreshed = a.waitForRequest((r) => r.url().includes("securetoken.googleapis.com"), { timeout: T });

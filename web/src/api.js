@@ -68,7 +68,8 @@ export class Api {
   messagesAfter(id, after) { return this.call("GET", `/api/chats/${id}/messages?limit=100&after=${after}`); }
   // messagesChangedAfter catches up with edits and deletions, by rev.
   messagesChangedAfter(id, rev) { return this.call("GET", `/api/chats/${id}/messages?limit=100&changedAfter=${encodeURIComponent(rev)}`); }
-  editMessage(id, mid, content) { return this.call("PATCH", `/api/chats/${id}/messages/${mid}`, { content }); }
+  editMessage(id, mid, content, mentions) { return this.call("PATCH", `/api/chats/${id}/messages/${mid}`, { content, ...(mentions ? { mentions } : {}) }); }
+  react(id, mid, emoji, on) { return this.call(on ? "PUT" : "DELETE", `/api/chats/${id}/messages/${mid}/reactions/${encodeURIComponent(emoji)}`); }
   deleteMessage(id, mid) { return this.call("DELETE", `/api/chats/${id}/messages/${mid}`); }
 
   // fileBlob fetches an attachment with the bearer token: an <img src>
@@ -87,7 +88,7 @@ export class Api {
 
   // sendOnce posts one message: JSON, or multipart when there is a file,
   // through XMLHttpRequest because fetch cannot report upload progress.
-  async sendOnce(chatId, { content, file, clientMessageId }, onProgress) {
+  async sendOnce(chatId, { content, file, clientMessageId, replyToId, mentions }, onProgress) {
     const token = await this.getToken();
     const url = `${this.base}/api/chats/${chatId}/messages`;
     if (!file) {
@@ -96,7 +97,7 @@ export class Api {
         res = await fetch(url, {
           method: "POST",
           headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-          body: JSON.stringify({ content, clientMessageId }),
+          body: JSON.stringify({ content, clientMessageId, ...(replyToId ? { replyToId } : {}), ...(mentions && mentions.length ? { mentions } : {}) }),
         });
       } catch {
         throw offline();
@@ -107,6 +108,8 @@ export class Api {
     const form = new FormData();
     form.append("content", content);
     form.append("clientMessageId", clientMessageId);
+    if (replyToId) form.append("replyToId", replyToId);
+    for (const uid of mentions || []) form.append("mentions", uid);
     form.append("file", file, file.name); // the file must be the last part
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();

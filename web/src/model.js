@@ -181,6 +181,48 @@ export function linkify(text) {
   return out;
 }
 
+// quoteOf is a message as a reply quotes it, as the server makes it: the
+// content cut to 200 code points, nothing of a deleted message's.
+export function quoteOf(m) {
+  const deleted = !!m.deletedAt;
+  return {
+    id: m.id, senderId: m.senderId, username: m.sender ? m.sender.username : "",
+    content: deleted ? "" : [...(m.content || "")].slice(0, 200).join(""), fileName: deleted ? "" : m.fileName || "", deleted,
+  };
+}
+
+// applyQuotes refreshes the quotes in items of the messages that changed:
+// the server rewrites stored quotes without an event of their own.
+export function applyQuotes(items, changed) {
+  const byId = new Map(changed.map((m) => [m.id, m]));
+  let touched = false;
+  const out = items.map((m) => {
+    const q = m.replyTo && byId.get(m.replyTo.id);
+    if (!q) return m;
+    touched = true;
+    return { ...m, replyTo: quoteOf(q) };
+  });
+  return touched ? out : items;
+}
+
+// mentionsIn returns the uids of the members named "@username" in text
+// (whole names only), without duplicates, in member order.
+export function mentionsIn(text, members, meId) {
+  return members.filter((cu) => cu.userId !== meId && new RegExp(`(^|\\s)@${escapeRe(cu.user.username)}(?=$|[\\s.,;:!?)])`, "u").test(text))
+    .map((cu) => cu.userId);
+}
+
+// mentionAt is the "@prefix" being typed at the end of text before the
+// caret, or null.
+export function mentionAt(before) {
+  const m = /(^|\s)@([^\s@]*)$/u.exec(before);
+  return m ? m[2] : null;
+}
+
+function escapeRe(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 // dayOf is a time's calendar day in the reader's time zone (a key).
 export function dayOf(iso) {
   const d = new Date(iso);

@@ -19,22 +19,23 @@ export class Outbox {
   // server has it; a failed one stays with its error and, if it may
   // succeed later, can be retried with the same clientMessageId. Sends of
   // a chat go one at a time, in order.
-  send(chatId, content, file, clientMessageId = crypto.randomUUID()) {
-    this.set(clientMessageId, { chatId, content, file, fileName: file ? file.name : "", progress: 0, error: "", clientMessageId });
+  // extra carries what the message names: {replyToId, mentions}.
+  send(chatId, content, file, clientMessageId = crypto.randomUUID(), extra = {}) {
+    this.set(clientMessageId, { chatId, content, file, extra, fileName: file ? file.name : "", progress: 0, error: "", clientMessageId });
     const tooLarge = fileError(file);
     if (tooLarge) {
       this.set(clientMessageId, { error: tooLarge, retryable: false });
       return Promise.resolve();
     }
     const prev = this.chains.get(chatId) || Promise.resolve();
-    const next = prev.then(() => this.sendNow(chatId, content, file, clientMessageId));
+    const next = prev.then(() => this.sendNow(chatId, content, file, clientMessageId, extra));
     this.chains.set(chatId, next);
     return next;
   }
 
-  async sendNow(chatId, content, file, clientMessageId) {
+  async sendNow(chatId, content, file, clientMessageId, extra = {}) {
     try {
-      const m = await this.s.api.send(chatId, { content, file, clientMessageId }, { onProgress: (p) => this.set(clientMessageId, { progress: p }) });
+      const m = await this.s.api.send(chatId, { content, file, clientMessageId, ...extra }, { onProgress: (p) => this.set(clientMessageId, { progress: p }) });
       this.s.onMessage(m, true); // the newMessage event may come later (or not, if the socket is down)
       this.set(clientMessageId, null);
     } catch (err) {
@@ -54,7 +55,7 @@ export class Outbox {
 
   retry(clientMessageId) {
     const p = this.s.state.pending.get(clientMessageId);
-    if (p) this.send(p.chatId, p.content, p.file, clientMessageId);
+    if (p) this.send(p.chatId, p.content, p.file, clientMessageId, p.extra || {});
   }
 
   discard(clientMessageId) {
@@ -72,7 +73,8 @@ export class Outbox {
   // save keeps the unsent text messages in local storage (files cannot be
   // kept there): a reload restores them as not sent.
   save() {
-    const keep = [...this.s.state.pending.values()].filter((p) => !p.file).map(({ chatId, content, clientMessageId }) => ({ chatId, content, clientMessageId }));
+    const keep = [...this.s.state.pending.values()].filter((p) => !p.file)
+      .map(({ chatId, content, clientMessageId, extra }) => ({ chatId, content, clientMessageId, extra }));
     try {
       if (keep.length) localStorage.setItem(this.key, JSON.stringify(keep));
       else localStorage.removeItem(this.key);
@@ -93,7 +95,8 @@ export class Outbox {
     }
     for (const p of Array.isArray(kept) ? kept : []) {
       if (typeof p.chatId !== "string" || typeof p.content !== "string" || typeof p.clientMessageId !== "string") continue;
-      this.set(p.clientMessageId, { ...p, file: null, fileName: "", progress: 0, error: "Not sent yet.", retryable: true, offline: true });
+      const extra = p.extra && typeof p.extra === "object" ? p.extra : {};
+      this.set(p.clientMessageId, { ...p, extra, file: null, fileName: "", progress: 0, error: "Not sent yet.", retryable: true, offline: true });
     }
   }
 }

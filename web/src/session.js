@@ -19,7 +19,9 @@ import { io } from "socket.io-client";
 import { onIdTokenChanged } from "firebase/auth";
 import { Api } from "./api.js";
 import { Store } from "./store.js";
-import { applyPresence, changeNotes, chatFromURL, lastMessage, maxRev, mergeChanges, mergeMessages, withMessage } from "./model.js";
+import {
+  applyPresence, applyQuotes, changeNotes, chatFromURL, lastMessage, maxRev, mergeChanges, mergeMessages, withMessage,
+} from "./model.js";
 import { Outbox } from "./outbox.js";
 
 const TYPING_REPEAT_MS = 3000; // a held `typing` is repeated this often (the server expires it after 8 s)
@@ -39,6 +41,7 @@ export class Session {
       pending: new Map(), // clientMessageId → {chatId, content, fileName, progress, error}
       typing: new Map(), // chatId → Map userId → {username, until}
       notes: new Map(), // chatId → [{id, at, text}]: group changes seen here
+      replying: new Map(), // chatId → the message the composer's next send quotes
       openId: null,
       openedUnread: 0, // the open chat's unread count when it was opened
       connected: false,
@@ -237,7 +240,7 @@ export class Session {
       const h = st.history.get(id);
       if (!h) return {};
       const history = new Map(st.history);
-      history.set(id, { ...h, items: mergeChanges(h.items, messages) });
+      history.set(id, { ...h, items: applyQuotes(mergeChanges(h.items, messages), messages) });
       return { history };
     });
     for (const m of messages) this.updateChat(id, (c) => withMessage(c, m));
@@ -459,10 +462,28 @@ export class Session {
     this.socket.volatile.emit("stopTyping", id);
   }
 
-  // send, retry and discard are the outbox's (outbox.js).
-  send(chatId, content, file) {
+  // send, retry and discard are the outbox's (outbox.js). A send quotes
+  // the message being replied to, if any, and names the mentions given.
+  send(chatId, content, file, mentions = []) {
     this.stopTyping(chatId);
-    return this.outbox.send(chatId, content, file);
+    const replyTo = this.state.replying.get(chatId);
+    this.setReply(chatId, null);
+    return this.outbox.send(chatId, content, file, undefined, { replyToId: replyTo ? replyTo.id : "", mentions });
+  }
+
+  // setReply makes the composer's next send a reply to m (null: none).
+  setReply(chatId, m) {
+    this.store.set((st) => {
+      const replying = new Map(st.replying);
+      if (m) replying.set(chatId, m);
+      else replying.delete(chatId);
+      return { replying };
+    });
+  }
+
+  // react adds or takes back the user's reaction; messageUpdated shows it.
+  react(chatId, mid, emoji, on) {
+    return this.act((api) => api.react(chatId, mid, emoji, on));
   }
 
   retry(clientMessageId) { this.outbox.retry(clientMessageId); }

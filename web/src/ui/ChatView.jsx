@@ -156,7 +156,7 @@ export function ChatView({ session, chat, st }) {
         </button>
       )}
       <p class="typing" aria-live="polite">{typingLine(typers)}</p>
-      <Composer session={session} chatId={chat.id} />
+      <Composer session={session} chat={chat} replyTo={st.replying.get(chat.id)} />
     </main>
   );
 }
