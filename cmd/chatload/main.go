@@ -32,6 +32,8 @@ type config struct {
 	groups, groupSize  int
 	directs            int
 	rate               float64
+	reactors           int
+	reactRate          float64
 	duration           time.Duration
 	churn              int
 	churnRate          float64
@@ -55,6 +57,8 @@ func main() {
 	flag.IntVar(&c.groupSize, "group-size", 10, "members per group")
 	flag.IntVar(&c.directs, "directs", 0, "direct chats")
 	flag.Float64Var(&c.rate, "rate", 50, "messages per second, over all chats")
+	flag.IntVar(&c.reactors, "reactors", 0, "members of the first chat who toggle a reaction on its newest message while it sends")
+	flag.Float64Var(&c.reactRate, "react-rate", 5, "reactions per second per reactor")
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long to send")
 	flag.IntVar(&c.churn, "churn", 0, "connect/disconnect cycles after sending (instance 1)")
 	flag.Float64Var(&c.churnRate, "churn-rate", 10, "churn cycles per second")
@@ -188,10 +192,13 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	perr := make(chan error, 1)
 	go func() { perr <- p.drive(pctx, c.rate, c.duration) }()
 	sendStart := time.Now()
+	reacted := make(chan *reactions, 1)
+	go func() { reacted <- t.reactLoop(ctx, chats[0], c.reactors, c.reactRate, c.duration) }()
 	rep.offered, rep.missed = t.sendLoop(ctx, chats, c.rate, c.duration, func(n int) {
 		logf("t=%2.0fs sent %d, delivered %d", time.Since(sendStart).Seconds(), n, t.deliveredCount())
 	})
 	rep.sendTime = time.Since(sendStart)
+	rep.reactions = <-reacted
 	// Drain: wait until every owed delivery came, or none came for 15 s
 	// (2 minutes at most): a late delivery is slow, not lost.
 	owed := t.check().expected

@@ -74,6 +74,7 @@ type report struct {
 	deliveriesPerSec  float64
 	churnFailed       int
 	churnTime         time.Duration
+	reactions         *reactions
 }
 
 // pct is the p-th percentile (0–100) of ds, nearest rank.
@@ -121,6 +122,16 @@ func (r *report) print(w io.Writer) {
 		r.offered, r.missed, o.acked, strings.Join(codes, " "))
 	for _, e := range r.errs {
 		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+	if re := r.reactions; re != nil && len(re.statuses) > 0 {
+		var rs []string
+		total := 0
+		for _, k := range sortedKeys(re.statuses) {
+			rs = append(rs, fmt.Sprintf("%d×%d", k, re.statuses[k]))
+			total += re.statuses[k]
+		}
+		fmt.Fprintf(w, "reactions: %d by %d members (%.1f/s) into the first chat; statuses %s\n",
+			total, c.reactors, float64(total)/r.sendTime.Seconds(), strings.Join(rs, " "))
 	}
 	fmt.Fprintf(w, "deliveries: owed %d, delivered %d, lost %d, duplicated %d (%.0f deliveries/s over the send time)\n",
 		o.expected, o.delivered, o.lost, o.duplicated, r.deliveriesPerSec)

@@ -2,8 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  applyPresence, chatTitle, imageType, isImage, maxRev, mergeChanges, mergeMessages, retryable, retryDelay, sortChats, typingLine,
-  withMessage,
+  applyPresence, applyQuotes, chatTitle, imageType, isImage, maxRev, mentionAt, mentionsIn, mergeChanges, mergeMessages, quoteOf,
+  retryable, retryDelay, sortChats, typingLine, withMessage,
 } from "./model.js";
 
 const msg = (id, at) => ({ id, createdAt: `2026-11-27T08:00:${String(at).padStart(2, "0")}.000Z` });
@@ -49,6 +49,28 @@ test("withMessage takes a newer state of the same last message", () => {
   assert.equal(withMessage(chat, { ...last, rev: "03", deletedAt: "x" }).messages[0].rev, "03");
   assert.equal(maxRev("02", "10"), "10");
   assert.equal(maxRev("", "01"), "01");
+});
+
+test("applyQuotes follows the quoted message's edits and deletion", () => {
+  const orig = { ...msg("a", 1), senderId: "u", sender: { username: "ana" }, content: "é".repeat(250), fileName: "" };
+  const reply = { ...msg("b", 2), replyTo: quoteOf(orig) };
+  assert.equal(reply.replyTo.content.length, 200, "cut to 200 code points");
+  const edited = applyQuotes([orig, reply], [{ ...orig, content: "short" }]);
+  assert.equal(edited[1].replyTo.content, "short");
+  const gone = applyQuotes(edited, [{ ...orig, content: "", deletedAt: "x" }]);
+  assert.deepEqual([gone[1].replyTo.deleted, gone[1].replyTo.content], [true, ""]);
+  const items = [reply];
+  assert.equal(applyQuotes(items, [msg("z", 3)]), items, "nothing quoted changed");
+});
+
+test("mentions are the members named whole, and @ being typed offers them", () => {
+  const members = [{ userId: "me", user: { username: "me" } }, { userId: "a", user: { username: "ana" } }, { userId: "b", user: { username: "b.o+b" } }];
+  assert.deepEqual(mentionsIn("hi @ana, @b.o+b and @me", members, "me"), ["a", "b"]);
+  assert.deepEqual(mentionsIn("mail x@ana or @anastasia", members, "me"), []);
+  assert.equal(mentionAt("hello @an"), "an");
+  assert.equal(mentionAt("hello @"), "");
+  assert.equal(mentionAt("x@an"), null);
+  assert.equal(mentionAt("@ana done"), null);
 });
 
 test("sortChats puts the most recent activity first", () => {
