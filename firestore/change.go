@@ -251,6 +251,9 @@ func (s *MessageService) writeChanges(b *firestore.WriteBatch, chatID string, ch
 		pcs := changes[mid]
 		doc := pcs[len(pcs)-1].doc
 		doc.Quoted = doc.Quoted || quoted[mid]
+		// Members are told the chat's summary again only for what a
+		// summary shows: an edit or a deletion, not a reaction.
+		doc.WasLast = doc.WasLast && slices.ContainsFunc(pcs, func(pc *pendingChange) bool { return pc.requote })
 		s.writeChanged(b, chatID, doc, pcs)
 	}
 	for _, mid := range slices.Sorted(maps.Keys(quoted)) {

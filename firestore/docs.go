@@ -106,8 +106,8 @@ type messageDoc struct {
 	// Changes counts edits and deletions: a message with changes is news
 	// to its members as messageUpdated, not newMessage.
 	Changes int64 `firestore:"changes"`
-	// WasLast tells that the message was its chat's newest when it last
-	// changed: members get chatSummary again with it.
+	// WasLast tells that the message was its chat's newest when it was
+	// last edited or deleted: members get chatSummary again with it.
 	WasLast bool `firestore:"wasLast,omitempty"`
 	// ChangeID identifies the attempt that wrote the last change.
 	ChangeID string `firestore:"changeId,omitempty"`

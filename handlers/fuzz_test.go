@@ -70,7 +70,8 @@ func FuzzDecodeJSON(f *testing.F) {
 // is always the contract's Error.
 func FuzzREST(f *testing.F) {
 	for i, s := range []string{`{"userIds":["x"]}`, `{"content":"hi","clientMessageId":"c"}`, `{"name":"\u202e"}`, `{"username":"a"}`, `{"userIds":[]}`, `{"profilePic":"javascript:x"}`, "{\"content\":\"\xff\",\"clientMessageId\":\"c\"}", "{\"content\":\"x\",\"clientMessageId\":\"\xfe\"}", "\xff",
-		`{"content":"edited"}`, `{"content":""}`, `0000000000000001`, `{"content":null}`} {
+		`{"content":"edited"}`, `{"content":""}`, `0000000000000001`, `{"content":null}`, "👍", "1\u20e3",
+		`{"content":"x","replyToId":"000000000001AAAAAAAA","mentions":["nobody"]}`} {
 		f.Add(uint8(i), []byte(s))
 	}
 	in := chattest.NewInstance(f, chattest.Options{})
@@ -86,6 +87,7 @@ func FuzzREST(f *testing.F) {
 		{"POST", "/api/chats"}, {"PATCH", "/api/chats/" + g.ID}, {"POST", "/api/chats/" + g.ID + "/members"},
 		{"POST", "/api/chats/" + g.ID + "/messages"}, {"PATCH", "/api/me"}, {"GET", "/api/users?q=%s"},
 		{"PATCH", "/api/chats/" + g.ID + "/messages/" + m.ID}, {"GET", "/api/chats/" + g.ID + "/messages?changedAfter=%s"},
+		{"PUT", "/api/chats/" + g.ID + "/messages/" + m.ID + "/reactions/%s"},
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		e := endpoints[int(which)%len(endpoints)]

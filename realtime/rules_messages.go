@@ -80,8 +80,9 @@ func (u *userFeed) history(in input, cur *membership) bool {
 
 // stepUpdated tells of a change to a message the user already has (by
 // newMessage or by history): messageUpdated, and chatSummary again when
-// it is the chat's newest message. A change at or below the chat's last
-// rev is a restarted listener's overlap, told already.
+// it edited or deleted the chat's newest message (in.last). A change at
+// or below the chat's last rev is a restarted listener's overlap, told
+// already.
 func (u *userFeed) stepUpdated(in input, cur *membership) []chat.Event {
 	msg := in.posted
 	if msg.Rev <= cur.lastRev {
@@ -89,10 +90,10 @@ func (u *userFeed) stepUpdated(in input, cur *membership) []chat.Event {
 	}
 	cur.lastRev = msg.Rev
 	evs := []chat.Event{{Kind: chat.EventMessageUpdated, UserID: u.uid, ChatID: msg.ChatID, Message: msg}}
-	if msg.Seq == cur.lastSeq || (cur.lastSeq == 0 && in.last) {
-		if msg.Seq == cur.lastSeq {
-			cur.lastMsg = msg
-		}
+	if msg.Seq == cur.lastSeq {
+		cur.lastMsg = msg
+	}
+	if in.last {
 		if ev, ok := cur.summarize(u.uid, msg, msg.Seq-cur.readSeq); ok {
 			evs = append(evs, ev)
 		}

@@ -145,6 +145,12 @@ func TestUserRules(t *testing.T) {
 			want: []string{"messageUpdated:c:7", "chatSummary:c:7/1"}, lastSeq: 7,
 		},
 		{
+			name: "ReactionToLastMessageNoSummary",
+			feed: func(t *testing.T) *realtime.UserFeed { return feedWith(t, 7, 6) },
+			in:   realtime.ChangedInput(changed(msg("c", 7, "other"), "0100"), false, false),
+			want: []string{"messageUpdated:c:7"}, lastSeq: 7,
+		},
+		{
 			name: "ChangeAtOrBelowLastRevIsARepeat",
 			feed: func(t *testing.T) *realtime.UserFeed {
 				u := feedWith(t, 7, 7)

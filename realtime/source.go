@@ -56,8 +56,9 @@ type Membership struct {
 type Posted struct {
 	Message   *chat.Message
 	MemberIDs []string
-	// Changed tells that the message was edited or deleted since it was
-	// sent; Last, that it was its chat's newest message then.
+	// Changed tells that the message was edited, deleted or reacted to
+	// since it was sent; Last, that it was its chat's newest message when
+	// last edited or deleted.
 	Changed bool
 	Last    bool
 }

@@ -15,9 +15,10 @@ type reactions struct {
 	statuses map[int]int // 0 = no answer
 }
 
-// reactLoop has the first n members of c toggle a 👍 on the chat's newest
-// acknowledged message, rate times a second each, for d: the reactions a
-// busy chat takes while its sends go on (docs/performance.md).
+// reactLoop has the first n members of c put and take back a 👍 on the
+// chat's newest acknowledged message, rate times a second each, for d:
+// the reactions a busy chat takes while its sends go on
+// (docs/performance.md).
 func (t *traffic) reactLoop(ctx context.Context, c *chatRec, n int, rate float64, d time.Duration) *reactions {
 	out := &reactions{statuses: map[int]int{}}
 	if n <= 0 || rate <= 0 {
@@ -29,10 +30,14 @@ func (t *traffic) reactLoop(ctx context.Context, c *chatRec, n int, rate float64
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			on := map[string]bool{} // message id → reacted
+			// Each tick's call runs on its own, so the offered rate holds
+			// whatever the answers' latency; PUT and DELETE alternate (a
+			// DELETE of what is not there is answered 204 too).
 			tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 			defer tick.Stop()
-			for time.Now().Before(stop) {
+			var calls sync.WaitGroup
+			defer calls.Wait()
+			for n := 0; time.Now().Before(stop); n++ {
 				select {
 				case <-ctx.Done():
 					return
@@ -43,17 +48,16 @@ func (t *traffic) reactLoop(ctx context.Context, c *chatRec, n int, rate float64
 					continue
 				}
 				method := http.MethodPut
-				if on[mid] {
+				if n%2 == 1 {
 					method = http.MethodDelete
 				}
 				path := fmt.Sprintf("%s/api/chats/%s/messages/%s/reactions/%s", t.insts[u%len(t.insts)].url, c.id, mid, url.PathEscape("👍"))
-				status, err := call(ctx, method, path, t.users[u].Token, nil, nil, http.StatusNoContent)
-				if err == nil {
-					on[mid] = !on[mid]
-				}
-				out.mu.Lock()
-				out.statuses[status]++
-				out.mu.Unlock()
+				calls.Go(func() {
+					status, _ := call(ctx, method, path, t.users[u].Token, nil, nil, http.StatusNoContent)
+					out.mu.Lock()
+					out.statuses[status]++
+					out.mu.Unlock()
+				})
 			}
 		}()
 	}
