@@ -2,11 +2,13 @@ package firestore_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chatapp/chat"
+	"github.com/chatapp/chat/chattest"
 )
 
 // TestChangesCommitWithSends: edits and deletions queued for a busy chat
@@ -208,5 +210,70 @@ func TestQuoteRefreshSwept(t *testing.T) {
 		if err != nil || got.ReplyTo == nil || got.ReplyTo.Content != "after" {
 			t.Fatalf("reply %s after the sweep: %+v (%v)", r.ID, got, err)
 		}
+	}
+}
+
+// TestQuoteRefreshPages: a message with more replies than one page of the
+// refresh has every quote rewritten after its edit, in the background.
+func TestQuoteRefreshPages(t *testing.T) {
+	s := mustServices(t)
+	anaCtx, _ := s.as(t, "ana")
+	bobCtx, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "before"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 650 // three pages
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	slots := make(chan struct{}, 50) // under a full batch waiting: never refused
+	for i := range n {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			_, _, err := s.messages.SendMessage(bobCtx, c.ID, chat.MessageCreate{Content: "re", ReplyToID: orig.ID, ClientMessageID: fmt.Sprint("r", i)})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.messages.EditMessage(anaCtx, c.ID, orig.ID, chat.MessageEdit{Content: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	stale := func() int {
+		n, rev := 0, chat.Rev("")
+		for {
+			page, next, err := s.messages.FindMessages(bobCtx, c.ID, chat.MessageFilter{ChangedAfter: max(rev, "0000000000000000"), Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range page {
+				if m.ReplyTo != nil && m.ReplyTo.Content != "after" {
+					n++
+				}
+			}
+			if next == "" {
+				return n
+			}
+			rev = chat.Rev(next)
+		}
+	}
+	deadline := time.Now().Add(chattest.WaitTimeout)
+	for left := stale(); left > 0; left = stale() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d quotes not refreshed", left, n)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
