@@ -20,13 +20,12 @@ import { onIdTokenChanged } from "firebase/auth";
 import { Api } from "./api.js";
 import { Store } from "./store.js";
 import {
-  applyPresence, applyQuotes, changeNotes, chatFromURL, lastMessage, maxRev, mergeChanges, mergeMessages, withMessage,
+  applyPresence, applyQuotes, changeNotes, chatFromURL, lastMessage, mergeChanges, mergeMessages, withMessage,
 } from "./model.js";
+import { Gaps } from "./catchup.js";
 import { Outbox } from "./outbox.js";
+import { Typing } from "./typing.js";
 
-const TYPING_REPEAT_MS = 3000; // a held `typing` is repeated this often (the server expires it after 8 s)
-const TYPING_IDLE_MS = 2500; // no keystroke for this long sends stopTyping
-const TYPING_FALLBACK_MS = 10000; // a typist not heard of for this long is dropped (server says 8 s)
 const REFRESH_AHEAD_MS = 5 * 60_000; // renew the ID token this long before it expires
 
 // Session is the signed-in user's state and actions.
@@ -50,16 +49,11 @@ export class Session {
       error: "",
     });
     this.leaving = new Set(); // chats this user is leaving or deleting: no error when they go
-    this.gapFrom = new Map(); // chatId → newest message id held when the socket went down
-    // chatId → the greatest rev received in events and pages (never from
-    // this client's own sends and edits: changes before those may still
-    // be on their way), and that rev when the socket went down.
-    this.revs = new Map();
-    this.gapRev = new Map();
+    this.gaps = new Gaps(this);
     this.outbox = new Outbox(this);
     this.onPop = () => this.open(chatFromURL(location.href), { history: "none" });
     this.readTimer = null;
-    this.typingState = new Map(); // chatId → {lastSent, idleTimer}
+    this.typing = new Typing(this);
     this.socket = io(config.apiUrl, {
       transports: ["websocket"], // Cloud Run: no sticky polling needed
       autoConnect: false,
@@ -191,46 +185,12 @@ export class Session {
     }
   }
 
-  // markGaps remembers, for each loaded chat, the newest message held
-  // when the socket went down: the catch-up starts there. (Not from the
-  // newest held at reconnect: a send answered meanwhile is newer than
-  // what others sent during the gap.)
-  markGaps() {
-    for (const [id, h] of this.state.history) {
-      const last = h.items[h.items.length - 1];
-      if (last && !this.gapFrom.has(id)) this.gapFrom.set(id, last.id);
-      if (this.revs.has(id) && !this.gapRev.has(id)) this.gapRev.set(id, this.revs.get(id));
-    }
-  }
+  // The catch-up after a reconnect is catchup.js's.
+  markGaps() { this.gaps.mark(); }
 
-  // noteRev records the revs of messages received from the server.
-  noteRev(id, messages) {
-    let rev = this.revs.get(id) || "";
-    for (const m of messages) rev = maxRev(rev, m.rev);
-    if (rev) this.revs.set(id, rev);
-  }
+  noteRev(id, messages) { this.gaps.note(id, messages); }
 
-  // catchUp fetches what a loaded chat missed, oldest first.
-  async catchUp(id) {
-    const h = this.state.history.get(id);
-    const last = h && h.items[h.items.length - 1];
-    if (!last) return this.loadOlder(id);
-    const since = this.gapRev.get(id) || this.revs.get(id);
-    let after = this.gapFrom.get(id) || last.id;
-    while (after) {
-      const res = await this.api.messagesAfter(id, after);
-      this.addHistory(id, res.messages);
-      after = res.nextAfter;
-    }
-    this.gapFrom.delete(id);
-    let rev = since;
-    while (rev) {
-      const res = await this.api.messagesChangedAfter(id, rev);
-      this.applyChanges(id, res.messages);
-      rev = res.nextChangedAfter;
-    }
-    this.gapRev.delete(id);
-  }
+  catchUp(id) { return this.gaps.catchUp(id); }
 
   // applyChanges takes changed messages into a loaded history and the
   // chat list's last message.
@@ -419,48 +379,12 @@ export class Session {
     return ok;
   }
 
-  setTyping(t, on) {
-    this.store.set((st) => {
-      const typing = new Map(st.typing);
-      const who = new Map(typing.get(t.chatId) || []);
-      if (on) who.set(t.userId, { username: t.username, until: Date.now() + TYPING_FALLBACK_MS });
-      else who.delete(t.userId);
-      typing.set(t.chatId, who);
-      return { typing };
-    });
-    if (on) setTimeout(() => this.expireTyping(), TYPING_FALLBACK_MS + 100);
-  }
+  // Typing (typing.js): others' typing seen, this user's told sparingly.
+  setTyping(t, on) { this.typing.seen(t, on); }
 
-  expireTyping() {
-    const now = Date.now();
-    this.store.set((st) => {
-      const typing = new Map();
-      for (const [id, who] of st.typing) typing.set(id, new Map([...who].filter(([, t]) => t.until > now)));
-      return { typing };
-    });
-  }
+  keystroke(id) { this.typing.keystroke(id); }
 
-  // keystroke tells the others the user types, sparingly: one `typing`
-  // when it starts and one every 3 s while it goes on, then `stopTyping`.
-  keystroke(id) {
-    const st = this.typingState.get(id) || { lastSent: 0, idle: null };
-    const now = Date.now();
-    if (now - st.lastSent > TYPING_REPEAT_MS) {
-      this.socket.volatile.emit("typing", id); // dropped, not queued, while offline
-      st.lastSent = now;
-    }
-    clearTimeout(st.idle);
-    st.idle = setTimeout(() => this.stopTyping(id), TYPING_IDLE_MS);
-    this.typingState.set(id, st);
-  }
-
-  stopTyping(id) {
-    const st = this.typingState.get(id);
-    if (!st) return;
-    clearTimeout(st.idle);
-    this.typingState.delete(id);
-    this.socket.volatile.emit("stopTyping", id);
-  }
+  stopTyping(id) { this.typing.stop(id); }
 
   // send, retry and discard are the outbox's (outbox.js). A send quotes
   // the message being replied to, if any, and names the mentions given.
