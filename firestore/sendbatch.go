@@ -188,7 +188,7 @@ func answerAll(batch []*pendingSend, err error) {
 // (conditional on the version read) and each sender's read marker once,
 // in one atomic commit. Every item takes the chat's next rev in batch
 // order. It returns the messages it tried to store, also on failure
-// (their revs are looked up).
+// (whether the commit landed is looked up by the first: see landed).
 func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []*pendingSend, pre *batchRead) ([]*chat.Message, error) {
 	d := pre.chat
 	now := s.db.now()
