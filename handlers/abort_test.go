@@ -67,12 +67,13 @@ func TestAbandonedHandshakesLeaveNothing(t *testing.T) {
 	waitFor(t, "sockets and users released", func() bool { n, u := a.in.App.Sockets(); return n == 0 && u == 0 })
 	waitFor(t, "feed released", func() bool { u, r := a.in.Node.Served(); return u == 0 && r == 0 && a.in.Node.Listeners() == 0 })
 	// An abandoned polling session keeps its unsent CONNECT answer for the
-	// library's polling close timeout (30 s) before its timer ends. A
-	// polling request answered meanwhile returns its connection to the
-	// client's idle pool (kept 90 s): those are closed on every look.
+	// library's polling close timeout (30 s) before its timer ends. Idle
+	// keep-alive connections are closed on every look; the slack is two
+	// more such connections (2 goroutines each) in a pool this test does
+	// not own — a leak of the 300 handshakes would be hundreds.
 	waitWithin(t, "goroutines back to their baseline", 45*time.Second, func() bool {
 		http.DefaultClient.CloseIdleConnections()
-		return runtime.NumGoroutine() <= baseline
+		return runtime.NumGoroutine() <= baseline+4
 	})
 }
 
