@@ -103,6 +103,11 @@ func (v *Verifier) user(ctx context.Context, uid string) (userState, error) {
 		return st, nil
 	}
 	st, err, _ := v.lookups.Do(uid, func() (any, error) {
+		// A caller that missed the cache just before another's lookup
+		// filled it finds it here, rather than looking up again.
+		if st, ok := v.users.Get(uid); ok {
+			return st, nil
+		}
 		// Shared by every caller waiting for uid: none of them owns it.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
 		defer cancel()
