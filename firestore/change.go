@@ -55,7 +55,7 @@ func (s *MessageService) EditMessage(ctx context.Context, chatID, mid string, e 
 	if err := e.Validate(true); err != nil {
 		return nil, err
 	}
-	mentions, _ := chat.ValidateMentions(e.Mentions)
+	mentions, _ := chat.ValidateMentions(e.Mentions) // checked by Validate: its deduplicated form
 	now := s.db.now()
 	m, pc, err := s.change(ctx, chatID, mid, func(uid string, c *chatDoc, m *messageDoc) (bool, error) {
 		switch {
@@ -138,27 +138,35 @@ func (s *MessageService) React(ctx context.Context, chatID, mid, e string, on bo
 		if m.DeletedAt != nil {
 			return false, chat.Errorf(chat.ECONFLICT, "A deleted message takes no reactions.")
 		}
-		i := slices.IndexFunc(m.Reactions, func(r reactionDoc) bool { return r.Emoji == e })
-		switch {
-		case on && i >= 0 && slices.Contains(m.Reactions[i].UserIDs, uid), !on && (i < 0 || !slices.Contains(m.Reactions[i].UserIDs, uid)):
-			return false, nil
-		case on && i >= 0:
-			m.Reactions = slices.Clone(m.Reactions)
-			m.Reactions[i].UserIDs = append(slices.Clone(m.Reactions[i].UserIDs), uid)
-		case on && len(m.Reactions) >= chat.MaxReactionKinds:
-			return false, chat.Errorf(chat.ECONFLICT, "A message takes at most %d different emoji.", chat.MaxReactionKinds)
-		case on:
-			m.Reactions = append(slices.Clone(m.Reactions), reactionDoc{Emoji: e, UserIDs: []string{uid}})
-		default:
-			m.Reactions = slices.Clone(m.Reactions)
-			m.Reactions[i].UserIDs = slices.DeleteFunc(slices.Clone(m.Reactions[i].UserIDs), func(id string) bool { return id == uid })
-			if len(m.Reactions[i].UserIDs) == 0 {
-				m.Reactions = slices.Delete(m.Reactions, i, i+1)
-			}
-		}
-		return true, nil
+		rs, changed, err := toggle(m.Reactions, e, uid, on)
+		m.Reactions = rs
+		return changed, err
 	})
 	return err
+}
+
+// toggle returns rs with uid's reaction e on or off (a copy: rs may be
+// shared with the message as read), and whether that changed anything.
+func toggle(rs []reactionDoc, e, uid string, on bool) ([]reactionDoc, bool, error) {
+	i := slices.IndexFunc(rs, func(r reactionDoc) bool { return r.Emoji == e })
+	if has := i >= 0 && slices.Contains(rs[i].UserIDs, uid); has == on {
+		return rs, false, nil
+	}
+	rs = slices.Clone(rs)
+	switch {
+	case !on:
+		rs[i].UserIDs = slices.DeleteFunc(slices.Clone(rs[i].UserIDs), func(id string) bool { return id == uid })
+		if len(rs[i].UserIDs) == 0 {
+			rs = slices.Delete(rs, i, i+1)
+		}
+	case i >= 0:
+		rs[i].UserIDs = append(slices.Clone(rs[i].UserIDs), uid)
+	case len(rs) >= chat.MaxReactionKinds:
+		return nil, false, chat.Errorf(chat.ECONFLICT, "A message takes at most %d different emoji.", chat.MaxReactionKinds)
+	default:
+		rs = append(rs, reactionDoc{Emoji: e, UserIDs: []string{uid}})
+	}
+	return rs, true, nil
 }
 
 // GetMessage implements chat.MessageService.

@@ -11,6 +11,28 @@ import (
 	"github.com/chatapp/chat/chattest"
 )
 
+// pair makes ana and bob, and a group of the two that ana created.
+func (s services) pair(t *testing.T) (anaCtx, bobCtx context.Context, chatID string) {
+	t.Helper()
+	anaCtx, _ = s.as(t, "ana")
+	bobCtx, bob := s.as(t, "bob")
+	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return anaCtx, bobCtx, c.ID
+}
+
+// mustSend sends in to chatID as the caller of ctx.
+func (s services) mustSend(t *testing.T, ctx context.Context, chatID string, in chat.MessageCreate) *chat.Message {
+	t.Helper()
+	m, _, err := s.messages.SendMessage(ctx, chatID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestChangesCommitWithSends: edits and deletions queued for a busy chat
 // commit in its next batch beside the sends, each with the chat's next
 // rev in queue order; two changes of one message apply in order to one
@@ -19,20 +41,9 @@ import (
 func TestChangesCommitWithSends(t *testing.T) {
 	h := newCommitHold()
 	s := mustServicesVia(t, h.intercept)
-	anaCtx, _ := s.as(t, "ana")
-	bobCtx, bob := s.as(t, "bob")
-	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m1, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "one"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, _, err := s.messages.SendMessage(bobCtx, c.ID, chat.MessageCreate{Content: "two"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	anaCtx, bobCtx, cid := s.pair(t)
+	m1 := s.mustSend(t, anaCtx, cid, chat.MessageCreate{Content: "one"})
+	m2 := s.mustSend(t, bobCtx, cid, chat.MessageCreate{Content: "two"})
 	h.armed.Store(true)
 
 	results := make([]*chat.Message, 5)
@@ -47,22 +58,22 @@ func TestChangesCommitWithSends(t *testing.T) {
 	}
 	waitQueued := func(want int) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); s.messages.Waiting(c.ID) < want; {
+		for deadline := time.Now().Add(10 * time.Second); s.messages.Waiting(cid) < want; {
 			if time.Now().After(deadline) {
-				t.Fatalf("%d queued, want %d", s.messages.Waiting(c.ID), want)
+				t.Fatalf("%d queued, want %d", s.messages.Waiting(cid), want)
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}
 	send := func(ctx context.Context, content string) func() (*chat.Message, error) {
 		return func() (*chat.Message, error) {
-			m, _, err := s.messages.SendMessage(ctx, c.ID, chat.MessageCreate{Content: content})
+			m, _, err := s.messages.SendMessage(ctx, cid, chat.MessageCreate{Content: content})
 			return m, err
 		}
 	}
 	edit := func(content string) func() (*chat.Message, error) {
 		return func() (*chat.Message, error) {
-			return s.messages.EditMessage(bobCtx, c.ID, m2.ID, chat.MessageEdit{Content: content})
+			return s.messages.EditMessage(bobCtx, cid, m2.ID, chat.MessageEdit{Content: content})
 		}
 	}
 	run(0, send(anaCtx, "held"))
@@ -71,7 +82,7 @@ func TestChangesCommitWithSends(t *testing.T) {
 	waitQueued(1)
 	run(2, send(anaCtx, "after"))
 	waitQueued(2)
-	run(3, func() (*chat.Message, error) { return nil, s.messages.DeleteMessage(anaCtx, c.ID, m1.ID) })
+	run(3, func() (*chat.Message, error) { return nil, s.messages.DeleteMessage(anaCtx, cid, m1.ID) })
 	waitQueued(3)
 	run(4, edit("two, edited twice"))
 	waitQueued(4)
@@ -102,7 +113,7 @@ func TestChangesCommitWithSends(t *testing.T) {
 		}
 	})
 	t.Run("LastMessageIsTheNewestSend", func(t *testing.T) {
-		got, err := s.chats.FindChat(anaCtx, c.ID)
+		got, err := s.chats.FindChat(anaCtx, cid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +121,7 @@ func TestChangesCommitWithSends(t *testing.T) {
 		if last.ID != results[2].ID || last.Rev != results[2].Rev {
 			t.Fatalf("last message %+v, want the send %s", last, results[2].ID)
 		}
-		page, _, err := s.messages.FindMessages(bobCtx, c.ID, chat.MessageFilter{ChangedAfter: m2.Rev})
+		page, _, err := s.messages.FindMessages(bobCtx, cid, chat.MessageFilter{ChangedAfter: m2.Rev})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,26 +150,18 @@ func TestChangeThatLostItsRaceIsTriedAgain(t *testing.T) {
 	h := newCommitHold()
 	first := mustServicesVia(t, h.intercept)
 	second := mustServices(t)
-	anaCtx, _ := first.as(t, "ana")
-	_, bob := first.as(t, "bob")
-	c, _, err := first.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _, err := first.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "v0"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	anaCtx, _, cid := first.pair(t)
+	m := first.mustSend(t, anaCtx, cid, chat.MessageCreate{Content: "v0"})
 	h.armed.Store(true)
 	var held *chat.Message
 	var heldErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		held, heldErr = first.messages.EditMessage(anaCtx, c.ID, m.ID, chat.MessageEdit{Content: "from the first"})
+		held, heldErr = first.messages.EditMessage(anaCtx, cid, m.ID, chat.MessageEdit{Content: "from the first"})
 	}()
 	<-h.held // read the chat, took rev 2, its commit waits
-	won, err := second.messages.EditMessage(anaCtx, c.ID, m.ID, chat.MessageEdit{Content: "from the second"})
+	won, err := second.messages.EditMessage(anaCtx, cid, m.ID, chat.MessageEdit{Content: "from the second"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +173,7 @@ func TestChangeThatLostItsRaceIsTriedAgain(t *testing.T) {
 	if won.Rev != "0000000000000002" || held.Rev != "0000000000000003" || held.Content != "from the first" {
 		t.Fatalf("the winner %s %q, the one tried again %s %q", won.Rev, won.Content, held.Rev, held.Content)
 	}
-	page, _, err := first.messages.FindMessages(anaCtx, c.ID, chat.MessageFilter{})
+	page, _, err := first.messages.FindMessages(anaCtx, cid, chat.MessageFilter{})
 	if err != nil || len(page) != 1 || page[0].Content != "from the first" || page[0].Rev != held.Rev {
 		t.Fatalf("stored: %+v (%v)", page, err)
 	}
@@ -180,25 +183,13 @@ func TestChangeThatLostItsRaceIsTriedAgain(t *testing.T) {
 // before refreshing its replies' quotes is refreshed by the sweeper.
 func TestQuoteRefreshSwept(t *testing.T) {
 	s := mustServices(t)
-	anaCtx, _ := s.as(t, "ana")
-	bobCtx, bob := s.as(t, "bob")
-	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "before"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	anaCtx, bobCtx, cid := s.pair(t)
+	orig := s.mustSend(t, anaCtx, cid, chat.MessageCreate{Content: "before"})
 	var replies []*chat.Message
 	for range 3 {
-		r, _, err := s.messages.SendMessage(bobCtx, c.ID, chat.MessageCreate{Content: "re", ReplyToID: orig.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		replies = append(replies, r)
+		replies = append(replies, s.mustSend(t, bobCtx, cid, chat.MessageCreate{Content: "re", ReplyToID: orig.ID}))
 	}
-	if err := s.messages.EditWithoutRefresh(anaCtx, c.ID, orig.ID, "after", time.Now().Add(-2*time.Minute)); err != nil {
+	if err := s.messages.EditWithoutRefresh(anaCtx, cid, orig.ID, "after", time.Now().Add(-2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.messages.SweepQuotes(context.Background(), time.Minute)
@@ -206,7 +197,7 @@ func TestQuoteRefreshSwept(t *testing.T) {
 		t.Fatalf("swept %d: %v", n, err)
 	}
 	for _, r := range replies {
-		got, err := s.messages.GetMessage(bobCtx, c.ID, r.ID)
+		got, err := s.messages.GetMessage(bobCtx, cid, r.ID)
 		if err != nil || got.ReplyTo == nil || got.ReplyTo.Content != "after" {
 			t.Fatalf("reply %s after the sweep: %+v (%v)", r.ID, got, err)
 		}
@@ -217,16 +208,8 @@ func TestQuoteRefreshSwept(t *testing.T) {
 // refresh has every quote rewritten after its edit, in the background.
 func TestQuoteRefreshPages(t *testing.T) {
 	s := mustServices(t)
-	anaCtx, _ := s.as(t, "ana")
-	bobCtx, bob := s.as(t, "bob")
-	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{Content: "before"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	anaCtx, bobCtx, cid := s.pair(t)
+	orig := s.mustSend(t, anaCtx, cid, chat.MessageCreate{Content: "before"})
 	const n = 650 // three pages
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -237,7 +220,7 @@ func TestQuoteRefreshPages(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			_, _, err := s.messages.SendMessage(bobCtx, c.ID, chat.MessageCreate{Content: "re", ReplyToID: orig.ID, ClientMessageID: fmt.Sprint("r", i)})
+			_, _, err := s.messages.SendMessage(bobCtx, cid, chat.MessageCreate{Content: "re", ReplyToID: orig.ID, ClientMessageID: fmt.Sprint("r", i)})
 			errs <- err
 		}()
 	}
@@ -248,13 +231,13 @@ func TestQuoteRefreshPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.messages.EditMessage(anaCtx, c.ID, orig.ID, chat.MessageEdit{Content: "after"}); err != nil {
+	if _, err := s.messages.EditMessage(anaCtx, cid, orig.ID, chat.MessageEdit{Content: "after"}); err != nil {
 		t.Fatal(err)
 	}
 	stale := func() int {
 		n, rev := 0, chat.Rev("")
 		for {
-			page, next, err := s.messages.FindMessages(bobCtx, c.ID, chat.MessageFilter{ChangedAfter: max(rev, "0000000000000000"), Limit: 100})
+			page, next, err := s.messages.FindMessages(bobCtx, cid, chat.MessageFilter{ChangedAfter: max(rev, "0000000000000000"), Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}

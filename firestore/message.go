@@ -203,21 +203,9 @@ func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat
 	} else {
 		q = s.db.query(qMessagesLatest, chatRef)
 	}
-	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
+	msgs, more, err := page(ctx, q, limit)
 	if err != nil {
-		return nil, "", translate(err)
-	}
-	more := len(snaps) > limit
-	if more {
-		snaps = snaps[:limit]
-	}
-	msgs := make([]*chat.Message, len(snaps))
-	for i, snap := range snaps {
-		var m messageDoc
-		if err := snap.DataTo(&m); err != nil {
-			return nil, "", translate(err)
-		}
-		msgs[i] = m.toMessage(snap.Ref.ID)
+		return nil, "", err
 	}
 	if f.After == "" {
 		slices.Reverse(msgs) // pages are oldest first
@@ -243,9 +231,23 @@ func (s *MessageService) changedAfter(ctx context.Context, chatID, uid string, a
 	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
 		return nil, "", translate(err)
 	}
-	snaps, err := s.db.query(qMessagesChangedAfter, s.db.chatRef(chatID), rev).Limit(limit + 1).Documents(ctx).GetAll()
+	msgs, more, err := page(ctx, s.db.query(qMessagesChangedAfter, s.db.chatRef(chatID), rev), limit)
 	if err != nil {
-		return nil, "", translate(err)
+		return nil, "", err
+	}
+	next := ""
+	if more && len(msgs) > 0 {
+		next = string(msgs[len(msgs)-1].Rev)
+	}
+	return msgs, next, nil
+}
+
+// page runs q for up to limit messages, in its order, and tells whether
+// more follow (one more is read to know).
+func page(ctx context.Context, q firestore.Query, limit int) ([]*chat.Message, bool, error) {
+	snaps, err := q.Limit(limit + 1).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, false, translate(err)
 	}
 	more := len(snaps) > limit
 	if more {
@@ -255,13 +257,9 @@ func (s *MessageService) changedAfter(ctx context.Context, chatID, uid string, a
 	for i, snap := range snaps {
 		var m messageDoc
 		if err := snap.DataTo(&m); err != nil {
-			return nil, "", translate(err)
+			return nil, false, translate(err)
 		}
 		msgs[i] = m.toMessage(snap.Ref.ID)
 	}
-	next := ""
-	if more && len(msgs) > 0 {
-		next = string(msgs[len(msgs)-1].Rev)
-	}
-	return msgs, next, nil
+	return msgs, more, nil
 }

@@ -110,21 +110,13 @@ func (failingDelete) Delete(context.Context, string) error { return errors.New("
 func TestDeletedMessageAttachmentSwept(t *testing.T) {
 	bucket := chattest.MustBucket(t)
 	s := mustServicesIn(t, bucket.Name)
-	anaCtx, _ := s.as(t, "ana")
-	_, bob := s.as(t, "bob")
-	c, _, err := s.chats.CreateChat(anaCtx, chat.ChatCreate{UserIDs: []string{bob}, IsGroup: true, Name: "g"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _, err := s.messages.SendMessage(anaCtx, c.ID, chat.MessageCreate{File: &chat.File{Name: "a.txt", Body: strings.NewReader("gone soon")}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	anaCtx, _, cid := s.pair(t)
+	m := s.mustSend(t, anaCtx, cid, chat.MessageCreate{File: &chat.File{Name: "a.txt", Body: strings.NewReader("gone soon")}})
 	dying := firestore.NewMessageService(s.db, failingDelete{chattest.MustFileStore(t, bucket.Name)})
-	if err := dying.DeleteMessage(anaCtx, c.ID, m.ID); err != nil {
+	if err := dying.DeleteMessage(anaCtx, cid, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if objs := bucket.Objects(t, chat.FilePrefix(c.ID)); len(objs) != 1 {
+	if objs := bucket.Objects(t, chat.FilePrefix(cid)); len(objs) != 1 {
 		t.Fatalf("before the sweep: objects %v", objs)
 	}
 	// Abandoned to-dos are swept whatever their age: the next sweep, at
@@ -132,10 +124,10 @@ func TestDeletedMessageAttachmentSwept(t *testing.T) {
 	if _, err := s.messages.SweepUploads(context.Background(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if objs := bucket.Objects(t, chat.FilePrefix(c.ID)); len(objs) != 0 {
+	if objs := bucket.Objects(t, chat.FilePrefix(cid)); len(objs) != 0 {
 		t.Fatalf("after the sweep: objects %v", objs)
 	}
-	if n := len(chattest.Query(t, "", "uploads", false, chattest.Filter{Field: "chatId", Op: "EQUAL", Value: c.ID})); n != 0 {
+	if n := len(chattest.Query(t, "", "uploads", false, chattest.Filter{Field: "chatId", Op: "EQUAL", Value: cid})); n != 0 {
 		t.Fatalf("after the sweep: %d to-dos", n)
 	}
 }

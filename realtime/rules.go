@@ -277,22 +277,23 @@ func missing(got readResults, rs ...read) []read {
 
 // joinedAt returns when uid joined the viewed chat (zero if not a member).
 func (v *ChatView) joinedAt(uid string) time.Time {
-	for _, cu := range v.Chat.Users {
-		if cu.UserID == uid {
-			return cu.JoinedAt
-		}
+	if cu := v.member(uid); cu != nil {
+		return cu.JoinedAt
 	}
 	return time.Time{}
 }
 
 // has tells whether uid is a member of the viewed chat.
-func (v *ChatView) has(uid string) bool {
+func (v *ChatView) has(uid string) bool { return v.member(uid) != nil }
+
+// member is uid's entry in the viewed chat, nil if uid is not a member.
+func (v *ChatView) member(uid string) *chat.ChatUser {
 	for _, cu := range v.Chat.Users {
 		if cu.UserID == uid {
-			return true
+			return cu
 		}
 	}
-	return false
+	return nil
 }
 
 // For renders the chat for viewer, whose read marker is readSeq: the

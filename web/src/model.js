@@ -219,7 +219,8 @@ export function mentionAt(before) {
   return m ? m[2] : null;
 }
 
-function escapeRe(s) {
+// escapeRe quotes s for use as a literal in a regular expression.
+export function escapeRe(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 

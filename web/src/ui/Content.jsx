@@ -1,7 +1,7 @@
 // Content.jsx: a message's text with its http(s) links clickable and the
 // members it mentions ("@name", names given) marked. Links open in a new
 // tab without the app as opener or referrer.
-import { linkify } from "../model.js";
+import { escapeRe, linkify } from "../model.js";
 
 export function Content({ text, names = [] }) {
   return linkify(text).map((part, i) => (part.href
@@ -12,7 +12,7 @@ export function Content({ text, names = [] }) {
 // marked wraps each "@name" of names in text in a <mark>.
 function marked(text, names, key) {
   if (!names.length) return text;
-  const re = new RegExp(`@(?:${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})`, "gu");
+  const re = new RegExp(`@(?:${names.map(escapeRe).join("|")})`, "gu");
   const out = [];
   let at = 0;
   for (const m of text.matchAll(re)) {
