@@ -29,6 +29,9 @@ type Chat struct {
 	Users       []*ChatUser
 	UnreadCount int
 	Messages    []*Message // oldest first
+	// MutedUntil is the receiving user's own mute, nil when not muted or
+	// expired (MutedForever: until unmuted).
+	MutedUntil *time.Time
 }
 
 // ChatUser is one membership. UnreadCount is real only for the receiving
@@ -39,6 +42,11 @@ type ChatUser struct {
 	UnreadCount int
 	JoinedAt    time.Time
 	User        *User
+	// LastReadMessageID and LastReadAt are the member's read marker: the
+	// chat's newest message when they last read it (or sent), "" and nil
+	// if none or hidden from the receiver (see Chat.HideFor).
+	LastReadMessageID string
+	LastReadAt        *time.Time
 }
 
 // ChatCreate is the body of POST /api/chats.
@@ -88,8 +96,12 @@ type ChatService interface {
 	AddMembers(ctx context.Context, id string, userIDs []string) (*Chat, error)
 	// RemoveMember removes a user from a group (or the caller leaves).
 	RemoveMember(ctx context.Context, id, userID string) error
-	// MarkRead sets the caller's unread count of the chat to zero.
+	// MarkRead sets the caller's unread count of the chat to zero and
+	// moves their read marker to its newest message.
 	MarkRead(ctx context.Context, id string) error
+	// MuteChat mutes the chat for the caller until a time; a time not in
+	// the future unmutes.
+	MuteChat(ctx context.Context, id string, until time.Time) error
 }
 
 // ValidateChatName checks a group name against the contract.

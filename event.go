@@ -20,6 +20,11 @@ const (
 	EventTyping     = "typing"
 	EventStopTyping = "stopTyping"
 	EventPresence   = "presence"
+	// EventMessagesRead tells the chat room that a member's read marker
+	// moved; EventChatMuted tells a user's devices that their mute of a
+	// chat changed.
+	EventMessagesRead = "messagesRead"
+	EventChatMuted    = "chatMuted"
 	// EventResync is not sent to clients: it tells the sink that the
 	// user's events on this instance could not be kept (a queue past its
 	// cap, reads failing too long), so the user's sockets here must be
@@ -36,8 +41,8 @@ type Typing struct {
 
 // Event is one realtime event for this instance's sockets. Events with a
 // UserID go to that user's sockets (for EventChatUpdated only those in the
-// chat's room); typing events (UserID "") go to the chat's room, except the
-// typist's own sockets.
+// chat's room); typing and messagesRead (UserID "") go to the chat's room,
+// except the author's own sockets and the users in Except.
 type Event struct {
 	Kind     string
 	UserID   string
@@ -47,6 +52,11 @@ type Event struct {
 	Chat     *Chat
 	Typing   *Typing
 	Presence *Presence
+	Read     *ReadMark
+	Mute     *Mute
+	// Except are users who must not get a room event (typing,
+	// messagesRead): those who block its author or are blocked by them.
+	Except []string
 }
 
 // EventSink receives the events this instance must deliver. It must not

@@ -25,12 +25,16 @@ type User struct {
 	ProfilePic string
 	LastSeen   *time.Time
 	Online     bool
+	// Privacy is the user's own choices, when read with the profile (nil
+	// otherwise); only its owner is ever shown it.
+	Privacy *Privacy
 }
 
 // UserUpdate holds the fields of PATCH /api/me; nil leaves a field alone.
 type UserUpdate struct {
-	Username   *string
-	ProfilePic *string
+	Username     *string
+	ProfilePic   *string
+	ReadReceipts *bool
 }
 
 // UserFilter selects users by username prefix, case-insensitively.

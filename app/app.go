@@ -152,7 +152,7 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	presence := presence.New(firestore.NewSessions(db, s.InstanceID), s.Presence)
 	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics},
 		Verifier: verifier, Users: users, Chats: chats,
-		Messages: messages, Files: messages, Rooms: rooms,
+		Messages: messages, Files: messages, Rooms: rooms, Blocks: users,
 		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
 	}
 	opts := handlers.Options{CORSOrigins: s.CORSOrigins, Logger: log, PingInterval: s.PingInterval, PingTimeout: s.PingTimeout, Wire: h.Wire}

@@ -149,6 +149,7 @@ func (c *Contract) ValidateREST(tb testing.TB, method, template string, r Respon
 var eventMessages = map[string]string{
 	"newMessage": "newMessage", "messageUpdated": "newMessage", "chatSummary": "chatSummary", "chatUpdated": "chat", "newChat": "chat",
 	"chatDeleted": "chatDeleted", "chatInfo": "chatInfo", "typing": "typing", "stopTyping": "typing", "presence": "presence",
+	"messagesRead": "messagesRead", "chatMuted": "chatMuted",
 	"ack": "ack", "connect_error": "connectError",
 }
 

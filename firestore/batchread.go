@@ -100,11 +100,15 @@ func (s *MessageService) settle(ctx context.Context, chatID string, batch []*pen
 	})
 }
 
-// settleSend checks what a send names in the chat as the batch read it:
-// the message it quotes (of this chat, not deleted) and the members it
-// mentions. It answers a refused send and returns true.
+// settleSend checks a send against the chat as the batch read it: not a
+// direct chat under a block, the message it quotes (of this chat, not
+// deleted) and the members it mentions. It answers a refused send and returns true.
 func settleSend(p *pendingSend, pre *batchRead) bool {
 	p.quote, p.mentions = nil, nil
+	if pre.chat.blocked() {
+		p.answer(nil, false, chat.ErrBlocked())
+		return true
+	}
 	if id := p.in.ReplyToID; id != "" {
 		q := pre.messages[id]
 		if q == nil || q.DeletedAt != nil {

@@ -59,6 +59,8 @@ func (s *MessageService) EditMessage(ctx context.Context, chatID, mid string, e 
 	now := s.db.now()
 	m, pc, err := s.change(ctx, chatID, mid, func(uid string, c *chatDoc, m *messageDoc) (bool, error) {
 		switch {
+		case c.blocked():
+			return false, chat.ErrBlocked()
 		case m.SenderID != uid:
 			return false, chat.Errorf(chat.EFORBIDDEN, "Only its sender may edit a message.")
 		case m.DeletedAt != nil:
@@ -135,6 +137,9 @@ func (s *MessageService) React(ctx context.Context, chatID, mid, e string, on bo
 		return chat.Errorf(chat.EINVALID, "A reaction is one emoji.")
 	}
 	_, _, err := s.change(ctx, chatID, mid, func(uid string, c *chatDoc, m *messageDoc) (bool, error) {
+		if c.blocked() {
+			return false, chat.ErrBlocked()
+		}
 		if m.DeletedAt != nil {
 			return false, chat.Errorf(chat.ECONFLICT, "A deleted message takes no reactions.")
 		}

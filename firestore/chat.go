@@ -69,9 +69,11 @@ func normalizeUserIDs(ids []string, caller string) ([]string, error) {
 	return out, nil
 }
 
-// requireProfiles refuses ids with no profile.
-func (s *ChatService) requireProfiles(ctx context.Context, ids []string) error {
-	found, err := s.db.getUsers(ctx, ids)
+// requireProfiles refuses ids with no profile, and (EFORBIDDEN) the whole
+// list when the caller and one of them block each other: neither may
+// start a direct chat with the other or add the other to a group.
+func (s *ChatService) requireProfiles(ctx context.Context, caller string, ids []string) error {
+	found, err := s.db.getUsers(ctx, append([]string{caller}, ids...))
 	if err != nil {
 		return err
 	}
@@ -79,6 +81,33 @@ func (s *ChatService) requireProfiles(ctx context.Context, ids []string) error {
 		if found[id] == nil {
 			return chat.Errorf(chat.EINVALID, "User %q does not exist.", id)
 		}
+	}
+	for _, id := range ids {
+		if chat.Blocked(found[caller], found[id]) {
+			return chat.ErrBlocked()
+		}
+	}
+	return nil
+}
+
+// refuseBlockedPair re-checks, inside a direct chat's creating
+// transaction, that neither of the pair blocks the other: the block's
+// transaction reads the pair's key document this one creates, and this
+// one reads the profiles the block writes, so one of the two goes first.
+func (s *ChatService) refuseBlockedPair(ctx context.Context, tx *firestore.Transaction, a, b string) error {
+	var docs [2]*userDoc
+	for i, uid := range []string{a, b} {
+		d, _, err := getDoc[userDoc](ctx, tx, s.db.userRef(uid))
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return chat.Errorf(chat.EINVALID, "User %q does not exist.", uid)
+		}
+		docs[i] = d
+	}
+	if slices.Contains(docs[0].Blocks, b) || slices.Contains(docs[1].Blocks, a) {
+		return chat.ErrBlocked()
 	}
 	return nil
 }
@@ -113,7 +142,7 @@ func (s *ChatService) CreateChat(ctx context.Context, in chat.ChatCreate) (*chat
 	if _, err := s.users.ensure(ctx, id); err != nil {
 		return nil, false, translate(err)
 	}
-	if err := s.requireProfiles(ctx, others); err != nil {
+	if err := s.requireProfiles(ctx, id.UID, others); err != nil {
 		return nil, false, translate(err)
 	}
 	now := s.db.now()
@@ -146,15 +175,15 @@ func (s *ChatService) CreateChat(ctx context.Context, in chat.ChatCreate) (*chat
 		if err != nil {
 			return nil, false, translate(err)
 		}
-		c, err := s.build(ctx, ref.ID, &doc, id.UID, 0, nil)
+		c, err := s.build(ctx, ref.ID, &doc, id.UID, nil)
 		return c, true, translate(err)
 	}
 
 	// A direct chat is unique per pair: the pair's key document is created
-	// with the chat in one transaction that only writes, each write with a
-	// must-not-exist precondition. Of racing creates exactly one commits;
-	// the others fail with AlreadyExists and answer with its chat. Nothing
-	// is read under lock, so racers never wait on each other.
+	// with the chat in one transaction, each write with a must-not-exist
+	// precondition. Of racing creates exactly one commits; the others fail
+	// with AlreadyExists and answer with its chat. The transaction reads
+	// only the pair's profiles (a block racing the create).
 	dref := s.db.directRef(id.UID, others[0])
 	doc.DirectKey = dref.ID
 	for attempt := 0; attempt < 5; attempt++ {
@@ -166,6 +195,9 @@ func (s *ChatService) CreateChat(ctx context.Context, in chat.ChatCreate) (*chat
 			return nil, false, translate(err)
 		}
 		err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			if err := s.refuseBlockedPair(ctx, tx, id.UID, others[0]); err != nil {
+				return err
+			}
 			if err := tx.Create(dref, map[string]any{"chatId": ref.ID, "createdAt": now}); err != nil {
 				return err
 			}
@@ -177,7 +209,7 @@ func (s *ChatService) CreateChat(ctx context.Context, in chat.ChatCreate) (*chat
 		if err != nil {
 			return nil, false, translate(err)
 		}
-		c, err := s.build(ctx, ref.ID, &doc, id.UID, 0, nil)
+		c, err := s.build(ctx, ref.ID, &doc, id.UID, nil)
 		return c, true, translate(err)
 	}
 	return nil, false, chat.Errorf(chat.ECONFLICT, "The chat is being created by another request; retry.")
@@ -226,13 +258,12 @@ func (s *ChatService) UpdateChat(ctx context.Context, chatID string, upd chat.Ch
 // chat is EINVALID with notGroup.
 func (s *ChatService) changeGroup(ctx context.Context, chatID, uid, notGroup string, change func(*firestore.Transaction, *chatDoc) error) (*chat.Chat, error) {
 	var doc *chatDoc
-	var readSeq int64
 	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		d, m, err := s.db.member(ctx, tx, chatID, uid)
+		d, _, err := s.db.member(ctx, tx, chatID, uid)
 		if err != nil {
 			return err
 		}
-		doc, readSeq = d, m.ReadSeq
+		doc = d
 		if !d.IsGroup {
 			return chat.Errorf(chat.EINVALID, "%s", notGroup)
 		}
@@ -241,7 +272,7 @@ func (s *ChatService) changeGroup(ctx context.Context, chatID, uid, notGroup str
 	if err != nil {
 		return nil, translate(err)
 	}
-	c, err := s.build(ctx, chatID, doc, uid, readSeq, nil)
+	c, err := s.build(ctx, chatID, doc, uid, nil)
 	return c, translate(err)
 }
 
@@ -341,13 +372,28 @@ func (s *ChatService) MarkRead(ctx context.Context, chatID string) error {
 // only: two opens racing cannot move the marker back, and the chat
 // document — written by every send of a busy chat — is not locked against
 // its senders; its last seq, read just before, is one the user has seen.
+// A marker that moves is a receipt for the chat's room (receiptAt), unless
+// the reader hides receipts; the members who block the reader, or whom
+// the reader blocks, are named so that their sockets do not get it.
 func (s *ChatService) markRead(ctx context.Context, chatID, uid string) error {
 	d, m, err := s.db.member(ctx, nil, chatID, uid)
 	if err != nil {
 		return err
 	}
-	if m.ReadSeq >= d.LastSeq {
+	if m.ReadSeq >= d.LastSeq || d.LastMessage == nil {
 		return nil
+	}
+	hide, except, err := s.db.keptFrom(ctx, uid, d.MemberIDs)
+	if err != nil {
+		return err
+	}
+	ups := []firestore.Update{{Path: "readSeq", Value: d.LastSeq}, {Path: "lastReadId", Value: d.LastMessage.ID},
+		{Path: "lastReadAt", Value: firestore.ServerTimestamp}}
+	if hide {
+		ups = append(ups, firestore.Update{Path: "receiptAt", Value: firestore.Delete})
+	} else {
+		ups = append(ups, firestore.Update{Path: "receiptAt", Value: firestore.ServerTimestamp},
+			firestore.Update{Path: "receiptExcept", Value: except})
 	}
 	return s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		m, _, err := getDoc[memberDoc](ctx, tx, s.db.memberRef(chatID, uid))
@@ -360,6 +406,6 @@ func (s *ChatService) markRead(ctx context.Context, chatID, uid string) error {
 		if m.ReadSeq >= d.LastSeq {
 			return nil // nothing unread: no write, no event
 		}
-		return tx.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: d.LastSeq}})
+		return tx.Update(s.db.memberRef(chatID, uid), ups)
 	})
 }

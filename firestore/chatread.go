@@ -15,28 +15,71 @@ import (
 // The reads of chats: one chat, the caller's list, and how a chat document
 // becomes the contract's Chat for one viewer.
 
-// build renders a chat for the viewer: profiles of all members, the
-// viewer's unread count, and msgs (nil: the last ChatMessagesLen).
-func (s *ChatService) build(ctx context.Context, chatID string, doc *chatDoc, viewer string, readSeq int64, msgs []*chat.Message) (*chat.Chat, error) {
+// build renders a chat for the viewer: profiles and read markers of all
+// members, the viewer's unread count and mute, and msgs (nil: the last
+// ChatMessagesLen).
+func (s *ChatService) build(ctx context.Context, chatID string, doc *chatDoc, viewer string, msgs []*chat.Message) (*chat.Chat, error) {
 	if msgs == nil {
 		var err error
 		if msgs, err = s.db.lastMessages(ctx, chatID, chat.ChatMessagesLen); err != nil {
 			return nil, err
 		}
 	}
+	members, err := s.db.memberDocs(ctx, map[string]*chatDoc{chatID: doc})
+	if err != nil {
+		return nil, err
+	}
 	users, err := s.db.getUsers(ctx, doc.MemberIDs)
 	if err != nil {
 		return nil, err
 	}
-	return render(chatID, doc, viewer, readSeq, users, msgs), nil
+	return render(chatID, doc, viewer, members[chatID], users, msgs, s.db.now()), nil
 }
 
-// render assembles a Chat from what was read.
-func render(chatID string, doc *chatDoc, viewer string, readSeq int64, users map[string]*chat.User, msgs []*chat.Message) *chat.Chat {
+// memberDocs reads the membership documents of every member of the given
+// chats in one call, by chat and uid.
+func (db *DB) memberDocs(ctx context.Context, chats map[string]*chatDoc) (map[string]map[string]*memberDoc, error) {
+	var refs []*firestore.DocumentRef
+	for id, d := range chats {
+		for _, uid := range d.MemberIDs {
+			refs = append(refs, db.memberRef(id, uid))
+		}
+	}
+	out := make(map[string]map[string]*memberDoc, len(chats))
+	for id := range chats {
+		out[id] = map[string]*memberDoc{}
+	}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	snaps, err := db.client.GetAll(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	for _, snap := range snaps {
+		var m memberDoc
+		if snap.Exists() && snap.DataTo(&m) == nil {
+			out[snap.Ref.Parent.Parent.ID][snap.Ref.ID] = &m
+		}
+	}
+	return out, nil
+}
+
+// render assembles a Chat from what was read, for viewer ("": for no one,
+// hiding nothing: the engine's view, rendered per receiver later).
+func render(chatID string, doc *chatDoc, viewer string, members map[string]*memberDoc, users map[string]*chat.User, msgs []*chat.Message, now time.Time) *chat.Chat {
+	var readSeq int64
+	var muted *time.Time
+	if m := members[viewer]; m != nil {
+		readSeq, muted = m.ReadSeq, m.MutedUntil
+	} else if viewer == "" {
+		readSeq = doc.LastSeq
+	}
 	unread := int(max(doc.LastSeq-readSeq, 0))
 	c := &chat.Chat{
 		ID: chatID, IsGroup: doc.IsGroup, Name: doc.Name, ProfilePic: doc.ProfilePic,
 		CreatedAt: doc.CreatedAt.UTC(), CreatorID: doc.CreatorID, UnreadCount: unread, Messages: msgs,
+		MutedUntil: chat.MuteValue(muted, now),
 	}
 	if c.Messages == nil {
 		c.Messages = []*chat.Message{}
@@ -47,10 +90,16 @@ func render(chatID string, doc *chatDoc, viewer string, readSeq int64, users map
 			u = &chat.User{ID: uid, Username: ""}
 		}
 		cu := &chat.ChatUser{UserID: uid, ChatID: chatID, JoinedAt: doc.Joined[uid].UTC(), User: u}
+		if m := members[uid]; m != nil && m.LastReadID != "" {
+			cu.LastReadMessageID, cu.LastReadAt = m.LastReadID, utc(m.LastReadAt)
+		}
 		if uid == viewer {
 			cu.UnreadCount = unread
 		}
 		c.Users = append(c.Users, cu)
+	}
+	if viewer != "" {
+		c.HideFor(viewer)
 	}
 	return c
 }
@@ -61,18 +110,18 @@ func (s *ChatService) FindChat(ctx context.Context, chatID string) (*chat.Chat, 
 	if err != nil {
 		return nil, err
 	}
-	doc, m, err := s.db.member(ctx, nil, chatID, uid)
+	doc, err := s.db.chatOf(ctx, nil, chatID, uid)
 	if err != nil {
 		return nil, translate(err)
 	}
-	c, err := s.build(ctx, chatID, doc, uid, m.ReadSeq, nil)
+	c, err := s.build(ctx, chatID, doc, uid, nil)
 	return c, translate(err)
 }
 
 // FindChats implements chat.ChatService. Reads for a page of n chats: n
-// chat documents (one query), n of the caller's memberships (one batch)
-// and one profile per distinct member across the page (one batch); the last
-// message is denormalised on the chat.
+// chat documents (one query), every member's membership (one batch: their
+// read markers) and one profile per distinct member across the page (one
+// batch); the last message is denormalised on the chat.
 func (s *ChatService) FindChats(ctx context.Context, f chat.ChatFilter) ([]*chat.Chat, string, error) {
 	uid, err := chat.CallerUID(ctx)
 	if err != nil {
@@ -102,40 +151,32 @@ func (s *ChatService) FindChats(ctx context.Context, f chat.ChatFilter) ([]*chat
 		next = chatCursor(at, last.Ref.ID)
 	}
 	docs := make([]*chatDoc, len(snaps))
-	refs := make([]*firestore.DocumentRef, len(snaps))
+	byID := make(map[string]*chatDoc, len(snaps))
 	var memberIDs []string
 	for i, snap := range snaps {
 		docs[i] = &chatDoc{}
 		if err := snap.DataTo(docs[i]); err != nil {
 			return nil, "", translate(err)
 		}
-		refs[i] = s.db.memberRef(snap.Ref.ID, uid)
+		byID[snap.Ref.ID] = docs[i]
 		memberIDs = append(memberIDs, docs[i].MemberIDs...)
 	}
-	readSeqs := make([]int64, len(snaps))
-	if len(refs) > 0 {
-		msnaps, err := s.db.client.GetAll(ctx, refs)
-		if err != nil {
-			return nil, "", translate(err)
-		}
-		for i, ms := range msnaps {
-			if ms.Exists() {
-				n, _ := ms.Data()["readSeq"].(int64)
-				readSeqs[i] = n
-			}
-		}
+	members, err := s.db.memberDocs(ctx, byID)
+	if err != nil {
+		return nil, "", translate(err)
 	}
 	users, err := s.db.getUsers(ctx, memberIDs)
 	if err != nil {
 		return nil, "", translate(err)
 	}
+	now := s.db.now()
 	out := make([]*chat.Chat, len(snaps))
 	for i, snap := range snaps {
 		msgs := []*chat.Message{}
 		if m := lastMessage(docs[i]); m != nil {
 			msgs = append(msgs, m)
 		}
-		out[i] = render(snap.Ref.ID, docs[i], uid, readSeqs[i], users, msgs)
+		out[i] = render(snap.Ref.ID, docs[i], uid, members[snap.Ref.ID], users, msgs, now)
 	}
 	return out, next, nil
 }

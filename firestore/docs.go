@@ -42,7 +42,16 @@ type chatDoc struct {
 	// spendMeta) as of MetaAt; a chat that never changed has a full one.
 	MetaTokens float64   `firestore:"metaTokens"`
 	MetaAt     time.Time `firestore:"metaAt"`
+	// BlockedBy, on a direct chat, are its members who block the other:
+	// written in the block's transaction, so a send batch (which reads
+	// and commits conditional on this document) sees a block from its 204
+	// at no read of its own.
+	BlockedBy []string `firestore:"blockedBy,omitempty"`
 }
+
+// blocked tells whether the chat is a direct chat one of whose members
+// blocks the other: no send, edit or reaction goes in.
+func (d *chatDoc) blocked() bool { return !d.IsGroup && len(d.BlockedBy) > 0 }
 
 // metaRate and metaBurst bound how often a chat's name, picture and
 // members change: each change writes every member's document and sends
@@ -76,6 +85,19 @@ type memberDoc struct {
 	JoinedAt    time.Time `firestore:"joinedAt"`
 	ReadSeq     int64     `firestore:"readSeq"`
 	MetaVersion int64     `firestore:"metaVersion"`
+	// LastReadID and LastReadAt are the read marker as the contract shows
+	// it: the chat's newest message when the member last read it or sent.
+	LastReadID string     `firestore:"lastReadId,omitempty"`
+	LastReadAt *time.Time `firestore:"lastReadAt"`
+	// ReceiptAt is set (server time) by a read that others may see: the
+	// room listeners select on it, so a send moving the sender's marker,
+	// or a read by a member hiding receipts, is no messagesRead.
+	// ReceiptExcept are the members who must not see it (blocks).
+	ReceiptAt     *time.Time `firestore:"receiptAt,omitempty"`
+	ReceiptExcept []string   `firestore:"receiptExcept,omitempty"`
+	// MutedUntil is the member's mute of the chat; it goes with the
+	// membership when they leave.
+	MutedUntil *time.Time `firestore:"mutedUntil"`
 }
 
 // messageDoc is chats/{chatId}/messages/{messageId}. MemberIDs are the
@@ -143,6 +165,8 @@ type typingDoc struct {
 	UserID   string    `firestore:"userId"`
 	Username string    `firestore:"username"`
 	Until    time.Time `firestore:"until"`
+	// Except are the members in a block with the typist.
+	Except []string `firestore:"except,omitempty"`
 }
 
 func (db *DB) chatRef(id string) *firestore.DocumentRef { return db.client.Collection("chats").Doc(id) }

@@ -46,6 +46,8 @@ func (l *Listener) Listen(ctx context.Context, q realtime.Query, emit func(realt
 		fq = l.db.query(qTypingInChats, nil, keys)
 	case realtime.Flips:
 		fq = l.db.query(qPresenceToUsers, nil, keys, q.Since)
+	case realtime.Receipts:
+		fq = l.db.query(qReceiptsInChats, nil, keys, q.Since)
 	}
 	it := fq.Snapshots(ctx)
 	defer it.Stop()
@@ -90,7 +92,15 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 			if ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.UserID == "" {
 				continue
 			}
-			c.Membership = &realtime.Membership{UserID: m.UserID, ChatID: m.ChatID, ReadSeq: m.ReadSeq, MetaVersion: m.MetaVersion, JoinedAt: m.JoinedAt}
+			c.Membership = &realtime.Membership{UserID: m.UserID, ChatID: m.ChatID, ReadSeq: m.ReadSeq, MetaVersion: m.MetaVersion,
+				JoinedAt: m.JoinedAt, MutedUntil: utc(m.MutedUntil)}
+		case realtime.Receipts:
+			var m memberDoc
+			if ch.Kind == firestore.DocumentRemoved || ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.ReceiptAt == nil {
+				continue // left the chat, or hides receipts now: nothing to tell
+			}
+			c.Receipt = &realtime.Receipt{At: *m.ReceiptAt, Except: m.ReceiptExcept, Mark: chat.ReadMark{
+				ChatID: m.ChatID, UserID: m.UserID, LastReadMessageID: m.LastReadID, LastReadAt: utc(m.LastReadAt)}}
 		case realtime.Messages:
 			var m messageDoc
 			if ch.Kind == firestore.DocumentRemoved || ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.Seq == 0 {
@@ -102,11 +112,21 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 			if ch.Doc.DataTo(&t) != nil || t.UserID == "" || t.ChatID == "" {
 				continue
 			}
-			c.Typing = &realtime.TypingEntry{Typing: chat.Typing{ChatID: t.ChatID, UserID: t.UserID, Username: t.Username}, Until: t.Until}
+			c.Typing = &realtime.TypingEntry{Typing: chat.Typing{ChatID: t.ChatID, UserID: t.UserID, Username: t.Username},
+				Until: t.Until, Except: t.Except}
 		case realtime.Flips:
+			if ch.Kind != firestore.DocumentAdded {
+				continue // flips and notices never change once written
+			}
+			if _, ok := ch.Doc.Data()["notice"]; ok {
+				if c.Flip = decodeNotice(ch.Doc); c.Flip == nil {
+					continue
+				}
+				break
+			}
 			var p presenceDoc
-			if ch.Kind != firestore.DocumentAdded || ch.Doc.DataTo(&p) != nil || p.UserID == "" || p.Version == 0 {
-				continue // flips never change once written
+			if ch.Doc.DataTo(&p) != nil || p.UserID == "" || p.Version == 0 {
+				continue
 			}
 			seen := p.LastSeen.UTC()
 			c.Flip = &realtime.Flip{Presence: chat.Presence{UserID: p.UserID, Online: p.Online, LastSeen: &seen},
@@ -123,6 +143,20 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 		})
 	}
 	return b
+}
+
+// decodeNotice reads a block notice (block.go) as a Flip with Notice
+// set; nil when it does not decode.
+func decodeNotice(d *firestore.DocumentSnapshot) *realtime.Flip {
+	var n noticeDoc
+	if d.DataTo(&n) != nil || len(n.Audience) != 2 || len(n.Seen) != 2 {
+		return nil
+	}
+	f := &realtime.Flip{Notice: n.Notice, Audience: n.Audience, At: n.At, Peers: map[string]realtime.Peer{}}
+	for uid, s := range n.Seen {
+		f.Peers[uid] = realtime.Peer{Presence: chat.Presence{UserID: uid, Online: s.Online, LastSeen: utc(s.LastSeen)}, Version: s.Version}
+	}
+	return f
 }
 
 // heartbeatTTL is how long a heartbeat document outlives its last write
@@ -143,7 +177,7 @@ func (l *Listener) Beat(ctx context.Context) error {
 		doc any
 	}{
 		{"messages", map[string]any{"memberIds": []string{l.hbKey}, "revAt": now, "expireAt": expire}},
-		{"members", map[string]any{"userId": l.hbKey, "beat": now, "expireAt": expire}},
+		{"members", map[string]any{"userId": l.hbKey, "chatId": l.hbKey, "receiptAt": now, "beat": now, "expireAt": expire}},
 		{"typing", map[string]any{"chatId": l.hbKey, "until": expire}},
 		{"presence", map[string]any{"audience": []string{l.hbKey}, "at": now, "expireAt": expire}},
 	} {
@@ -186,11 +220,20 @@ func (r *Reader) LoadChat(ctx context.Context, chatID string) (*realtime.ChatVie
 	if err != nil {
 		return nil, err
 	}
+	members, err := r.db.memberDocs(ctx, map[string]*chatDoc{chatID: doc})
+	if err != nil {
+		return nil, err
+	}
 	users, err := r.db.getUsers(ctx, doc.MemberIDs)
 	if err != nil {
 		return nil, err
 	}
-	return &realtime.ChatView{Chat: render(chatID, doc, "", doc.LastSeq, users, msgs), LastSeq: doc.LastSeq, MetaVersion: doc.MetaVersion}, nil
+	muted := map[string]*time.Time{}
+	for uid, m := range members[chatID] {
+		muted[uid] = m.MutedUntil
+	}
+	return &realtime.ChatView{Chat: render(chatID, doc, "", members[chatID], users, msgs, r.db.now()),
+		LastSeq: doc.LastSeq, MetaVersion: doc.MetaVersion, Muted: muted}, nil
 }
 
 // MessagesBetween implements realtime.Reader.

@@ -30,7 +30,7 @@ func (s *ChatService) AddMembers(ctx context.Context, chatID string, userIDs []s
 	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
 		return nil, translate(err)
 	}
-	if err := s.requireProfiles(ctx, ids); err != nil {
+	if err := s.requireProfiles(ctx, uid, ids); err != nil {
 		return nil, translate(err)
 	}
 	return s.changeGroup(ctx, chatID, uid, "Members can be added to a group only.", func(tx *firestore.Transaction, d *chatDoc) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -216,6 +217,13 @@ func (s *Sessions) flip(ctx context.Context, tx *firestore.Transaction, uid stri
 	if err != nil {
 		return err
 	}
+	// Nobody in a block with the user hears of it (one read more: the
+	// blockers; the user's own blocks are on u).
+	by, err := s.db.blockers(ctx, uid)
+	if err != nil {
+		return err
+	}
+	audience = slices.DeleteFunc(audience, func(m string) bool { return slices.Contains(u.Blocks, m) || slices.Contains(by, m) })
 	v := u.PresenceVersion + 1
 	ups = append(ups, firestore.Update{Path: "online", Value: online}, firestore.Update{Path: "lastSeen", Value: at},
 		firestore.Update{Path: "presenceVersion", Value: v})

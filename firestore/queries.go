@@ -35,6 +35,11 @@ var (
 		Orders:  []QueryOrder{{"activityAt", true}, {firestore.DocumentID, true}}}
 	qUsernamesWithPrefix = &QueryShape{Name: "usernames with a prefix", Collection: "users",
 		Filters: []QueryFilter{{"usernameLower", ">="}, {"usernameLower", "<"}}}
+	qUsersBlocking = &QueryShape{Name: "users who block a user", Collection: "users",
+		Filters: []QueryFilter{{"blocks", "array-contains"}}}
+	qReceiptsInChats = &QueryShape{Name: "listener: read receipts in chats since", Group: true, Collection: "members",
+		Filters: []QueryFilter{{"chatId", "in"}, {"receiptAt", ">"}},
+		Orders:  []QueryOrder{{"receiptAt", false}}}
 	qUsersByName = &QueryShape{Name: "users by name", Collection: "users",
 		Orders: []QueryOrder{{"usernameLower", false}}}
 	qUsersByPrefix = &QueryShape{Name: "users by name prefix", Collection: "users",
@@ -77,7 +82,7 @@ var (
 // Queries lists every query shape this package runs.
 func Queries() []QueryShape {
 	var out []QueryShape
-	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix,
+	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix, qUsersBlocking, qReceiptsInChats,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
 		qMessagesBefore, qMessagesLatest, qMessagesChangedAfter, qRepliesTo, qQuoteRefreshesBefore, qPurgesBefore, qUploadsBefore,
 		qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {

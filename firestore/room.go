@@ -155,7 +155,8 @@ func (s *RoomService) write(ctx context.Context, key string, t *typist, id chat.
 	if typing {
 		// Only a member's typing is written; the check is made with every
 		// write, deferred ones included (a member may have been removed).
-		if _, err := s.db.chatOf(ctx, nil, chatID, id.UID); err != nil {
+		d, err := s.db.chatOf(ctx, nil, chatID, id.UID)
+		if err != nil {
 			s.forget(key, t, typing)
 			return translate(err)
 		}
@@ -163,7 +164,14 @@ func (s *RoomService) write(ctx context.Context, key string, t *typist, id chat.
 		if u, uerr := s.db.getUsers(ctx, []string{id.UID}); uerr == nil && u[id.UID] != nil {
 			username = u[id.UID].Username
 		}
-		_, err = ref.Set(ctx, typingDoc{ChatID: chatID, UserID: id.UID, Username: username, Until: now.Add(TypingTTL)})
+		// Members in a block with the typist do not see it (rewritten with
+		// every refresh, so a block or unblock shows within one).
+		_, except, err := s.db.keptFrom(ctx, id.UID, d.MemberIDs)
+		if err != nil {
+			s.forget(key, t, typing)
+			return translate(err)
+		}
+		_, err = ref.Set(ctx, typingDoc{ChatID: chatID, UserID: id.UID, Username: username, Until: now.Add(TypingTTL), Except: except})
 	} else {
 		// Ending typing needs no membership: a removed member's entry must
 		// still go.

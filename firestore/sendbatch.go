@@ -197,7 +197,7 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 	}
 	b := s.db.client.Batch()
 	msgs := make([]*chat.Message, len(batch))
-	readSeq := map[string]int64{}
+	readSeq, readID := map[string]int64{}, map[string]string{}
 	seq, rev := d.LastSeq, d.nextRev()-1
 	sends := 0
 	changes := map[string][]*pendingChange{} // by message, in batch order
@@ -225,6 +225,7 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 		seq++
 		last = s.writeSend(b, chatID, p, pre, seq, rev, now)
 		readSeq[p.id.UID] = seq // sending marks the chat read for the sender
+		readID[p.id.UID] = last.ID
 		msgs[i] = last.toMessage(last.ID)
 		if p.quote != nil {
 			quoted[p.quote.ID] = true
@@ -242,7 +243,10 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 	}
 	b.Update(s.db.chatRef(chatID), updates, firestore.LastUpdateTime(pre.version))
 	for _, uid := range slices.Sorted(maps.Keys(readSeq)) {
-		b.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: readSeq[uid]}})
+		// The marker moves without a receipt (receiptAt): a sender has
+		// read their own message, and no messagesRead says so.
+		b.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: readSeq[uid]},
+			{Path: "lastReadId", Value: readID[uid]}, {Path: "lastReadAt", Value: firestore.ServerTimestamp}})
 	}
 	_, err := b.Commit(ctx)
 	return msgs, err

@@ -3,6 +3,7 @@ package firestore
 import (
 	"context"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,11 @@ type userDoc struct {
 	// Sessions maps the instances holding a session of the user to when
 	// it began (presence.go).
 	Sessions map[string]time.Time `firestore:"sessions"`
+	// HideReceipts and Blocks are the user's privacy (chat.Privacy).
+	// Blocks live on the profile, which every chat view and search reads
+	// anyway: whether two users block each other costs no read of its own.
+	HideReceipts bool     `firestore:"hideReceipts,omitempty"`
+	Blocks       []string `firestore:"blocks,omitempty"`
 }
 
 // usernameDoc is usernames/{key}: the reservation that makes usernames
@@ -197,6 +203,10 @@ func (s *UserService) UpdateMe(ctx context.Context, upd chat.UserUpdate) (*chat.
 			doc.ProfilePic = *upd.ProfilePic
 			ups = append(ups, firestore.Update{Path: "profilePic", Value: doc.ProfilePic})
 		}
+		if upd.ReadReceipts != nil && doc.HideReceipts == *upd.ReadReceipts {
+			doc.HideReceipts = !*upd.ReadReceipts
+			ups = append(ups, firestore.Update{Path: "hideReceipts", Value: doc.HideReceipts})
+		}
 		out = docToUser(id.UID, doc)
 		if len(ups) == 0 {
 			return nil
@@ -233,28 +243,55 @@ func (s *UserService) FindUsers(ctx context.Context, f chat.UserFilter) ([]*chat
 	}
 	// Presence is real only for the caller and who shares a chat with
 	// them: one read per chat of the caller, only when a result needs it.
+	// Whoever blocked the caller is not found; whom the caller blocked is,
+	// without presence.
 	var shared map[string]bool
 	out := make([]*chat.User, 0, len(docs))
 	for _, d := range docs {
 		u := toUser(d, d.Ref.ID)
+		if u.Privacy != nil && slices.Contains(u.Privacy.Blocks, caller) {
+			continue
+		}
 		if u.ID != caller && (u.Online || u.LastSeen != nil) {
 			if shared == nil {
-				ids, err := s.db.coMembers(ctx, caller)
-				if err != nil {
+				if shared, err = s.visiblePresence(ctx, caller); err != nil {
 					return nil, translate(err)
-				}
-				shared = map[string]bool{}
-				for _, id := range ids {
-					shared[id] = true
 				}
 			}
 			if !shared[u.ID] {
 				u.Online, u.LastSeen = false, nil
 			}
 		}
+		if u.ID != caller {
+			u.Privacy = nil // the caller's own blocks decide nothing here: shown only to its owner
+		}
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// visiblePresence returns whose presence the caller may see outside a
+// chat's view: who shares one of their most active chats with them, less
+// whom they block (a block by the other was filtered out before).
+func (s *UserService) visiblePresence(ctx context.Context, caller string) (map[string]bool, error) {
+	ids, err := s.db.coMembers(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	me, err := s.db.getUsers(ctx, []string{caller})
+	if err != nil {
+		return nil, err
+	}
+	shared := map[string]bool{}
+	for _, id := range ids {
+		shared[id] = true
+	}
+	if u := me[caller]; u != nil {
+		for _, id := range u.Privacy.Blocks {
+			delete(shared, id)
+		}
+	}
+	return shared, nil
 }
 
 func toUser(snap *firestore.DocumentSnapshot, uid string) *chat.User {
@@ -266,7 +303,8 @@ func toUser(snap *firestore.DocumentSnapshot, uid string) *chat.User {
 // docToUser maps a profile with its presence. Callers that may show it to
 // someone outside the user's chats hide it (FindUsers).
 func docToUser(uid string, doc userDoc) *chat.User {
-	u := &chat.User{ID: uid, Username: doc.Username, ProfilePic: doc.ProfilePic, Online: doc.Online}
+	u := &chat.User{ID: uid, Username: doc.Username, ProfilePic: doc.ProfilePic, Online: doc.Online,
+		Privacy: &chat.Privacy{HideReceipts: doc.HideReceipts, Blocks: doc.Blocks}}
 	if doc.LastSeen != nil {
 		t := doc.LastSeen.UTC()
 		u.LastSeen = &t

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -145,6 +146,35 @@ func (s *Server) markRead(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// mute is PUT (on: until the body's time) and DELETE of /chats/:id/mute.
+func (s *Server) mute(on bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id", "Chat id")
+		if err != nil {
+			return err
+		}
+		var until time.Time
+		if on {
+			var body struct {
+				Until *string `json:"until"`
+			}
+			if err := s.decodeJSON(c, &body); err != nil {
+				return err
+			}
+			if body.Until == nil {
+				return chat.Errorf(chat.EINVALID, "until is required: a time, or 9999-12-31T23:59:59.999Z to mute until unmuted.")
+			}
+			if until, err = time.Parse(time.RFC3339Nano, *body.Until); err != nil {
+				return chat.Errorf(chat.EINVALID, "until must be an RFC 3339 time.")
+			}
+		}
+		if err := s.svc.Chats.MuteChat(c.Request().Context(), id, until); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
 }
 
 // nullable renders an empty cursor as JSON null.

@@ -65,11 +65,13 @@ type reactionJSON struct {
 }
 
 type chatUserJSON struct {
-	UserID      string   `json:"userId"`
-	ChatID      string   `json:"chatId"`
-	UnreadCount int      `json:"unreadCount"`
-	JoinedAt    string   `json:"joinedAt"`
-	User        userJSON `json:"user"`
+	UserID            string   `json:"userId"`
+	ChatID            string   `json:"chatId"`
+	UnreadCount       int      `json:"unreadCount"`
+	JoinedAt          string   `json:"joinedAt"`
+	User              userJSON `json:"user"`
+	LastReadMessageID string   `json:"lastReadMessageId"`
+	LastReadAt        *string  `json:"lastReadAt"`
 }
 
 type chatJSON struct {
@@ -82,6 +84,7 @@ type chatJSON struct {
 	CreatorID   string         `json:"creatorId"`
 	UnreadCount int            `json:"unreadCount"`
 	Messages    []messageJSON  `json:"messages"`
+	MutedUntil  *string        `json:"mutedUntil"`
 }
 
 type chatSummaryJSON struct {
@@ -149,11 +152,13 @@ func toChatJSON(c *chat.Chat, viewer string) chatJSON {
 		ID: c.ID, IsGroup: c.IsGroup, Name: c.Name, ProfilePic: c.ProfilePic,
 		CreatedAt: fmtTime(c.CreatedAt), CreatorID: c.CreatorID, UnreadCount: c.UnreadCount,
 		Users: make([]chatUserJSON, 0, len(c.Users)), Messages: toMessagesJSON(c.Messages, viewer),
+		MutedUntil: fmtTimePtr(c.MutedUntil),
 	}
 	for _, cu := range c.Users {
 		out.Users = append(out.Users, chatUserJSON{
 			UserID: cu.UserID, ChatID: cu.ChatID, UnreadCount: cu.UnreadCount,
 			JoinedAt: fmtTime(cu.JoinedAt), User: toUserJSON(cu.User),
+			LastReadMessageID: cu.LastReadMessageID, LastReadAt: fmtTimePtr(cu.LastReadAt),
 		})
 	}
 	return out
@@ -181,4 +186,33 @@ func toPresenceJSON(p *chat.Presence) presenceJSON {
 		out.LastSeen = &s
 	}
 	return out
+}
+
+// meJSON is the contract's Me: the caller's UserPublic and their own
+// privacy choices.
+type meJSON struct {
+	userJSON
+	ReadReceipts bool `json:"readReceipts"`
+}
+
+func toMeJSON(u *chat.User) meJSON {
+	return meJSON{userJSON: toUserJSON(u), ReadReceipts: u.Privacy == nil || !u.Privacy.HideReceipts}
+}
+
+// readMarkJSON is the contract's ReadMark (messagesRead).
+type readMarkJSON struct {
+	ChatID            string  `json:"chatId"`
+	UserID            string  `json:"userId"`
+	LastReadMessageID string  `json:"lastReadMessageId"`
+	LastReadAt        *string `json:"lastReadAt"`
+}
+
+func toReadMarkJSON(m *chat.ReadMark) readMarkJSON {
+	return readMarkJSON{ChatID: m.ChatID, UserID: m.UserID, LastReadMessageID: m.LastReadMessageID, LastReadAt: fmtTimePtr(m.LastReadAt)}
+}
+
+// muteJSON is the payload of chatMuted.
+type muteJSON struct {
+	ChatID     string  `json:"chatId"`
+	MutedUntil *string `json:"mutedUntil"`
 }

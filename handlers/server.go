@@ -28,6 +28,7 @@ type Services struct {
 	Messages chat.MessageService
 	Files    chat.FileService
 	Rooms    chat.RoomService
+	Blocks   chat.BlockService
 	// Presence is told of every socket opened and closed.
 	Presence chat.PresenceTracker
 	// Ready answers the readiness probe: nil when storage answers.
@@ -103,6 +104,9 @@ func NewServer(svc Services, sockets *Sockets, opts Options) *Server {
 	api := e.Group("/api", s.authenticate)
 	api.GET("/me", s.getMe, s.limit("other"))
 	api.PATCH("/me", s.patchMe, s.limit("other"))
+	api.GET("/me/blocks", s.findBlocks, s.limit("other"))
+	api.PUT("/me/blocks/:uid", s.block(true), s.limit("other"))
+	api.DELETE("/me/blocks/:uid", s.block(false), s.limit("other"))
 	api.GET("/users", s.findUsers, s.limit("other"))
 	api.GET("/chats", s.findChats, s.limit("other"))
 	api.POST("/chats", s.createChat, s.limit("other"))
@@ -119,6 +123,8 @@ func NewServer(svc Services, sockets *Sockets, opts Options) *Server {
 	api.DELETE("/chats/:id/messages/:mid/reactions/:emoji", s.react(false), s.limit("message"))
 	api.DELETE("/chats/:id/messages/:mid", s.deleteMessage, s.limit("message"))
 	api.POST("/chats/:id/read", s.markRead, s.limit("other"))
+	api.PUT("/chats/:id/mute", s.mute(true), s.limit("other"))
+	api.DELETE("/chats/:id/mute", s.mute(false), s.limit("other"))
 	api.GET("/chats/:id/files/:fileId", s.getFile, s.limit("other"))
 	api.Any("/*", func(c echo.Context) error { return chat.Errorf(chat.ENOTFOUND, "No such endpoint.") })
 	return s

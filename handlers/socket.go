@@ -146,6 +146,10 @@ func Payload(ev chat.Event) any {
 		return toPresenceJSON(ev.Presence)
 	case chat.EventTyping, chat.EventStopTyping:
 		return toTypingJSON(ev.Typing)
+	case chat.EventMessagesRead:
+		return toReadMarkJSON(ev.Read)
+	case chat.EventChatMuted:
+		return muteJSON{ChatID: ev.Mute.ChatID, MutedUntil: fmtTimePtr(ev.Mute.Until)}
 	}
 	return nil
 }

@@ -13,22 +13,24 @@ func (s *Server) getMe(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toUserJSON(u))
+	return c.JSON(http.StatusOK, toMeJSON(u))
 }
 
 func (s *Server) patchMe(c echo.Context) error {
 	var body struct {
-		Username   *string `json:"username"`
-		ProfilePic *string `json:"profilePic"`
+		Username     *string `json:"username"`
+		ProfilePic   *string `json:"profilePic"`
+		ReadReceipts *bool   `json:"readReceipts"`
 	}
 	if err := s.decodeJSON(c, &body); err != nil {
 		return err
 	}
-	u, err := s.svc.Users.UpdateMe(c.Request().Context(), chat.UserUpdate{Username: body.Username, ProfilePic: body.ProfilePic})
+	u, err := s.svc.Users.UpdateMe(c.Request().Context(), chat.UserUpdate{Username: body.Username, ProfilePic: body.ProfilePic,
+		ReadReceipts: body.ReadReceipts})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toUserJSON(u))
+	return c.JSON(http.StatusOK, toMeJSON(u))
 }
 
 func (s *Server) findUsers(c echo.Context) error {
@@ -45,4 +47,35 @@ func (s *Server) findUsers(c echo.Context) error {
 		out = append(out, toUserJSON(u))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"users": out})
+}
+
+func (s *Server) findBlocks(c echo.Context) error {
+	users, err := s.svc.Blocks.FindBlocks(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]userJSON, 0, len(users))
+	for _, u := range users {
+		out = append(out, toUserJSON(u))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"users": out})
+}
+
+// block is PUT (on) and DELETE of /me/blocks/:uid.
+func (s *Server) block(on bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		uid, err := pathID(c, "uid", "User id")
+		if err != nil {
+			return err
+		}
+		if on {
+			err = s.svc.Blocks.Block(c.Request().Context(), uid)
+		} else {
+			err = s.svc.Blocks.Unblock(c.Request().Context(), uid)
+		}
+		if err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
@@ -98,7 +99,9 @@ func (h *Hub) Deliver(ev chat.Event) {
 	case chat.EventChatUpdated:
 		to = h.reg.roomConns(ev.ChatID, func(c *Conn) bool { return c.UID == ev.UserID })
 	case chat.EventTyping, chat.EventStopTyping:
-		to = h.reg.roomConns(ev.ChatID, func(c *Conn) bool { return c.UID != ev.Typing.UserID })
+		to = h.reg.roomConns(ev.ChatID, func(c *Conn) bool { return c.UID != ev.Typing.UserID && !slices.Contains(ev.Except, c.UID) })
+	case chat.EventMessagesRead:
+		to = h.reg.roomConns(ev.ChatID, func(c *Conn) bool { return c.UID != ev.Read.UserID && !slices.Contains(ev.Except, c.UID) })
 	default:
 		to = h.reg.userConns(ev.UserID)
 	}

@@ -67,3 +67,9 @@ func (r *roomFeed) Next() time.Time                   { return r.next() }
 func Seq(n int64, found bool) SeqResult { return seqResult{seq: n, found: found} }
 
 func FlipInput(f Flip) Input { return input{flip: &f} }
+
+func (r *roomFeed) Receipt(rc Receipt, now time.Time) []chat.Event { return r.reads.seen(rc, now) }
+func (r *roomFeed) ReceiptBaseline(set []Receipt, now time.Time) []chat.Event {
+	return r.reads.baseline(set, now)
+}
+func (r *roomFeed) FlushReceipts(now time.Time) []chat.Event { return r.reads.flush(now) }

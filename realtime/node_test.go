@@ -174,8 +174,8 @@ func TestShardsAndLinger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := n.Listeners(); got != 7 {
-		t.Fatalf("%d listeners with a room, want 7", got)
+	if got := n.Listeners(); got != 8 {
+		t.Fatalf("%d listeners with a room, want 8 (typing and receipts)", got)
 	}
 	releases[29]() // the second shard's only user
 	releases[29]() // twice is harmless

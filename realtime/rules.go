@@ -74,6 +74,8 @@ type userFeed struct {
 	// seen twice (listener restarts look back) is told once, and an older
 	// one never after a newer.
 	flips map[string]int64
+	// notices is the time of the last block notice told per other user.
+	notices map[string]time.Time
 }
 
 // membership is one chat of a served user as the user was last told.
@@ -89,6 +91,8 @@ type membership struct {
 	// one the client has from the chat's view or history.
 	joinedAt time.Time
 	summary  string // the last chatSummary emitted, to skip repeats
+	// mutedUntil is the user's mute of the chat as last told.
+	mutedUntil *time.Time
 }
 
 // hasMembers tells whether the user's first membership set was applied:
@@ -135,6 +139,9 @@ func (u *userFeed) step(in input, got readResults) ([]chat.Event, []read) {
 }
 
 func (u *userFeed) stepFlip(f *Flip) []chat.Event {
+	if f.Notice != "" {
+		return u.stepNotice(f)
+	}
 	who := f.Presence.UserID
 	if who == u.uid || f.Version <= u.flips[who] {
 		return nil
@@ -162,7 +169,7 @@ func (u *userFeed) stepRemoved(chatID string) []chat.Event {
 func (u *userFeed) stepMemberSet(set map[string]Membership, got readResults) ([]chat.Event, []read) {
 	if u.freshMembers {
 		for _, m := range set {
-			u.chats[m.ChatID] = &membership{readSeq: m.ReadSeq, metaVersion: m.MetaVersion, joinedAt: m.JoinedAt}
+			u.chats[m.ChatID] = &membership{readSeq: m.ReadSeq, metaVersion: m.MetaVersion, joinedAt: m.JoinedAt, mutedUntil: m.MutedUntil}
 		}
 		u.freshMembers = false
 		return nil, nil
@@ -219,7 +226,7 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 		}
 		// Messages sent to the user still come as newMessage, also those
 		// the view already holds: clients count on one newMessage per message.
-		ms := &membership{readSeq: m.ReadSeq, metaVersion: max(m.MetaVersion, view.MetaVersion), joinedAt: m.JoinedAt}
+		ms := &membership{readSeq: m.ReadSeq, metaVersion: max(m.MetaVersion, view.MetaVersion), joinedAt: m.JoinedAt, mutedUntil: m.MutedUntil}
 		return ms, []chat.Event{{Kind: chat.EventNewChat, UserID: u.uid, ChatID: m.ChatID, Chat: view.For(u.uid, m.ReadSeq)}}, nil
 	}
 	next := *cur
@@ -243,6 +250,11 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 				chat.Event{Kind: chat.EventChatInfo, UserID: u.uid, ChatID: m.ChatID, Chat: &info})
 		}
 	}
+	if !sameTime(m.MutedUntil, cur.mutedUntil) {
+		next.mutedUntil = m.MutedUntil
+		evs = append(evs, chat.Event{Kind: chat.EventChatMuted, UserID: u.uid, ChatID: m.ChatID,
+			Mute: &chat.Mute{ChatID: m.ChatID, Until: m.MutedUntil}})
+	}
 	if m.ReadSeq > cur.readSeq {
 		next.readSeq = m.ReadSeq
 		last, lastSeq := cur.lastMsg, cur.lastSeq
@@ -262,6 +274,11 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 		}
 	}
 	return &next, evs, nil
+}
+
+// sameTime tells whether two optional times are the same.
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }
 
 // missing returns those of rs that got lacks.
@@ -297,10 +314,12 @@ func (v *ChatView) member(uid string) *chat.ChatUser {
 }
 
 // For renders the chat for viewer, whose read marker is readSeq: the
-// contract's unreadCount is the receiving user's own.
+// contract's unreadCount and mutedUntil are the receiving user's own, and
+// what members keep from the viewer (blocks, hidden receipts) is taken out.
 func (v *ChatView) For(viewer string, readSeq int64) *chat.Chat {
 	c := *v.Chat
 	c.UnreadCount = int(max(v.LastSeq-readSeq, 0))
+	c.MutedUntil = chat.MuteValue(v.Muted[viewer], time.Now())
 	c.Users = make([]*chat.ChatUser, len(v.Chat.Users))
 	for i, cu := range v.Chat.Users {
 		cp := *cu
@@ -310,5 +329,34 @@ func (v *ChatView) For(viewer string, readSeq int64) *chat.Chat {
 		}
 		c.Users[i] = &cp
 	}
+	c.HideFor(viewer)
 	return &c
+}
+
+// stepNotice tells the user of a block with another changing: one
+// presence of the other as the user may see it from now on (offline and
+// no lastSeen after a block). Flips of the other up to the notice's
+// version are dropped from then on: one written before a block and
+// delivered after it must not show what the block hides.
+func (u *userFeed) stepNotice(f *Flip) []chat.Event {
+	var other string
+	for _, uid := range f.Audience {
+		if uid != u.uid {
+			other = uid
+		}
+	}
+	p, ok := f.Peers[other]
+	if other == "" || !ok || !f.At.After(u.notices[other]) {
+		return nil // not for this user, or told already (a restart looks back)
+	}
+	if u.flips == nil {
+		u.flips = map[string]int64{}
+	}
+	if u.notices == nil {
+		u.notices = map[string]time.Time{}
+	}
+	u.notices[other] = f.At
+	u.flips[other] = max(u.flips[other], p.Version)
+	pr := p.Presence
+	return []chat.Event{{Kind: chat.EventPresence, UserID: u.uid, Presence: &pr}}
 }

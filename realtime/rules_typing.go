@@ -13,12 +13,14 @@ import (
 // feeds it entries and the time.
 type roomFeed struct {
 	chatID string
-	fresh  bool // first batch still to come: a baseline, not news
+	fresh  bool // first typing batch still to come: a baseline, not news
 	typing map[string]TypingEntry
+	reads  receiptFeed
 }
 
 func newRoomFeed(chatID string) *roomFeed {
-	return &roomFeed{chatID: chatID, fresh: true, typing: map[string]TypingEntry{}}
+	return &roomFeed{chatID: chatID, fresh: true, typing: map[string]TypingEntry{},
+		reads: receiptFeed{chatID: chatID, fresh: true, readers: map[string]*reader{}}}
 }
 
 // seen records a live typing entry; a typist new to the room is announced.
@@ -33,7 +35,7 @@ func (r *roomFeed) seen(e TypingEntry, now time.Time) []chat.Event {
 		return nil
 	}
 	t := e.Typing
-	return []chat.Event{{Kind: chat.EventTyping, ChatID: r.chatID, Typing: &t}}
+	return []chat.Event{{Kind: chat.EventTyping, ChatID: r.chatID, Typing: &t, Except: e.Except}}
 }
 
 // gone ends uid's typing.
@@ -44,7 +46,7 @@ func (r *roomFeed) gone(uid string) []chat.Event {
 	}
 	delete(r.typing, uid)
 	t := e.Typing
-	return []chat.Event{{Kind: chat.EventStopTyping, ChatID: r.chatID, Typing: &t}}
+	return []chat.Event{{Kind: chat.EventStopTyping, ChatID: r.chatID, Typing: &t, Except: e.Except}}
 }
 
 // reconcile takes the whole set of the room's typing entries (a listener's
@@ -85,9 +87,10 @@ func (r *roomFeed) expire(now time.Time) []chat.Event {
 	return evs
 }
 
-// next returns the earliest Until in the room, zero when nobody types.
+// next returns when the room has timed work next: the earliest Until,
+// or a held receipt's turn; zero when there is none.
 func (r *roomFeed) next() time.Time {
-	var t time.Time
+	t := r.reads.next()
 	for _, e := range r.typing {
 		if t.IsZero() || e.Until.Before(t) {
 			t = e.Until

@@ -214,7 +214,7 @@ func (sh *shard) restart() {
 	}
 	sh.next = g
 	if sh.gen != nil {
-		sh.gen.stop(Members, Flips, Typing) // from the new generation only
+		sh.gen.stop(Members, Flips, Typing, Receipts) // from the new generation only
 	}
 	sh.countListeners()
 }

@@ -18,6 +18,7 @@ const (
 	Messages             // messages addressed to the keys (users), since a time
 	Typing               // typing entries of the keys (chats)
 	Flips                // presence flips whose audience has the keys (users), since a time
+	Receipts             // read markers moved in the keys (chats) by reads others may see, since a time
 )
 
 func (k Kind) String() string {
@@ -30,6 +31,8 @@ func (k Kind) String() string {
 		return "typing"
 	case Flips:
 		return "presence"
+	case Receipts:
+		return "receipts"
 	}
 	return "unknown"
 }
@@ -49,6 +52,8 @@ type Membership struct {
 	ReadSeq     int64
 	MetaVersion int64
 	JoinedAt    time.Time
+	// MutedUntil is the member's mute of the chat, nil if none.
+	MutedUntil *time.Time
 }
 
 // Posted is a message as a listener sees it: with the members it was
@@ -67,6 +72,16 @@ type Posted struct {
 type TypingEntry struct {
 	Typing chat.Typing
 	Until  time.Time
+	// Except are the members who must not see it (blocks).
+	Except []string
+}
+
+// Receipt is a member's read marker moved by a read others may see: At
+// is when (the storage's time), Except who must not see it (blocks).
+type Receipt struct {
+	Mark   chat.ReadMark
+	At     time.Time
+	Except []string
 }
 
 // Flip is a user's online status changing, as a presence listener sees
@@ -76,16 +91,30 @@ type Flip struct {
 	Presence chat.Presence
 	Version  int64
 	Audience []string
+	// Notice, when set ("block" or "unblock"), makes this not a flip but
+	// a block between the two users of Audience changing: Peers hold each
+	// one's presence as the other may see it from now on (hidden after a
+	// block), with its flip version; At orders notices.
+	Notice string
+	Peers  map[string]Peer
+	At     time.Time
+}
+
+// Peer is one user's presence in a block notice.
+type Peer struct {
+	Presence chat.Presence
+	Version  int64
 }
 
 // Change is one document change; exactly one of Membership, Posted,
-// Typing and Flip is set, by the listener's kind.
+// Typing, Flip and Receipt is set, by the listener's kind.
 type Change struct {
 	Removed    bool
 	Membership *Membership
 	Posted     *Posted
 	Typing     *TypingEntry
 	Flip       *Flip
+	Receipt    *Receipt
 }
 
 // Batch is one snapshot of a listener, decoded. A listener's first batch
@@ -117,6 +146,8 @@ type ChatView struct {
 	Chat        *chat.Chat
 	LastSeq     int64
 	MetaVersion int64
+	// Muted is each member's mute of the chat as read with it.
+	Muted map[string]*time.Time
 }
 
 // Reader reads what the delivery rules need beyond what listeners carry.
