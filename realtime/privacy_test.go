@@ -130,3 +130,24 @@ func TestReceiptThrottle(t *testing.T) {
 		t.Fatalf("nothing held, yet due %v", r.Next())
 	}
 }
+
+// TestTypingVisibilityChanges: a typist whose entry is rewritten with
+// other members kept from it (a block or unblock while typing) is an end
+// for those who saw it and a start for those who now may.
+func TestTypingVisibilityChanges(t *testing.T) {
+	r := realtime.NewRoomFeed("c")
+	now := t0
+	entry := func(except ...string) realtime.TypingEntry {
+		return realtime.TypingEntry{Typing: chat.Typing{ChatID: "c", UserID: "bob"}, Until: now.Add(time.Minute), Except: except}
+	}
+	if evs := r.Seen(entry("ana"), now); len(evs) != 1 || evs[0].Kind != chat.EventTyping || len(evs[0].Except) != 1 {
+		t.Fatalf("start %+v", evs)
+	}
+	if evs := r.Seen(entry("ana"), now); len(evs) != 0 {
+		t.Fatalf("a refresh told %+v", evs)
+	}
+	evs := r.Seen(entry(), now)
+	if len(evs) != 2 || evs[0].Kind != chat.EventStopTyping || evs[0].Except[0] != "ana" || evs[1].Kind != chat.EventTyping || len(evs[1].Except) != 0 {
+		t.Fatalf("unblocked while typing: %+v", evs)
+	}
+}

@@ -29,13 +29,20 @@ func (r *roomFeed) seen(e TypingEntry, now time.Time) []chat.Event {
 	if !e.Until.After(now) {
 		return r.gone(e.Typing.UserID)
 	}
-	_, was := r.typing[e.Typing.UserID]
+	old, was := r.typing[e.Typing.UserID]
 	r.typing[e.Typing.UserID] = e
-	if was {
-		return nil
-	}
 	t := e.Typing
-	return []chat.Event{{Kind: chat.EventTyping, ChatID: r.chatID, Typing: &t, Except: e.Except}}
+	start := chat.Event{Kind: chat.EventTyping, ChatID: r.chatID, Typing: &t, Except: e.Except}
+	switch {
+	case !was:
+		return []chat.Event{start}
+	case !slices.Equal(old.Except, e.Except):
+		// Who may see it changed (a block or unblock while typing): an
+		// end for those who saw it, a start for those who now may.
+		ot := old.Typing
+		return []chat.Event{{Kind: chat.EventStopTyping, ChatID: r.chatID, Typing: &ot, Except: old.Except}, start}
+	}
+	return nil
 }
 
 // gone ends uid's typing.
