@@ -8,6 +8,7 @@ import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { Server, buildAll, freePort, launchChromium, requireEnv, serveWeb, workdir } from "./harness.mjs";
+import { receiptsMuteBlock } from "./privacy.mjs";
 
 const T = 30_000; // the longest any single condition may take
 
@@ -395,6 +396,9 @@ test("two users chat across two instances in Chromium", async () => {
   await a.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
   await message(b, "my reply").locator(".quote", { hasText: "Message deleted" }).waitFor({ timeout: T });
   assert.equal(await b.locator(".quote", { hasText: "revised words" }).count(), 0, "the deleted text is still quoted");
+
+  // Read receipts, mute and block (privacy.mjs).
+  await receiptsMuteBlock({ a, b, bob, send, message, T });
 
   // 56 minutes on for ana: her client renews the ID token (5 minutes
   // before its hour is up) and her socket reconnects with the new one.

@@ -60,6 +60,10 @@ export class Api {
   addMembers(id, userIds) { return this.call("POST", `/api/chats/${id}/members`, { userIds }); }
   removeMember(id, uid) { return this.call("DELETE", `/api/chats/${id}/members/${uid}`); }
   markRead(id) { return this.call("POST", `/api/chats/${id}/read`); }
+  // mute until an ISO time (MUTED_FOREVER: until unmuted); null unmutes.
+  mute(id, until) { return until ? this.call("PUT", `/api/chats/${id}/mute`, { until }) : this.call("DELETE", `/api/chats/${id}/mute`); }
+  blocks() { return this.call("GET", "/api/me/blocks"); }
+  block(uid, on) { return this.call(on ? "PUT" : "DELETE", `/api/me/blocks/${encodeURIComponent(uid)}`); }
   // messagesBefore pages history backwards; no cursor gives the newest.
   messagesBefore(id, before) {
     return this.call("GET", `/api/chats/${id}/messages?limit=50${before ? `&before=${before}` : ""}`);

@@ -293,3 +293,50 @@ export function changeNotes(old, next) {
   for (const [id, name] of before) if (!after.has(id)) out.push(`${name} left`);
   return out;
 }
+
+// applyReadMark moves a member's read marker in the chat list (messagesRead).
+export function applyReadMark(chats, mark) {
+  const c = chats.get(mark.chatId);
+  if (!c || !c.users.some((cu) => cu.userId === mark.userId)) return chats;
+  const next = new Map(chats);
+  next.set(mark.chatId, {
+    ...c,
+    users: c.users.map((cu) => (cu.userId === mark.userId
+      ? { ...cu, lastReadMessageId: mark.lastReadMessageId, lastReadAt: mark.lastReadAt } : cu)),
+  });
+  return next;
+}
+
+// SEEN_NAMES is how many names "Seen by" lists; beyond it, a count.
+const SEEN_NAMES = 3;
+
+// seenBy places "Seen by" under the newest loaded message that other
+// members have read (ids sort like the chat's order): {id, text}, or null
+// when no one else has read any of them.
+export function seenBy(chat, items, meId) {
+  const readers = (chat.users || []).filter((cu) => cu.userId !== meId && cu.lastReadMessageId);
+  for (let i = items.length - 1; i >= 0; i--) {
+    const m = items[i];
+    const who = readers.filter((cu) => cu.lastReadMessageId >= m.id);
+    if (who.length === 0) continue;
+    const names = who.map((cu) => cu.user.username);
+    const text = names.length > SEEN_NAMES ? `Seen by ${names.length} people` : `Seen by ${names.join(", ")}`;
+    return { id: m.id, text };
+  }
+  return null;
+}
+
+// MUTED_FOREVER is the contract's "until unmuted".
+export const MUTED_FOREVER = "9999-12-31T23:59:59.999Z";
+
+// isMuted tells whether the chat is muted for the user now.
+export function isMuted(chat, now = Date.now()) {
+  return !!chat.mutedUntil && Date.parse(chat.mutedUntil) > now;
+}
+
+// muteLabel says until when a chat is muted.
+export function muteLabel(chat, now = Date.now()) {
+  if (!isMuted(chat, now)) return "";
+  if (chat.mutedUntil === MUTED_FOREVER) return "Muted";
+  return `Muted until ${new Date(chat.mutedUntil).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+}

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   applyPresence, applyQuotes, chatTitle, imageType, isImage, maxRev, mentionAt, mentionsIn, mergeChanges, mergeMessages, quoteOf,
-  retryable, retryDelay, sortChats, typingLine, withMessage,
+  retryable, retryDelay, sortChats, typingLine, withMessage, seenBy, applyReadMark, isMuted, muteLabel, MUTED_FOREVER,
 } from "./model.js";
 
 const msg = (id, at) => ({ id, createdAt: `2026-11-27T08:00:${String(at).padStart(2, "0")}.000Z` });
@@ -184,4 +184,26 @@ test("changeNotes says what changed in a group", async () => {
     ["Renamed to “b”", "cem joined", "bob left"]);
   assert.deepEqual(changeNotes(old, old), []);
   assert.deepEqual(changeNotes(null, old), []);
+});
+
+test("seenBy: under the newest message others read, names or a count", () => {
+  const items = [{ id: "000000000001aaaa" }, { id: "000000000002bbbb" }, { id: "000000000003cccc" }];
+  const member = (userId, lastReadMessageId) => ({ userId, lastReadMessageId, user: { username: userId } });
+  const chat = { users: [member("me", items[2].id), member("bob", items[1].id), member("cid", "")] };
+  assert.deepEqual(seenBy(chat, items, "me"), { id: items[1].id, text: "Seen by bob" });
+  assert.equal(seenBy({ users: [member("me", items[2].id)] }, items, "me"), null, "my own marker is not a receipt");
+  const many = { users: ["a", "b", "c", "d"].map((u) => member(u, items[2].id)) };
+  assert.deepEqual(seenBy(many, items, "me"), { id: items[2].id, text: "Seen by 4 people" });
+  const moved = applyReadMark(new Map([["c", { id: "c", ...chat }]]), { chatId: "c", userId: "cid", lastReadMessageId: items[2].id, lastReadAt: "x" });
+  assert.deepEqual(seenBy(moved.get("c"), items, "me"), { id: items[2].id, text: "Seen by cid" });
+  assert.equal(applyReadMark(moved, { chatId: "c", userId: "eve", lastReadMessageId: "z" }), moved, "not a member: unchanged");
+});
+
+test("isMuted and muteLabel: expired mutes read as not muted", () => {
+  const now = Date.parse("2026-01-01T10:00:00.000Z");
+  assert.equal(isMuted({ mutedUntil: null }, now), false);
+  assert.equal(isMuted({ mutedUntil: "2026-01-01T09:00:00.000Z" }, now), false);
+  assert.equal(isMuted({ mutedUntil: "2026-01-01T11:00:00.000Z" }, now), true);
+  assert.equal(muteLabel({ mutedUntil: MUTED_FOREVER }, now), "Muted");
+  assert.equal(muteLabel({ mutedUntil: "2026-01-01T09:00:00.000Z" }, now), "");
 });

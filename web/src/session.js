@@ -25,6 +25,7 @@ import {
 import { Gaps } from "./catchup.js";
 import { Outbox } from "./outbox.js";
 import { Typing } from "./typing.js";
+import { Privacy } from "./privacy.js";
 
 const REFRESH_AHEAD_MS = 5 * 60_000; // renew the ID token this long before it expires
 
@@ -41,6 +42,7 @@ export class Session {
       typing: new Map(), // chatId → Map userId → {username, until}
       notes: new Map(), // chatId → [{id, at, text}]: group changes seen here
       replying: new Map(), // chatId → the message the composer's next send quotes
+      blocked: new Set(), // uids this user blocks
       openId: null,
       openedUnread: 0, // the open chat's unread count when it was opened
       connected: false,
@@ -54,6 +56,7 @@ export class Session {
     this.onPop = () => this.open(chatFromURL(location.href), { history: "none" });
     this.readTimer = null;
     this.typing = new Typing(this);
+    this.privacy = new Privacy(this); // receipts, mutes, blocks
     this.socket = io(config.apiUrl, {
       transports: ["websocket"], // Cloud Run: no sticky polling needed
       autoConnect: false,
@@ -104,6 +107,7 @@ export class Session {
     }
     this.socket.connect();
     this.refreshToken();
+    this.privacy.loadBlocks();
   }
 
   stop() {
@@ -147,6 +151,7 @@ export class Session {
     s.on("chatInfo", (chat) => this.putChat(chat)); // lists and headers of chats not open
     s.on("chatDeleted", (id) => this.dropChat(id));
     s.on("presence", (p) => this.store.set((st) => ({ chats: applyPresence(st.chats, p) })));
+    this.privacy.wire(s);
     s.on("typing", (t) => this.setTyping(t, true));
     s.on("stopTyping", (t) => this.setTyping(t, false));
   }

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { signOut } from "firebase/auth";
 import { useStore } from "../store.js";
-import { chatTitle, lastMessage, otherMember, sortChats, unreadTitle } from "../model.js";
+import { chatTitle, isMuted, lastMessage, otherMember, sortChats, unreadTitle } from "../model.js";
 import { ChatView } from "./ChatView.jsx";
 import { NewChat } from "./NewChat.jsx";
 import { PresenceDot } from "./PresenceDot.jsx";
@@ -51,7 +51,7 @@ export function ChatApp({ session, auth }) {
                   <button type="button" class={`chat-item ${c.id === st.openId ? "active" : ""}`} onClick={() => session.open(c.id)}
                     data-chat-id={c.id} aria-current={c.id === st.openId ? "true" : undefined}>
                     {other ? <PresenceDot user={other} known={st.connected} /> : <span class="dot group" aria-hidden="true">#</span>}
-                    <span class="title">{chatTitle(c, meId)}</span>
+                    <span class="title">{chatTitle(c, meId)}{isMuted(c) && <span class="muted" aria-label="muted"> 🔕</span>}</span>
                     {c.unreadCount > 0 && c.id !== st.openId && <span class="badge" aria-label={`${c.unreadCount} unread`}>{c.unreadCount}</span>}
                     <span class="preview">{!last ? "No messages yet" : last.deletedAt ? "Message deleted" : last.content || `File: ${last.fileName}`}</span>
                   </button>

@@ -5,7 +5,8 @@
 // where the unread ones begin, and "Jump to latest" while scrolled up.
 // Each message (Message.jsx) carries its own edit and delete.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { chatTitle, dayLabel, dayOf, grouped, otherMember, typingLine } from "../model.js";
+import { chatTitle, dayLabel, dayOf, grouped, muteLabel, otherMember, seenBy, typingLine } from "../model.js";
+import { ChatMenu } from "./ChatMenu.jsx";
 import { GroupPanel } from "./GroupPanel.jsx";
 import { Message } from "./Message.jsx";
 import { PresenceDot, presenceLine } from "./PresenceDot.jsx";
@@ -21,6 +22,9 @@ export function ChatView({ session, chat, st }) {
   const typers = st.typing.get(chat.id) || new Map();
   const other = chat.isGroup ? null : otherMember(chat, meId);
   const [panel, setPanel] = useState(false);
+  const [menu, setMenu] = useState(false);
+  const blocked = !!other && st.blocked.has(other.id);
+  const seenLine = seenBy(chat, h.items, meId);
   const [newBelow, setNewBelow] = useState(0);
   const [unreadAtOpen] = useState(st.openedUnread);
   const list = useRef(null);
@@ -105,10 +109,13 @@ export function ChatView({ session, chat, st }) {
           <h2>{chatTitle(chat, meId)}</h2>
           {other && <p class="status">{st.connected ? presenceLine(other) : "status unknown while offline"}</p>}
           {chat.isGroup && <p class="status">{chat.users.length} members</p>}
+          {muteLabel(chat) && <p class="status muted">🔕 {muteLabel(chat)}</p>}
         </div>
         {chat.isGroup && <button type="button" onClick={() => setPanel(!panel)} aria-expanded={panel}>Members</button>}
+        <button type="button" onClick={() => setMenu(!menu)} aria-expanded={menu} aria-label="Chat options">⋯</button>
       </header>
       {panel && <GroupPanel session={session} chat={chat} onClose={() => setPanel(false)} />}
+      {menu && <ChatMenu session={session} chat={chat} other={other} blocked={blocked} onClose={() => setMenu(false)} />}
       <ol class="messages" ref={list} aria-label="Messages" onScroll={onScroll}
         onLoadCapture={onImageLoad}>
         {h.hasOlder && (
@@ -129,6 +136,7 @@ export function ChatView({ session, chat, st }) {
               <li key="unread" class="unread-divider"><span>{unreadAtOpen === 1 ? "1 new message" : `${unreadAtOpen} new messages`}</span></li>
             ),
             <Message key={m.id} session={session} chat={chat} m={m} meId={meId} run={run} />,
+            seenLine && seenLine.id === m.id && <li key="seen" class="seen">{seenLine.text}</li>,
           ];
         })}
         {notes.trailing.map(note)}
@@ -156,6 +164,12 @@ export function ChatView({ session, chat, st }) {
         </button>
       )}
       <p class="typing" aria-live="polite">{typingLine(typers)}</p>
+      {blocked && (
+        <p class="blocked" role="note">
+          You blocked {other.username}: neither of you can send messages here.{" "}
+          <button type="button" class="link" onClick={() => session.privacy.block(other.id, false)}>Unblock</button>
+        </p>
+      )}
       <Composer session={session} chat={chat} replyTo={st.replying.get(chat.id)} />
     </main>
   );

@@ -1,6 +1,6 @@
 // Profile.jsx: the user's own profile: the username others find and see
 // (unique, case-insensitively: a taken one is refused with the server's
-// sentence).
+// sentence), and whether others see the user's read receipts.
 import { useState } from "preact/hooks";
 import { Modal } from "./Modal.jsx";
 
@@ -8,13 +8,14 @@ export function Profile({ session, onClose }) {
   const [name, setName] = useState(session.state.me ? session.state.me.username : "");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  const [receipts, setReceipts] = useState(!session.state.me || session.state.me.readReceipts !== false);
 
   async function save(e) {
     e.preventDefault();
     setBusy(true);
     setError("");
     try {
-      session.store.set({ me: await session.api.updateMe({ username: name.trim() }) });
+      session.store.set({ me: await session.api.updateMe({ username: name.trim(), readReceipts: receipts }) });
       onClose();
     } catch (err) {
       setError(err.message);
@@ -30,6 +31,10 @@ export function Profile({ session, onClose }) {
         <label>
           Username
           <input value={name} maxLength={64} required autoFocus onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={receipts} onChange={(e) => setReceipts(e.currentTarget.checked)} />
+          Read receipts: others see when I have read their messages
         </label>
         {error && <p role="alert" class="error">{error}</p>}
         <div class="row">

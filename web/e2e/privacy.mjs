@@ -1,0 +1,45 @@
+// privacy.mjs: the browser test's part for read receipts, mute and block,
+// run by chat.e2e.mjs with ana and bob in their direct chat, both open.
+import assert from "node:assert/strict";
+
+// receiptsMuteBlock: bob reads and ana sees "Seen by bob"; ana mutes and
+// unmutes; ana blocks bob, whose send is refused with the server's
+// sentence, then unblocks and his next message goes through.
+export async function receiptsMuteBlock({ a, b, bob, send, message, T }) {
+  await send(a, "did you see this");
+  await message(b, "did you see this").waitFor({ timeout: T });
+  // "Seen by bob" moves under the newest message once he has read it.
+  await a.waitForFunction((who) => {
+    const seen = document.querySelector(".messages li.seen");
+    return seen && seen.textContent === `Seen by ${who}` && /did you see this/.test(seen.previousElementSibling.textContent);
+  }, bob, { timeout: T });
+  assert.equal(await a.locator(".messages li.seen").count(), 1, "one Seen by line");
+
+  const options = () => a.getByRole("button", { name: "Chat options" }).click();
+  await options();
+  await a.getByRole("button", { name: "Mute for 1 hour" }).click();
+  await a.locator(".chat header .status.muted", { hasText: "Muted until" }).waitFor({ timeout: T });
+  await a.locator(".chat-item", { hasText: bob }).locator(".muted").waitFor({ timeout: T });
+  await options();
+  await a.getByRole("button", { name: "Unmute" }).click();
+  await a.locator(".chat header .status.muted").waitFor({ state: "hidden", timeout: T });
+  await options();
+  await a.getByRole("button", { name: "Mute for until i turn it back on" }).click();
+  await a.locator(".chat header .status.muted", { hasText: /^🔕 Muted$/ }).waitFor({ timeout: T });
+  await options();
+  await a.getByRole("button", { name: "Unmute" }).click();
+  await a.locator(".chat header .status.muted").waitFor({ state: "hidden", timeout: T });
+
+  await options();
+  await a.getByRole("button", { name: `Block ${bob}` }).click();
+  await a.getByRole("dialog", { name: `Block ${bob}?` }).getByRole("button", { name: "Block" }).click();
+  await a.locator(".blocked", { hasText: `You blocked ${bob}` }).waitFor({ timeout: T });
+  await send(b, "can you hear me");
+  await b.locator(".pending.failed .error", { hasText: "One of you has blocked the other" }).waitFor({ timeout: T });
+  await b.locator(".pending.failed").getByRole("button", { name: "Discard" }).click();
+  await a.locator(".blocked").getByRole("button", { name: "Unblock" }).click();
+  await a.locator(".blocked").waitFor({ state: "hidden", timeout: T });
+  await send(b, "and now");
+  await message(a, "and now").waitFor({ timeout: T });
+  assert.equal(await message(a, "can you hear me").count(), 0, "the refused send reached ana");
+}
