@@ -181,6 +181,40 @@ func TestMeter(t *testing.T) {
 			t.Fatalf("reads %v, writes %v", r, w)
 		}
 	})
+	t.Run("ReadMarkerIsFiveReadsOneWrite", func(t *testing.T) {
+		if _, _, err := messages.SendMessage(anaCtx, ch.ID, chat.MessageCreate{Content: "read me"}); err != nil {
+			t.Fatal(err)
+		}
+		bobCtx := chat.NewContextWithIdentity(context.Background(), chat.Identity{UID: bob, Name: "bob", Expires: time.Now().Add(time.Hour)})
+		c.take()
+		if err := chats.MarkRead(bobCtx, ch.ID); err != nil {
+			t.Fatal(err)
+		}
+		// chat and membership, the reader's profile, the membership in the
+		// transaction; the blockers (an empty query: one read). One write:
+		// the membership, whatever the chat's size (the room's listeners
+		// carry it to the others).
+		if r, w := c.take(); w["Commit"] != 1 || r["BatchGetDocuments"] != 4 || r["RunQuery"] != 1 {
+			t.Fatalf("reads %v, writes %v", r, w)
+		}
+	})
+	t.Run("BlockIsFiveReadsThreeWrites", func(t *testing.T) {
+		cidCtx, _ := ctxOf("cid")
+		_, dan := ctxOf("dan")
+		if _, _, err := chats.CreateChat(cidCtx, chat.ChatCreate{UserIDs: []string{dan}}); err != nil {
+			t.Fatal(err)
+		}
+		c.take()
+		if err := users.Block(cidCtx, dan); err != nil {
+			t.Fatal(err)
+		}
+		// the caller's profile (ensure), then in the transaction both
+		// profiles, the pair's key and their chat; writes: the profile,
+		// the chat's blockedBy, the notice.
+		if r, w := c.take(); w["Commit"] != 3 || r["BatchGetDocuments"] != 5 {
+			t.Fatalf("reads %v, writes %v", r, w)
+		}
+	})
 	t.Run("EmptyQueryIsOneRead", func(t *testing.T) {
 		c.take()
 		if _, err := users.FindUsers(anaCtx, chat.UserFilter{Prefix: fmt.Sprintf("nobody-%d", time.Now().UnixNano())}); err != nil {
