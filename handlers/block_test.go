@@ -124,6 +124,18 @@ func TestBlockMatrix(t *testing.T) {
 	if got := w.b.markerOf(t, bob, g.ID, ana.UID); got.LastReadMessageID != "" {
 		t.Fatalf("ana's marker shown to bob: %+v", got)
 	}
+	// The other way: bob reads and types, ana does not see it; ana types,
+	// bob does not see it.
+	cm := w.a.mustSend(t, cid.Token, g.ID, "from cid")
+	bobB.MustEmit(t, "leaveChat", g.ID)
+	bobB.MustEmit(t, "joinChat", g.ID)
+	cidB.Wait(t, "messagesRead", readBy(bob.UID, cm.ID))
+	anaA.MustEmit(t, "typing", g.ID)
+	cidB.Wait(t, "typing", field("userId", ana.UID))
+	marker(t, w.b, bobB, cid, bob)
+	for _, ev := range bobB.Events("typing") {
+		t.Fatalf("bob got typing %s", ev.Data)
+	}
 	bobB.Close() // bob goes offline: ana is not told
 	marker(t, w.a, anaA, cid, ana)
 	if n := len(anaA.Presence(bob.UID)); n != 2 {
