@@ -49,6 +49,8 @@ type Settings struct {
 	PresenceGrace, PresenceLeaseTTL, ListenerRollover time.Duration
 	// PingInterval and PingTimeout override Engine.IO's heartbeat (tests).
 	PingInterval, PingTimeout time.Duration
+	// Push configures push notifications (see PushSettings).
+	Push PushSettings
 
 	// Metrics receives the counters (a fresh registry when nil).
 	Metrics *metrics.Metrics
@@ -93,9 +95,12 @@ type App struct {
 	chats    *firestore.ChatService
 	messages *firestore.MessageService
 	presence *presence.Presence
-	// stopSweep ends the purge sweeper; sweepDone is closed when it has.
+	pusher   *firestore.Pusher
+	// stopSweep ends the sweepers; sweepDone and pushDone are closed when
+	// they have.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+	pushDone  chan struct{}
 }
 
 // Build connects the adapters and hands them to the handlers.
@@ -150,8 +155,13 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	}
 	s.overrides(log)
 	presence := presence.New(firestore.NewSessions(db, s.InstanceID), s.Presence)
+	pusher, err := s.pusher(ctx, db, messages)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics},
-		Verifier: verifier, Users: users, Chats: chats,
+		Verifier: verifier, Users: users, Chats: chats, Devices: firestore.NewDeviceService(db),
 		Messages: messages, Files: messages, Rooms: rooms, Blocks: users,
 		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
 	}
@@ -163,11 +173,13 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	node := realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
 	sockets := handlers.NewSockets(svc, opts, sink, node)
 	a := &App{Handler: handlers.NewServer(svc, sockets, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, sockets: sockets, listener: listener,
-		rooms: roomSvc, chats: chats, messages: messages, presence: presence, sweepDone: make(chan struct{})}
+		rooms: roomSvc, chats: chats, messages: messages, presence: presence, pusher: pusher,
+		sweepDone: make(chan struct{}), pushDone: make(chan struct{})}
 	gauges(s.Metrics, sockets, node)
 	var sctx context.Context
 	sctx, a.stopSweep = context.WithCancel(context.Background())
 	go a.sweep(sctx, chats, messages)
+	go a.sweepPushes(sctx, s.Push.SweepEvery)
 	return a, nil
 }
 
@@ -370,9 +382,12 @@ func (a *App) CloseContext(ctx context.Context) {
 	a.stopSweep()
 	a.chats.Close()
 	a.messages.Close()
-	select {
-	case <-a.sweepDone:
-	case <-ctx.Done():
+	a.pusher.Close()
+	for _, done := range []chan struct{}{a.sweepDone, a.pushDone} {
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
 	}
 	done := make(chan struct{})
 	go func() { a.rooms.Close(); close(done) }()

@@ -57,6 +57,9 @@ type Options struct {
 	WrapWire func(uid string, w hub.Wire) hub.Wire
 	// PingInterval and PingTimeout shorten Engine.IO's heartbeat.
 	PingInterval, PingTimeout time.Duration
+	// Push configures push notifications; without an FCMEndpoint the
+	// instance gets a fake FCM of its own that nobody looks at.
+	Push app.PushSettings
 }
 
 // NewInstance starts an instance, stopped with the test.
@@ -74,9 +77,12 @@ func NewInstance(tb testing.TB, opts Options) *Instance {
 	if opts.FirestoreHost != "" {
 		hooks.Firestore = []option.ClientOption{option.WithGRPCConn(DialFirestore(tb, opts.FirestoreHost))}
 	}
+	if opts.Push.FCMEndpoint == "" {
+		opts.Push.FCMEndpoint = NewFakeFCM(tb).URL
+	}
 	a, err := app.BuildWith(context.Background(), app.Settings{
 		ProjectID: env.Project, Database: opts.Database, Bucket: opts.Bucket, CORSOrigins: opts.CORSOrigins, Logger: log, Realtime: opts.Realtime, Presence: opts.Presence,
-		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout,
+		PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout, Push: opts.Push,
 	}, hooks)
 	if err != nil {
 		tb.Fatal(err)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # with-emulators.sh CMD...: start the Firestore and Firebase Auth emulators
-# and fake-gcs-server (Cloud Storage) on free loopback ports, create the
+# and fake-gcs-server (Cloud Storage), and the project's fake FCM
+# (cmd/fakefcm) on free loopback ports, create the
 # bucket, export their hosts, run CMD, then stop them all, also when CMD
 # fails or the script is interrupted. Used by `make dev` and `make test`;
 # nothing is left running afterwards.
@@ -42,7 +43,13 @@ fs_port="${FIRESTORE_PORT:-$(free_port)}"
 auth_port="${AUTH_PORT:-$(free_port)}"
 hub_port="$(free_port)"; logging_port="$(free_port)"
 gcs_port="${STORAGE_PORT:-$(free_port)}"
+fcm_port="${FCM_PORT:-$(free_port)}"
 bucket="${STORAGE_BUCKET:-chatapp-dev}"
+
+# FCM has no emulator: the project's own fake (cmd/fakefcm) records pushes.
+go build -o "$state/fakefcm" "$here/../cmd/fakefcm"
+setsid "$state/fakefcm" -port "$fcm_port" >"$state/fcm.log" 2>&1 < /dev/null &
+pids+=("$!")
 
 setsid "$gobin/fake-gcs-server" -scheme http -host 127.0.0.1 -port "$gcs_port" -backend memory \
   -public-host "127.0.0.1:$gcs_port" -log-level warn >"$state/gcs.log" 2>&1 < /dev/null &
@@ -70,6 +77,7 @@ wait_for() { # name url log
 wait_for firestore "http://127.0.0.1:$fs_port/" "$state/firestore.log"
 wait_for auth "http://127.0.0.1:$auth_port/" "$state/auth.log"
 wait_for storage "http://127.0.0.1:$gcs_port/storage/v1/b" "$state/gcs.log"
+wait_for fcm "http://127.0.0.1:$fcm_port/messages" "$state/fcm.log"
 curl -fsS -o /dev/null -X POST -H 'content-type: application/json' -d "{\"name\":\"$bucket\"}" \
   "http://127.0.0.1:$gcs_port/storage/v1/b?project=$project" || { log "could not create bucket $bucket"; exit 1; }
 
@@ -78,7 +86,8 @@ export FIRESTORE_EMULATOR_HOST="127.0.0.1:$fs_port"
 export FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:$auth_port"
 export STORAGE_EMULATOR_HOST="127.0.0.1:$gcs_port"
 export STORAGE_BUCKET="$bucket"
-log "firestore emulator at $FIRESTORE_EMULATOR_HOST, auth emulator at $FIREBASE_AUTH_EMULATOR_HOST, storage emulator at $STORAGE_EMULATOR_HOST (bucket $bucket), project $project"
+export FCM_ENDPOINT="http://127.0.0.1:$fcm_port"
+log "firestore emulator at $FIRESTORE_EMULATOR_HOST, auth emulator at $FIREBASE_AUTH_EMULATOR_HOST, storage emulator at $STORAGE_EMULATOR_HOST (bucket $bucket), fake FCM at $FCM_ENDPOINT, project $project"
 "$@" &
 child=$!
 # Background jobs of a script ignore SIGINT: pass Ctrl-C on as SIGTERM,

@@ -23,6 +23,11 @@ type batchRead struct {
 	usernames map[string]string      // by uid; absent without a profile
 	keyExists map[string]bool        // by key path
 	messages  map[string]*messageDoc // the messages to change, by id; absent if none
+	// push is the chat's push to-do (nil: none yet) and its version, read
+	// when pushes are on; pushDue, the due this batch's write set.
+	push        *pushDoc
+	pushVersion time.Time
+	pushDue     *time.Time
 }
 
 // readBatch reads the chat, the senders' profiles and the idempotency keys
@@ -51,6 +56,9 @@ func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*
 			refs, isUser = append(refs, p.keyRef), append(isUser, false)
 		}
 	}
+	if s.push != nil {
+		refs, isUser = append(refs, s.db.pushRef(chatID)), append(isUser, false)
+	}
 	snaps, err := s.db.client.GetAll(ctx, refs)
 	if err != nil {
 		return nil, err
@@ -66,6 +74,11 @@ func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*
 	for i, snap := range snaps {
 		switch {
 		case i == 0 || !snap.Exists():
+		case snap.Ref.Parent.ID == "pushes":
+			out.push, out.pushVersion = &pushDoc{}, snap.UpdateTime
+			if err := snap.DataTo(out.push); err != nil {
+				return nil, err
+			}
 		case isUser[i]:
 			out.usernames[snap.Ref.ID] = toUser(snap, snap.Ref.ID).Username
 		case snap.Ref.Parent.ID == "messages":

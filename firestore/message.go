@@ -25,7 +25,13 @@ type MessageService struct {
 	refreshes sync.WaitGroup
 	stop      context.Context
 	cancel    context.CancelFunc
+	// push, when set, has every send batch keep its chat's push to-do.
+	push *Pusher
 }
+
+// PushWith makes the service's sends owe pushes to p's handling. It is
+// called once, before the service serves.
+func (s *MessageService) PushWith(p *Pusher) { s.push = p }
 
 var _ chat.FileService = (*MessageService)(nil)
 

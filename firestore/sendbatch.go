@@ -107,6 +107,9 @@ func (s *MessageService) commitBatch(chatID string, batch []*pendingSend) {
 		msgs, err := s.writeBatch(ctx, chatID, batch, pre)
 		if err == nil {
 			answerStored(batch, msgs)
+			if pre.pushDue != nil {
+				s.push.schedule(chatID, *pre.pushDue)
+			}
 			return
 		}
 		if !s.afterFailedCommit(ctx, chatID, batch, msgs, err) {
@@ -242,6 +245,10 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 		updates = append(updates, firestore.Update{Path: "lastSeq", Value: seq}, firestore.Update{Path: "activityAt", Value: now})
 	}
 	b.Update(s.db.chatRef(chatID), updates, firestore.LastUpdateTime(pre.version))
+	pre.pushDue = nil
+	if s.push != nil && seq > d.LastSeq {
+		pre.pushDue = s.push.writeTodo(b, chatID, pre, seq, now)
+	}
 	for _, uid := range slices.Sorted(maps.Keys(readSeq)) {
 		// The marker moves without a receipt (receiptAt): a sender has
 		// read their own message, and no messagesRead says so.

@@ -29,6 +29,7 @@ type Services struct {
 	Files    chat.FileService
 	Rooms    chat.RoomService
 	Blocks   chat.BlockService
+	Devices  chat.DeviceService
 	// Presence is told of every socket opened and closed.
 	Presence chat.PresenceTracker
 	// Ready answers the readiness probe: nil when storage answers.
@@ -107,6 +108,9 @@ func NewServer(svc Services, sockets *Sockets, opts Options) *Server {
 	api.GET("/me/blocks", s.findBlocks, s.limit("other"))
 	api.PUT("/me/blocks/:uid", s.block(true), s.limit("other"))
 	api.DELETE("/me/blocks/:uid", s.block(false), s.limit("other"))
+	api.GET("/me/devices", s.findDevices, s.limit("other"))
+	api.PUT("/me/devices/:deviceId", s.putDevice, s.limit("other"))
+	api.DELETE("/me/devices/:deviceId", s.deleteDevice, s.limit("other"))
 	api.GET("/users", s.findUsers, s.limit("other"))
 	api.GET("/chats", s.findChats, s.limit("other"))
 	api.POST("/chats", s.createChat, s.limit("other"))

@@ -33,6 +33,14 @@ type Config struct {
 	// 5 min). The emulator re-sends a listener's whole result set on every
 	// change, so load runs on it use less (docs/performance.md).
 	ListenerRollover time.Duration
+	// WebAppURL, PushDelay and FCMEndpoint are the contract's push
+	// settings (WEB_APP_URL, PUSH_DELAY, FCM_ENDPOINT); PushSweep
+	// (PUSH_SWEEP) overrides how often pushes a dead instance owed are
+	// looked for (tests).
+	WebAppURL   string
+	PushDelay   time.Duration
+	FCMEndpoint string
+	PushSweep   time.Duration
 }
 
 // databaseID is Firestore's rule for a database id: a letter first, no
@@ -53,9 +61,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		KService:                 strings.TrimSpace(getenv("K_SERVICE")),
 		LogLevel:                 strings.TrimSpace(getenv("LOG_LEVEL")),
 		MetricsAddr:              strings.TrimSpace(getenv("METRICS_ADDR")),
+		WebAppURL:                strings.TrimSuffix(strings.TrimSpace(getenv("WEB_APP_URL")), "/"),
+		FCMEndpoint:              strings.TrimSpace(getenv("FCM_ENDPOINT")),
 	}
 	durations := map[string]*time.Duration{"PRESENCE_GRACE": &c.PresenceGrace, "PRESENCE_LEASE_TTL": &c.PresenceLeaseTTL,
-		"LISTENER_ROLLOVER": &c.ListenerRollover}
+		"LISTENER_ROLLOVER": &c.ListenerRollover, "PUSH_DELAY": &c.PushDelay, "PUSH_SWEEP": &c.PushSweep}
 	for name, d := range durations {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			parsed, err := time.ParseDuration(v)
@@ -96,16 +106,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.StorageBucket == "" {
 		return c, fmt.Errorf("STORAGE_BUCKET must name the Cloud Storage bucket for attachments")
 	}
+	if c.WebAppURL != "" && !strings.HasPrefix(c.WebAppURL, "https://") && !strings.HasPrefix(c.WebAppURL, "http://") {
+		return c, fmt.Errorf("WEB_APP_URL must be the web app's URL like https://chat.example.com, got %q", c.WebAppURL)
+	}
 	if c.KService != "" {
 		// On Cloud Run an emulator host would make the Admin SDK accept
-		// unsigned tokens: anyone could sign in as anyone.
+		// unsigned tokens: anyone could sign in as anyone; a fake FCM
+		// would swallow every push.
 		for name, v := range map[string]string{
 			"FIRESTORE_EMULATOR_HOST":     c.FirestoreEmulatorHost,
 			"FIREBASE_AUTH_EMULATOR_HOST": c.FirebaseAuthEmulatorHost,
 			"STORAGE_EMULATOR_HOST":       c.StorageEmulatorHost,
+			"FCM_ENDPOINT":                c.FCMEndpoint,
 		} {
 			if v != "" {
-				return c, fmt.Errorf("%s is set while running on Cloud Run (K_SERVICE=%s): emulator mode skips token signature checks; unset it", name, c.KService)
+				return c, fmt.Errorf("%s is set while running on Cloud Run (K_SERVICE=%s): it is for development and tests only (emulators, a fake FCM); unset it", name, c.KService)
 			}
 		}
 	}

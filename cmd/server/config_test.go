@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -19,8 +20,10 @@ func TestLoadConfig(t *testing.T) {
 		c, err := LoadConfig(env(map[string]string{
 			"GOOGLE_CLOUD_PROJECT": "p", "PORT": "9090", "CORS_ORIGINS": " https://a.example.com/ ,http://localhost:5173",
 			"STORAGE_BUCKET": "b", "FIRESTORE_EMULATOR_HOST": "127.0.0.1:1", "FIRESTORE_DATABASE": "chat-eu",
+			"WEB_APP_URL": "https://chat.example.com/", "PUSH_DELAY": "3s", "FCM_ENDPOINT": "http://127.0.0.1:2",
 		}))
-		if err != nil || c.Port != 9090 || c.Database != "chat-eu" || strings.Join(c.CORSOrigins, " ") != "https://a.example.com http://localhost:5173" || c.StorageBucket != "b" {
+		if err != nil || c.Port != 9090 || c.Database != "chat-eu" || strings.Join(c.CORSOrigins, " ") != "https://a.example.com http://localhost:5173" || c.StorageBucket != "b" ||
+			c.WebAppURL != "https://chat.example.com" || c.PushDelay != 3*time.Second || c.FCMEndpoint != "http://127.0.0.1:2" {
 			t.Fatalf("got %+v %v", c, err)
 		}
 	})
@@ -39,6 +42,9 @@ func TestLoadConfig(t *testing.T) {
 		"ErrAuthEmulatorOnRun":      {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"},
 		"ErrFirestoreEmulatorOnRun": {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FIRESTORE_EMULATOR_HOST": "x:1"},
 		"ErrStorageEmulatorOnRun":   {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "STORAGE_EMULATOR_HOST": "x:1"},
+		"ErrFakeFCMOnRun":           {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "K_SERVICE": "chat", "FCM_ENDPOINT": "http://x:1"},
+		"ErrBadPushDelay":           {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "PUSH_DELAY": "ten"},
+		"ErrBadWebAppURL":           {"GOOGLE_CLOUD_PROJECT": "p", "STORAGE_BUCKET": "b", "WEB_APP_URL": "chat.example.com"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := LoadConfig(env(m)); err == nil {

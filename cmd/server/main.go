@@ -46,7 +46,8 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 
 	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Database: cfg.Database, Bucket: cfg.StorageBucket,
 		PresenceGrace: cfg.PresenceGrace, PresenceLeaseTTL: cfg.PresenceLeaseTTL, ListenerRollover: cfg.ListenerRollover,
-		CORSOrigins: cfg.CORSOrigins, Logger: log})
+		CORSOrigins: cfg.CORSOrigins, Logger: log,
+		Push: app.PushSettings{Delay: cfg.PushDelay, WebAppURL: cfg.WebAppURL, FCMEndpoint: cfg.FCMEndpoint, SweepEvery: cfg.PushSweep}})
 	if err != nil {
 		log.Error("start failed: " + err.Error())
 		return err

@@ -16,7 +16,7 @@ const web = resolve(import.meta.dirname, "..");
 
 // requireEnv returns the emulator settings or throws: no emulator, no test.
 export function requireEnv() {
-  const names = ["GOOGLE_CLOUD_PROJECT", "FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "STORAGE_BUCKET"];
+  const names = ["GOOGLE_CLOUD_PROJECT", "FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "STORAGE_BUCKET", "FCM_ENDPOINT"];
   const missing = names.filter((n) => !process.env[n]);
   if (missing.length) throw new Error(`browser test needs the emulators (run it through make test): ${missing.join(", ")} unset`);
   return Object.fromEntries(names.map((n) => [n, process.env[n]]));
