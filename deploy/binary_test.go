@@ -43,9 +43,9 @@ func TestBuiltBinary(t *testing.T) {
 
 	t.Run("ServesWithTheServiceSettings", func(t *testing.T) {
 		port := freePort(t)
-		vars := MustService(t).env(map[string]string{"PROJECT_ID": env.Project, "BUCKET": env.Bucket, "CORS_ORIGINS": ""})
+		vars := MustService(t).env(map[string]string{"PROJECT_ID": env.Project, "BUCKET": env.Bucket, "CORS_ORIGINS": "", "WEB_APP_URL": ""})
 		vars = append(vars, "PORT="+port, "FIRESTORE_EMULATOR_HOST="+env.FirestoreHost, "FIREBASE_AUTH_EMULATOR_HOST="+env.AuthHost,
-			"STORAGE_EMULATOR_HOST="+env.StorageHost, "PATH="+os.Getenv("PATH"))
+			"STORAGE_EMULATOR_HOST="+env.StorageHost, "FCM_ENDPOINT="+chattest.NewFakeFCM(t).URL, "PATH="+os.Getenv("PATH"))
 		logs := chattest.StartProcess(t, bin, vars)
 		deadline := time.Now().Add(30 * time.Second)
 		for {

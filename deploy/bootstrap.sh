@@ -14,7 +14,7 @@ build_sa="${number}-compute@developer.gserviceaccount.com" # Cloud Build's defau
 gcloud services enable --project "$project" \
   run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com \
   firestore.googleapis.com firebaserules.googleapis.com storage.googleapis.com \
-  identitytoolkit.googleapis.com iam.googleapis.com
+  identitytoolkit.googleapis.com iam.googleapis.com fcm.googleapis.com
 
 # Firestore in Native mode (skip if the project has a database already).
 gcloud firestore databases describe --project "$project" >/dev/null 2>&1 ||
@@ -34,6 +34,10 @@ gcloud iam service-accounts describe "$run_sa" --project "$project" >/dev/null 2
 gcloud projects add-iam-policy-binding "$project" --member "serviceAccount:$run_sa" --role roles/datastore.user --condition=None >/dev/null
 # Revocation checks (VerifyIDTokenAndCheckRevoked reads the user's account).
 gcloud projects add-iam-policy-binding "$project" --member "serviceAccount:$run_sa" --role roles/firebaseauth.viewer --condition=None >/dev/null
+# Push notifications: sending through FCM's HTTP v1 API needs
+# cloudmessaging.messages.create, and the narrowest predefined role holding
+# it is Firebase Cloud Messaging API Admin.
+gcloud projects add-iam-policy-binding "$project" --member "serviceAccount:$run_sa" --role roles/firebasecloudmessaging.admin --condition=None >/dev/null
 # Attachments: objects in this one bucket only.
 gcloud storage buckets add-iam-policy-binding "gs://$bucket" --member "serviceAccount:$run_sa" --role roles/storage.objectUser >/dev/null
 
@@ -46,4 +50,4 @@ done
 gcloud iam service-accounts add-iam-policy-binding "$run_sa" --project "$project" \
   --member "serviceAccount:$build_sa" --role roles/iam.serviceAccountUser >/dev/null
 
-echo "ready: gcloud builds submit --project $project --config cloudbuild.yaml --substitutions _REGION=$region,_CORS_ORIGINS=https://your.app"
+echo "ready: gcloud builds submit --project $project --config cloudbuild.yaml --substitutions _REGION=$region,_CORS_ORIGINS=https://your.app,_WEB_APP_URL=https://your.app"

@@ -113,7 +113,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // waitWithin is waitFor with its own bound.
-func waitWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
+func waitWithin(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

@@ -48,5 +48,13 @@ function contentSecurityPolicy() {
 export default defineConfig({
   plugins: [preact(), runtimeConfig(), contentSecurityPolicy()],
   server: { host: "127.0.0.1", port: Number(process.env.WEB_PORT || 5173), strictPort: true },
-  build: { target: "es2022" },
+  build: {
+    target: "es2022",
+    // The push service worker is an entry of its own, at the root (a
+    // worker controls only the paths under its own).
+    rollupOptions: {
+      input: { main: "index.html", sw: "src/sw.js" },
+      output: { entryFileNames: (chunk) => (chunk.name === "sw" ? "firebase-messaging-sw.js" : "assets/[name]-[hash].js") },
+    },
+  },
 });

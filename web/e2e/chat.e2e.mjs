@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { Server, buildAll, freePort, launchChromium, requireEnv, serveWeb, workdir } from "./harness.mjs";
 import { receiptsMuteBlock } from "./privacy.mjs";
+import { VAPID_KEY, devicesCalls, pushOff, pushRegistered, pushUnregistered, stubPush } from "./push.mjs";
 
 const T = 30_000; // the longest any single condition may take
 
@@ -23,12 +24,14 @@ before(async () => {
   const serverEnv = { ...env, CORS_ORIGINS: origins.join(",") };
   servers = [new Server(bin.server, pa, serverEnv, "A"), new Server(bin.server, pb, serverEnv, "B")];
   await Promise.all(servers.map((s) => s.start()));
-  const config = (s) => ({
+  const config = (s, extra = {}) => ({
     apiUrl: s.url,
-    firebase: { apiKey: "demo-key", authDomain: "localhost", projectId: env.GOOGLE_CLOUD_PROJECT },
+    firebase: { apiKey: "demo-key", authDomain: "localhost", projectId: env.GOOGLE_CLOUD_PROJECT, appId: "1:1234567890:web:0123456789abcdef", messagingSenderId: "1234567890" },
     authEmulatorUrl: `http://${env.FIREBASE_AUTH_EMULATOR_HOST}`,
+    ...extra,
   });
-  webs = await Promise.all([serveWeb(bin.dist, wa, config(servers[0])), serveWeb(bin.dist, wb, config(servers[1]))]);
+  // Push is on for ana's web app only (push.mjs stubs what FCM would do).
+  webs = await Promise.all([serveWeb(bin.dist, wa, config(servers[0], { vapidKey: VAPID_KEY })), serveWeb(bin.dist, wb, config(servers[1]))]);
   webs.urls = origins;
   browser = await launchChromium();
 });
@@ -122,10 +125,13 @@ test("two users chat across two instances in Chromium", async () => {
   const ctxA = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const ctxB = await browser.newContext({ viewport: { width: 360, height: 740 } });
   await ctxA.clock.install(); // time flows; the test jumps it once, to the token's renewal
+  await stubPush(ctxA);
   const a = await ctxA.newPage();
+  const pushCalls = devicesCalls(a);
   let b = await ctxB.newPage();
   for (const [p, who] of [[a, "ana"], [b, "bob"]]) {
     p.on("pageerror", (err) => console.error(`${who} page error:`, err.message));
+    p.on("console", (m) => { if (m.type() === "warning") console.error(`${who} console:`, m.text()); });
   }
 
   await signUp(a, webs.urls[0], ana);
@@ -152,9 +158,12 @@ test("two users chat across two instances in Chromium", async () => {
   await a.getByRole("list", { name: "People found" }).getByRole("button", { name: bob }).click();
   await a.getByRole("button", { name: "Start chat" }).click();
   await a.getByRole("heading", { name: bob }).waitFor({ timeout: T });
+  assert.equal(await a.evaluate(() => window.__pushAsked || 0), 0, "push permission asked before any message");
   await a.getByRole("textbox", { name: "Message", exact: true }).fill("hello bob");
   await a.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
   await message(a, "hello bob").waitFor({ timeout: T });
+  await pushRegistered(a, pushCalls, T); // after her first message
+  await pushOff(b, bob, T); // bob's web app has no vapidKey
 
   // bob: the chat arrives live with an unread badge and ana online.
   const bobsChat = b.locator(".chat-item", { hasText: ana });
@@ -418,5 +427,6 @@ test("two users chat across two instances in Chromium", async () => {
   await ctxB.close();
   await a.locator(".chat-item", { hasText: bob }).locator('.dot[data-online="false"]').waitFor({ timeout: T });
   assert.match(await bobDot.getAttribute("aria-label"), new RegExp(`${bob} was last seen`));
+  await pushUnregistered(a, pushCalls, T);
   await ctxA.close();
 });

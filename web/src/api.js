@@ -63,6 +63,8 @@ export class Api {
   // mute until an ISO time (MUTED_FOREVER: until unmuted); null unmutes.
   mute(id, until) { return until ? this.call("PUT", `/api/chats/${id}/mute`, { until }) : this.call("DELETE", `/api/chats/${id}/mute`); }
   blocks() { return this.call("GET", "/api/me/blocks"); }
+  putDevice(id, token, platform) { return this.call("PUT", `/api/me/devices/${encodeURIComponent(id)}`, { token, platform }); }
+  deleteDevice(id) { return this.call("DELETE", `/api/me/devices/${encodeURIComponent(id)}`); }
   block(uid, on) { return this.call(on ? "PUT" : "DELETE", `/api/me/blocks/${encodeURIComponent(uid)}`); }
   // messagesBefore pages history backwards; no cursor gives the newest.
   messagesBefore(id, before) {

@@ -3,8 +3,10 @@
 //
 //   {
 //     "apiUrl": "https://chat-xyz.a.run.app",        // the backend (REST + Socket.IO)
-//     "firebase": {"apiKey": "...", "authDomain": "...", "projectId": "..."},
-//     "authEmulatorUrl": "http://127.0.0.1:9099"     // development only; omit in production
+//     "firebase": {"apiKey": "...", "authDomain": "...", "projectId": "...",
+//                  "appId": "...", "messagingSenderId": "..."},   // the last two for push
+//     "authEmulatorUrl": "http://127.0.0.1:9099",    // development only; omit in production
+//     "vapidKey": "B..."                              // Web Push certificate key pair's public key: push on (docs/push.md)
 //   }
 //
 // The Firebase web config is public by design (it names the project; it

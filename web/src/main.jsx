@@ -29,13 +29,14 @@ function App({ config, auth }) {
 
 // restrictConnections adds the built app's connect-src (see
 // vite.config.js): the API (REST and its websocket) and Firebase Auth, or
-// its emulator. A policy added later narrows what the first allowed.
+// its emulator, and with push on, Firebase Messaging's registration. A policy added later narrows what the first allowed.
 function restrictConnections(config) {
   if (!import.meta.env.PROD) return;
   const api = new URL(config.apiUrl);
   const ws = `${api.protocol === "https:" ? "wss:" : "ws:"}//${api.host}`;
   const sources = ["'self'", api.origin, ws, "https://identitytoolkit.googleapis.com", "https://securetoken.googleapis.com"];
   if (config.authEmulatorUrl) sources.push(new URL(config.authEmulatorUrl).origin);
+  if (config.vapidKey) sources.push("https://firebaseinstallations.googleapis.com", "https://fcmregistrations.googleapis.com");
   const meta = document.createElement("meta");
   meta.httpEquiv = "Content-Security-Policy";
   meta.content = `connect-src ${sources.join(" ")}`;

@@ -26,6 +26,7 @@ import { Gaps } from "./catchup.js";
 import { Outbox } from "./outbox.js";
 import { Typing } from "./typing.js";
 import { Privacy } from "./privacy.js";
+import { Push } from "./push.js";
 
 const REFRESH_AHEAD_MS = 5 * 60_000; // renew the ID token this long before it expires
 
@@ -57,6 +58,7 @@ export class Session {
     this.readTimer = null;
     this.typing = new Typing(this);
     this.privacy = new Privacy(this); // receipts, mutes, blocks
+    this.push = new Push(this, config);
     this.socket = io(config.apiUrl, {
       transports: ["websocket"], // Cloud Run: no sticky polling needed
       autoConnect: false,
@@ -108,6 +110,7 @@ export class Session {
     this.socket.connect();
     this.refreshToken();
     this.privacy.loadBlocks();
+    this.push.start();
   }
 
   stop() {
@@ -286,6 +289,7 @@ export class Session {
   // onMessage shows a new message: from newMessage, or (own) the answer
   // to this client's send.
   onMessage(m, own = false) {
+    if (own) this.push.afterSend();
     if (this.state.history.has(m.chatId)) this.addHistory(m.chatId, [m], {}, own);
     // Our own message, back over the socket before the POST answered:
     // shown once, as the real message.

@@ -34,7 +34,7 @@ export function ChatApp({ session, auth }) {
             {st.connected ? "connected" : "offline"}
           </span>
           <button type="button" onClick={() => setDialog("new")}>New chat</button>
-          <button type="button" class="link" onClick={() => signOut(auth)}>Sign out</button>
+          <button type="button" class="link" onClick={() => session.push.stop().finally(() => signOut(auth))}>Sign out</button>
         </header>
         {st.error && (
           <p role="alert" class="error">

@@ -36,6 +36,7 @@ export function Profile({ session, onClose }) {
           <input type="checkbox" checked={receipts} onChange={(e) => setReceipts(e.currentTarget.checked)} />
           Read receipts: others see when I have read their messages
         </label>
+        <p class="hint push-status">{session.push.status()}</p>
         {error && <p role="alert" class="error">{error}</p>}
         <div class="row">
           <button type="submit" disabled={busy || !name.trim()}>Save</button>

@@ -1,0 +1,93 @@
+package handlers_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chatapp/chat/app"
+	"github.com/chatapp/chat/chattest"
+)
+
+// BenchmarkPushGroup: a message to a group of 256 whose members are all
+// offline, one device each. Per message: the Firestore reads and writes
+// from its send until its 255th push (the instance's metrics, the
+// emulator's re-sends apart), and the p50 latency of REST sends to another
+// group (muted by everyone: no pushes of its own) while those 255 pushes
+// are handled, against the same sends when nothing is pushed. Run it with
+//
+//	dev/with-emulators.sh go test -run '^$' -bench PushGroup -benchtime 3x ./handlers
+func BenchmarkPushGroup(b *testing.B) {
+	f := chattest.NewFakeFCM(b)
+	in := chattest.NewInstance(b, chattest.Options{Push: app.PushSettings{FCMEndpoint: f.URL, Delay: time.Second}})
+	const size = 256
+	users := make([]chattest.User, size)
+	var ids []string
+	for i := range users {
+		users[i] = chattest.NewUser(b, fmt.Sprint("p", i))
+		in.Do(b, "GET", "/api/me", users[i].Token, nil)
+		if i > 0 {
+			ids = append(ids, users[i].UID)
+			in.Do(b, "PUT", "/api/me/devices/d", users[i].Token, map[string]any{"token": fmt.Sprint("tok-", i), "platform": "web"})
+		}
+	}
+	group := func(name string) string {
+		r := in.Do(b, "POST", "/api/chats", users[0].Token, map[string]any{"userIds": ids, "isGroup": true, "name": name})
+		var g struct{ ID string }
+		r.JSON(b, &g)
+		return g.ID
+	}
+	pushed, quiet := group("pushed"), group("quiet")
+	for _, u := range users[1:] {
+		in.Do(b, "PUT", "/api/chats/"+quiet+"/mute", u.Token, map[string]any{"until": "9999-12-31T23:59:59.999Z"})
+	}
+	send := func(chatID string) time.Duration {
+		start := time.Now()
+		if r := in.Do(b, "POST", "/api/chats/"+chatID+"/messages", users[0].Token, map[string]any{"content": "hi all"}); r.Status != 201 {
+			b.Fatalf("send: %d", r.Status)
+		}
+		return time.Since(start)
+	}
+	count := func() (float64, float64) {
+		return scrapeSum(b, in, "chatapp_firestore_reads_total{") - scrapeSum(b, in, `chatapp_firestore_reads_total{rpc="ListenResend"}`),
+			scrapeSum(b, in, "chatapp_firestore_writes_total{")
+	}
+	var quietSends, busySends []time.Duration
+	var reads, writes float64
+	b.ResetTimer()
+	for range b.N {
+		for range 10 {
+			quietSends = append(quietSends, send(quiet))
+		}
+		// The cost of one pushed message (a member waits 10 s between two
+		// pushes of a chat: the window is as long as that).
+		before := len(f.Messages())
+		r0, w0 := count()
+		send(pushed)
+		waitWithin(b, "255 pushes", time.Minute, func() bool { return len(f.Messages()) >= before+size-1 })
+		r1, w1 := count()
+		reads, writes = reads+r1-r0, writes+w1-w0
+		// The send path while a message's pushes are handled.
+		before = len(f.Messages())
+		send(pushed)
+		for len(f.Messages()) < before+size-1 {
+			busySends = append(busySends, send(quiet))
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(reads/float64(b.N), "reads/message")
+	b.ReportMetric(writes/float64(b.N), "writes/message")
+	b.ReportMetric(ms(p50(quietSends)), "send-ms-p50-nothing-pushed")
+	b.ReportMetric(ms(p50(busySends)), "send-ms-p50-while-pushing")
+	b.ReportMetric(float64(len(busySends))/float64(b.N), "sends-while-pushing")
+}
+
+func p50(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
