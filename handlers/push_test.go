@@ -226,7 +226,7 @@ func pushesIn(f *chattest.FakeFCM, token, chatID string) []fakefcm.Message {
 
 // pushDone tells whether the chat's push to-do has nothing owed: read
 // from storage, as a sweeper would.
-func pushDone(t *testing.T, chatID string) bool {
+func pushDone(t testing.TB, chatID string) bool {
 	t.Helper()
 	docs := chattest.Query(t, "", "pushes", false, chattest.Filter{Field: "chatId", Op: "EQUAL", Value: chatID})
 	if len(docs) != 1 {
