@@ -255,33 +255,6 @@ func (a *App) sweep(ctx context.Context, chats *firestore.ChatService, messages 
 	}
 }
 
-// countedSockets counts sockets on their way to presence.
-type countedSockets struct {
-	chat.PresenceTracker
-	m *metrics.Metrics
-}
-
-func (c countedSockets) SocketOpened(uid string) {
-	c.m.Connects.Inc()
-	c.PresenceTracker.SocketOpened(uid)
-}
-
-func (c countedSockets) SocketClosed(uid string) {
-	c.m.Disconnects.Inc()
-	c.PresenceTracker.SocketClosed(uid)
-}
-
-// countedEvents counts events on their way to the hub.
-type countedEvents struct {
-	chat.EventSink
-	m *metrics.Metrics
-}
-
-func (c countedEvents) Deliver(ev chat.Event) {
-	c.m.Events.WithLabelValues(ev.Kind).Inc()
-	c.EventSink.Deliver(ev)
-}
-
 // ServeMetrics serves the metrics on ln (an address of its own, never the
 // public port) until ctx ends.
 func (a *App) ServeMetrics(ctx context.Context, ln net.Listener) {

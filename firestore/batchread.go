@@ -33,32 +33,7 @@ type batchRead struct {
 // readBatch reads the chat, the senders' profiles and the idempotency keys
 // in one BatchGetDocuments: a send's latency is its round trips.
 func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*pendingSend) (*batchRead, error) {
-	refs := []*firestore.DocumentRef{s.db.chatRef(chatID)}
-	isUser := []bool{false}
-	seen := map[string]bool{}
-	for _, p := range batch {
-		mid := p.in.ReplyToID
-		if p.change != nil {
-			mid = p.change.mid
-		}
-		if mid != "" && !seen["message/"+mid] {
-			seen["message/"+mid] = true
-			refs, isUser = append(refs, s.db.messages(chatID).Doc(mid)), append(isUser, false)
-		}
-		if p.change != nil {
-			continue
-		}
-		if !seen[p.id.UID] {
-			seen[p.id.UID] = true
-			refs, isUser = append(refs, s.db.userRef(p.id.UID)), append(isUser, true)
-		}
-		if p.keyRef != nil {
-			refs, isUser = append(refs, p.keyRef), append(isUser, false)
-		}
-	}
-	if s.push != nil {
-		refs, isUser = append(refs, s.db.pushRef(chatID)), append(isUser, false)
-	}
+	refs, isUser := s.batchRefs(chatID, batch)
 	snaps, err := s.db.client.GetAll(ctx, refs)
 	if err != nil {
 		return nil, err
@@ -92,6 +67,39 @@ func (s *MessageService) readBatch(ctx context.Context, chatID string, batch []*
 		}
 	}
 	return out, nil
+}
+
+// batchRefs lists what a batch reads: the chat, the messages its changes
+// and replies name, its senders' profiles (isUser), its keys, and the
+// chat's push to-do (which the batch writes) when pushes are on.
+func (s *MessageService) batchRefs(chatID string, batch []*pendingSend) ([]*firestore.DocumentRef, []bool) {
+	refs := []*firestore.DocumentRef{s.db.chatRef(chatID)}
+	isUser := []bool{false}
+	seen := map[string]bool{}
+	for _, p := range batch {
+		mid := p.in.ReplyToID
+		if p.change != nil {
+			mid = p.change.mid
+		}
+		if mid != "" && !seen["message/"+mid] {
+			seen["message/"+mid] = true
+			refs, isUser = append(refs, s.db.messages(chatID).Doc(mid)), append(isUser, false)
+		}
+		if p.change != nil {
+			continue
+		}
+		if !seen[p.id.UID] {
+			seen[p.id.UID] = true
+			refs, isUser = append(refs, s.db.userRef(p.id.UID)), append(isUser, true)
+		}
+		if p.keyRef != nil {
+			refs, isUser = append(refs, p.keyRef), append(isUser, false)
+		}
+	}
+	if s.push != nil {
+		refs, isUser = append(refs, s.db.pushRef(chatID)), append(isUser, false)
+	}
+	return refs, isUser
 }
 
 // settle answers the sends that need no write: a sender who is not a

@@ -94,31 +94,9 @@ func (s *DeviceService) PutDevice(ctx context.Context, id, token, platform strin
 				return err
 			}
 		}
-		for did, dv := range mine.Devices {
-			if dv.Token == token && did != id {
-				delete(mine.Devices, did) // the same token under another id of this user
-			}
-		}
-		// Tokens this user lets go: the device's old one, and the oldest
-		// device's past the limit. Their holders are read first (a token
-		// may have moved to someone else since).
-		release := map[string]string{} // token → device id
-		if old, ok := mine.Devices[id]; ok && old.Token != token {
-			release[old.Token] = id
-		}
-		if _, ok := mine.Devices[id]; !ok && len(mine.Devices) >= chat.MaxDevices {
-			oldestID, oldest := dropOldest(mine.Devices)
-			release[oldest.Token] = oldestID
-		}
-		var gone []string
-		for t, did := range release {
-			h, _, err := getDoc[tokenDoc](ctx, tx, s.db.tokenRef(t))
-			if err != nil {
-				return err
-			}
-			if h != nil && h.UID == uid && h.DeviceID == did {
-				gone = append(gone, t)
-			}
+		gone, err := s.released(ctx, tx, uid, mine, id, token)
+		if err != nil {
+			return err
 		}
 		// Reads done: the writes.
 		if holder != nil && holder.UID != uid && theirs.Devices[holder.DeviceID].Token == token {
@@ -138,6 +116,38 @@ func (s *DeviceService) PutDevice(ctx context.Context, id, token, platform strin
 		return tx.Set(s.db.tokenRef(token), tokenDoc{UID: uid, DeviceID: id})
 	})
 	return translate(err)
+}
+
+// released takes out of mine what registering token as device id lets
+// go — the same token under another id, the device's old token, the
+// oldest device past the limit — and returns the tokens whose holder
+// documents are still this user's to delete (read in tx first: a token
+// may have moved to someone else since).
+func (s *DeviceService) released(ctx context.Context, tx *firestore.Transaction, uid string, mine *devicesDoc, id, token string) ([]string, error) {
+	for did, dv := range mine.Devices {
+		if dv.Token == token && did != id {
+			delete(mine.Devices, did)
+		}
+	}
+	release := map[string]string{} // token → device id
+	if old, ok := mine.Devices[id]; ok && old.Token != token {
+		release[old.Token] = id
+	}
+	if _, ok := mine.Devices[id]; !ok && len(mine.Devices) >= chat.MaxDevices {
+		oldestID, oldest := dropOldest(mine.Devices)
+		release[oldest.Token] = oldestID
+	}
+	var gone []string
+	for t, did := range release {
+		h, _, err := getDoc[tokenDoc](ctx, tx, s.db.tokenRef(t))
+		if err != nil {
+			return nil, err
+		}
+		if h != nil && h.UID == uid && h.DeviceID == did {
+			gone = append(gone, t)
+		}
+	}
+	return gone, nil
 }
 
 // dropOldest removes the device with the oldest UpdatedAt and returns it.

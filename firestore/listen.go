@@ -85,54 +85,9 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 			b.Heartbeat = true
 			continue
 		}
-		c := realtime.Change{Removed: ch.Kind == firestore.DocumentRemoved}
-		switch kind {
-		case realtime.Members:
-			var m memberDoc
-			if ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.UserID == "" {
-				continue
-			}
-			c.Membership = &realtime.Membership{UserID: m.UserID, ChatID: m.ChatID, ReadSeq: m.ReadSeq, MetaVersion: m.MetaVersion,
-				JoinedAt: m.JoinedAt, MutedUntil: utc(m.MutedUntil)}
-		case realtime.Receipts:
-			var m memberDoc
-			if ch.Kind == firestore.DocumentRemoved || ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.ReceiptAt == nil {
-				continue // left the chat, or hides receipts now: nothing to tell
-			}
-			c.Receipt = &realtime.Receipt{At: *m.ReceiptAt, Except: m.ReceiptExcept, Mark: chat.ReadMark{
-				ChatID: m.ChatID, UserID: m.UserID, LastReadMessageID: m.LastReadID, LastReadAt: utc(m.LastReadAt)}}
-		case realtime.Messages:
-			var m messageDoc
-			if ch.Kind == firestore.DocumentRemoved || ch.Doc.DataTo(&m) != nil || m.ChatID == "" || m.Seq == 0 {
-				continue // gone from the set: readdressed without the user, or the chat deleted
-			}
-			c.Posted = &realtime.Posted{Message: m.toMessage(ref.ID), MemberIDs: m.MemberIDs, Changed: m.Changes > 0, Last: m.WasLast}
-		case realtime.Typing:
-			var t typingDoc
-			if ch.Doc.DataTo(&t) != nil || t.UserID == "" || t.ChatID == "" {
-				continue
-			}
-			c.Typing = &realtime.TypingEntry{Typing: chat.Typing{ChatID: t.ChatID, UserID: t.UserID, Username: t.Username},
-				Until: t.Until, Except: t.Except}
-		case realtime.Flips:
-			if ch.Kind != firestore.DocumentAdded {
-				continue // flips and notices never change once written
-			}
-			if _, ok := ch.Doc.Data()["notice"]; ok {
-				if c.Flip = decodeNotice(ch.Doc); c.Flip == nil {
-					continue
-				}
-				break
-			}
-			var p presenceDoc
-			if ch.Doc.DataTo(&p) != nil || p.UserID == "" || p.Version == 0 {
-				continue
-			}
-			seen := p.LastSeen.UTC()
-			c.Flip = &realtime.Flip{Presence: chat.Presence{UserID: p.UserID, Online: p.Online, LastSeen: &seen},
-				Version: p.Version, Audience: p.Audience}
+		if c, ok := decodeChange(kind, ch); ok {
+			b.Changes = append(b.Changes, c)
 		}
-		b.Changes = append(b.Changes, c)
 	}
 	if kind == realtime.Messages {
 		// Each chat's changes in the order they committed (rev order): a
@@ -143,20 +98,6 @@ func decodeBatch(kind realtime.Kind, readTime time.Time, changes []firestore.Doc
 		})
 	}
 	return b
-}
-
-// decodeNotice reads a block notice (block.go) as a Flip with Notice
-// set; nil when it does not decode.
-func decodeNotice(d *firestore.DocumentSnapshot) *realtime.Flip {
-	var n noticeDoc
-	if d.DataTo(&n) != nil || len(n.Audience) != 2 || len(n.Seen) != 2 {
-		return nil
-	}
-	f := &realtime.Flip{Notice: n.Notice, Audience: n.Audience, At: n.At, Peers: map[string]realtime.Peer{}}
-	for uid, s := range n.Seen {
-		f.Peers[uid] = realtime.Peer{Presence: chat.Presence{UserID: uid, Online: s.Online, LastSeen: utc(s.LastSeen)}, Version: s.Version}
-	}
-	return f
 }
 
 // heartbeatTTL is how long a heartbeat document outlives its last write

@@ -211,8 +211,7 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 			changes[p.change.mid] = append(changes[p.change.mid], p.change)
 		}
 	}
-	token := rand.Text()[:12]
-	quoted := map[string]bool{} // messages a reply of this batch quotes
+	token, quoted := rand.Text()[:12], map[string]bool{} // quoted: messages a reply of this batch quotes
 	var last *messageDoc
 	for i, p := range batch {
 		rev++
@@ -249,14 +248,19 @@ func (s *MessageService) writeBatch(ctx context.Context, chatID string, batch []
 	if s.push != nil && seq > d.LastSeq {
 		pre.pushDue = s.push.writeTodo(b, chatID, pre, seq, now)
 	}
+	s.writeMarkers(b, chatID, readSeq, readID)
+	_, err := b.Commit(ctx)
+	return msgs, err
+}
+
+// writeMarkers moves each sender's read marker to their last message of
+// the batch, without a receipt (receiptAt): a sender has read their own
+// message, and no messagesRead says so.
+func (s *MessageService) writeMarkers(b *firestore.WriteBatch, chatID string, readSeq map[string]int64, readID map[string]string) {
 	for _, uid := range slices.Sorted(maps.Keys(readSeq)) {
-		// The marker moves without a receipt (receiptAt): a sender has
-		// read their own message, and no messagesRead says so.
 		b.Update(s.db.memberRef(chatID, uid), []firestore.Update{{Path: "readSeq", Value: readSeq[uid]},
 			{Path: "lastReadId", Value: readID[uid]}, {Path: "lastReadAt", Value: firestore.ServerTimestamp}})
 	}
-	_, err := b.Commit(ctx)
-	return msgs, err
 }
 
 // writeSend adds one sent message, its idempotency key and its upload's

@@ -250,11 +250,7 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 				chat.Event{Kind: chat.EventChatInfo, UserID: u.uid, ChatID: m.ChatID, Chat: &info})
 		}
 	}
-	if !sameTime(m.MutedUntil, cur.mutedUntil) {
-		next.mutedUntil = m.MutedUntil
-		evs = append(evs, chat.Event{Kind: chat.EventChatMuted, UserID: u.uid, ChatID: m.ChatID,
-			Mute: &chat.Mute{ChatID: m.ChatID, Until: m.MutedUntil}})
-	}
+	evs = append(evs, u.muteChanged(m, &next)...)
 	if m.ReadSeq > cur.readSeq {
 		next.readSeq = m.ReadSeq
 		last, lastSeq := cur.lastMsg, cur.lastSeq
@@ -274,6 +270,16 @@ func (u *userFeed) memberChanged(m Membership, cur *membership, got readResults)
 		}
 	}
 	return &next, evs, nil
+}
+
+// muteChanged tells the user's devices of a change of their mute of the
+// chat (chatMuted) and records it in next.
+func (u *userFeed) muteChanged(m Membership, next *membership) []chat.Event {
+	if sameTime(m.MutedUntil, next.mutedUntil) {
+		return nil
+	}
+	next.mutedUntil = m.MutedUntil
+	return []chat.Event{{Kind: chat.EventChatMuted, UserID: u.uid, ChatID: m.ChatID, Mute: &chat.Mute{ChatID: m.ChatID, Until: m.MutedUntil}}}
 }
 
 // sameTime tells whether two optional times are the same.
