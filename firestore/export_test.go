@@ -149,3 +149,43 @@ func (s *MessageService) EditWithoutRefresh(ctx context.Context, chatID, mid, co
 	_, err := b.Commit(ctx)
 	return err
 }
+
+// PushCase is a chat as the push rule sees it, for the rule's unit test.
+type PushCase struct {
+	Direct, Blocked bool
+	Members         []string
+	LastSeq         int64
+	Sender          string
+	Mentions        []string
+	Deleted         bool
+	ReadSeq         map[string]int64
+	Muted           map[string]time.Time
+	PushedSeq       map[string]int64
+	PushedAt        map[string]time.Time
+	Now             time.Time
+}
+
+// Owed runs the push rule (Pusher.owed) on c.
+func Owed(c PushCase) ([]string, time.Time) {
+	d := &chatDoc{IsGroup: !c.Direct, MemberIDs: c.Members, LastSeq: c.LastSeq,
+		LastMessage: &messageDoc{ID: "m", SenderID: c.Sender, Mentions: c.Mentions}}
+	if c.Deleted {
+		d.LastMessage.DeletedAt = &c.Now
+	}
+	if c.Blocked {
+		d.BlockedBy = []string{c.Members[0]}
+	}
+	members := map[string]*memberDoc{}
+	for _, uid := range c.Members {
+		m := &memberDoc{UserID: uid, ReadSeq: c.ReadSeq[uid]}
+		if t, ok := c.Muted[uid]; ok {
+			m.MutedUntil = &t
+		}
+		members[uid] = m
+	}
+	todo := &pushDoc{Pushed: map[string]pushedDoc{}}
+	for uid, seq := range c.PushedSeq {
+		todo.Pushed[uid] = pushedDoc{Seq: seq, At: c.PushedAt[uid]}
+	}
+	return (&Pusher{}).owed(d, members, todo, c.Now)
+}

@@ -74,18 +74,20 @@ type PushOptions struct {
 	Owner string
 }
 
-// Pusher sends the pushes owed by to-dos. Its timers and handlings are
-// its own: Close stops them and waits.
+// Pusher sends the pushes owed by to-dos. Its timers and the handlings
+// they start are its own: Close stops the timers and waits for the
+// handlings (Sweep runs on its caller's goroutine).
 type Pusher struct {
 	db     *DB
 	sender chat.PushSender
 	opts   PushOptions
 	stop   context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // handlings started by timers
 
-	mu     sync.Mutex             // guards timers
+	mu     sync.Mutex             // guards timers, closed
 	timers map[string]*time.Timer // chat → its to-do's handling here
+	closed bool
 }
 
 // NewPusher returns a Pusher sending through sender.
@@ -100,41 +102,44 @@ func NewPusher(db *DB, sender chat.PushSender, opts PushOptions) *Pusher {
 
 // Close stops the timers and waits for handlings under way.
 func (p *Pusher) Close() {
-	p.cancel()
 	p.mu.Lock()
+	p.closed = true
 	for _, t := range p.timers {
 		t.Stop()
 	}
 	p.timers = map[string]*time.Timer{}
 	p.mu.Unlock()
+	p.cancel()
 	p.wg.Wait()
 }
 
-// schedule handles the chat's to-do at due on this instance.
+// schedule handles the chat's to-do at due on this instance (once: a
+// timer already set is earlier).
 func (p *Pusher) schedule(chatID string, due time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stop.Err() != nil || p.timers[chatID] != nil {
+	if p.closed || p.timers[chatID] != nil {
 		return
 	}
 	p.timers[chatID] = time.AfterFunc(time.Until(due), func() {
 		p.mu.Lock()
 		delete(p.timers, chatID)
+		if p.closed {
+			p.mu.Unlock()
+			return
+		}
+		p.wg.Add(1) // under mu: never after Close began to wait
 		p.mu.Unlock()
+		defer p.wg.Done()
 		p.run(chatID)
 	})
 }
 
-// run handles one to-do in the background, owned by p.
+// run handles one to-do, on a deadline of its own.
 func (p *Pusher) run(chatID string) {
-	p.wg.Add(1)
-	defer p.wg.Done()
-	if p.stop.Err() != nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(p.stop, pushTimeout)
 	defer cancel()
-	if err := p.handle(ctx, chatID); err != nil {
+	if err := p.handle(ctx, chatID); err != nil && p.stop.Err() == nil {
 		p.db.Log.Warn("push failed; the sweeper will try again", "chat", chatID, "err", err.Error())
 	}
 }
