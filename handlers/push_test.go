@@ -122,6 +122,9 @@ func TestPushRules(t *testing.T) {
 			t.Fatalf("push %+v", p.Notification)
 		}
 		waitPushes(t, f, "tok-bob", 2)
+		if n := len(pushesIn(f, "tok-bob", d.ID)); n != 1 {
+			t.Fatalf("%d pushes of the direct chat's one message, want 1", n)
+		}
 	})
 	t.Run("FileWithoutContent", func(t *testing.T) {
 		g := group("Files")
