@@ -75,6 +75,8 @@ var (
 	qPresenceToUsers = &QueryShape{Name: "listener: presence flips seen by users since", Group: true, Collection: "presence",
 		Filters: []QueryFilter{{"audience", "array-contains-any"}, {"at", ">"}},
 		Orders:  []QueryOrder{{"at", false}}}
+	qMessagesBySender = &QueryShape{Name: "messages of a chat by a sender after a seq", Collection: "messages",
+		Filters: []QueryFilter{{"senderId", "=="}, {"seq", ">"}}, Orders: []QueryOrder{{"seq", false}}}
 	qPushesDue = &QueryShape{Name: "push to-dos due before a time", Collection: "pushes",
 		Filters: []QueryFilter{{"due", "<"}}}
 	qUploadsBefore = &QueryShape{Name: "uploads pending since before a time", Collection: "uploads",
@@ -86,7 +88,7 @@ func Queries() []QueryShape {
 	var out []QueryShape
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix, qUsersBlocking, qReceiptsInChats,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
-		qMessagesBefore, qMessagesLatest, qMessagesChangedAfter, qRepliesTo, qQuoteRefreshesBefore, qPurgesBefore, qUploadsBefore, qPushesDue,
+		qMessagesBefore, qMessagesLatest, qMessagesChangedAfter, qRepliesTo, qQuoteRefreshesBefore, qPurgesBefore, qUploadsBefore, qPushesDue, qMessagesBySender,
 		qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
 		out = append(out, *q)
 	}

@@ -6,6 +6,8 @@ import (
 	"cloud.google.com/go/firestore"
 	gax "github.com/googleapis/gax-go/v2"
 	"google.golang.org/grpc/codes"
+
+	"github.com/chatapp/chat"
 )
 
 // MarkRead implements chat.ChatService.
@@ -25,44 +27,59 @@ func (s *ChatService) MarkRead(ctx context.Context, chatID string) error {
 
 // markRead moves the user's marker to the chat's last seq, never back.
 // Most opens of a chat find nothing unread: those are answered from plain
-// reads, without a transaction. The transaction reads the member document
-// only: two opens racing cannot move the marker back, and the chat
-// document — written by every send of a busy chat — is not locked against
-// its senders; its last seq, read just before, is one the user has seen.
-// A marker that moves is a receipt for the chat's room (receiptAt), unless
-// the reader hides receipts; the members who block the reader, or whom
-// the reader blocks, are named so that their sockets do not get it.
+// reads. A move is an update of the membership conditional on the version
+// read (no transaction: a client reading as messages arrive sends many at
+// once, and locks would make them time out): of two racing moves one
+// commits and the other reads again, finding the marker moved (nothing to
+// do) or still behind a newer message. The chat document — written by
+// every send of a busy chat — is only read; its last seq is one the user
+// has seen. A marker that moves is a receipt for the chat's room
+// (receiptAt), unless the reader hides receipts; the members who block
+// the reader, or whom the reader blocks, are named so that their sockets
+// do not get it.
 func (s *ChatService) markRead(ctx context.Context, chatID, uid string) error {
-	d, m, err := s.db.member(ctx, nil, chatID, uid)
+	d, err := s.db.chatOf(ctx, nil, chatID, uid)
 	if err != nil {
 		return err
 	}
-	if m.ReadSeq >= d.LastSeq || d.LastMessage == nil {
-		return nil
-	}
-	hide, except, err := s.db.keptFrom(ctx, uid, d.MemberIDs)
-	if err != nil {
-		return err
-	}
-	ups := []firestore.Update{{Path: "readSeq", Value: d.LastSeq}, {Path: "lastReadId", Value: d.LastMessage.ID},
-		{Path: "lastReadAt", Value: firestore.ServerTimestamp}}
-	if hide {
-		ups = append(ups, firestore.Update{Path: "receiptAt", Value: firestore.Delete})
-	} else {
-		ups = append(ups, firestore.Update{Path: "receiptAt", Value: firestore.ServerTimestamp},
-			firestore.Update{Path: "receiptExcept", Value: except})
-	}
-	return s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		m, _, err := getDoc[memberDoc](ctx, tx, s.db.memberRef(chatID, uid))
+	var ups []firestore.Update
+	for attempt := 0; attempt < txAttempts; attempt++ {
+		m, snap, err := getDoc[memberDoc](ctx, nil, s.db.memberRef(chatID, uid))
 		if err != nil {
 			return err
 		}
 		if m == nil {
 			return errChatNotFound()
 		}
-		if m.ReadSeq >= d.LastSeq {
+		if m.ReadSeq >= d.LastSeq || d.LastMessage == nil {
 			return nil // nothing unread: no write, no event
 		}
-		return tx.Update(s.db.memberRef(chatID, uid), ups)
-	})
+		if ups == nil {
+			if ups, err = s.readUpdates(ctx, uid, d); err != nil {
+				return err
+			}
+		}
+		_, err = s.db.memberRef(chatID, uid).Update(ctx, ups, firestore.LastUpdateTime(snap.UpdateTime))
+		if !isFailedPrecondition(err) {
+			return err
+		}
+	}
+	return chat.Errorf(chat.ERATELIMITED, "This chat is being read too often at once; retry in a moment.")
+}
+
+// readUpdates are the writes of a read marker moved to d's newest
+// message by uid: with a receipt unless uid hides them (two reads: the
+// profile, the blockers).
+func (s *ChatService) readUpdates(ctx context.Context, uid string, d *chatDoc) ([]firestore.Update, error) {
+	hide, except, err := s.db.keptFrom(ctx, uid, d.MemberIDs)
+	if err != nil {
+		return nil, err
+	}
+	ups := []firestore.Update{{Path: "readSeq", Value: d.LastSeq}, {Path: "lastReadId", Value: d.LastMessage.ID},
+		{Path: "lastReadAt", Value: firestore.ServerTimestamp}}
+	if hide {
+		return append(ups, firestore.Update{Path: "receiptAt", Value: firestore.Delete}), nil
+	}
+	return append(ups, firestore.Update{Path: "receiptAt", Value: firestore.ServerTimestamp},
+		firestore.Update{Path: "receiptExcept", Value: except}), nil
 }

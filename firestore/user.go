@@ -37,6 +37,8 @@ type userDoc struct {
 	// anyway: whether two users block each other costs no read of its own.
 	HideReceipts bool     `firestore:"hideReceipts,omitempty"`
 	Blocks       []string `firestore:"blocks,omitempty"`
+	// ExportAt is the user's last export (one a minute).
+	ExportAt *time.Time `firestore:"exportAt,omitempty"`
 }
 
 // usernameDoc is usernames/{key}: the reservation that makes usernames
