@@ -161,7 +161,7 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 		return nil, err
 	}
 	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics},
-		Verifier: verifier, Users: users, Chats: chats, Devices: firestore.NewDeviceService(db),
+		Verifier: verifier, Users: users, Chats: chats, Devices: firestore.NewDeviceService(db), Export: firestore.NewExportService(db, users),
 		Messages: messages, Files: messages, Rooms: rooms, Blocks: users,
 		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
 	}
