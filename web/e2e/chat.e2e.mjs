@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { Server, buildAll, freePort, launchChromium, requireEnv, serveWeb, workdir } from "./harness.mjs";
-import { receiptsMuteBlock } from "./privacy.mjs";
+import { exportData, receiptsMuteBlock } from "./privacy.mjs";
 import { VAPID_KEY, devicesCalls, pushOff, pushRegistered, pushUnregistered, stubPush } from "./push.mjs";
 
 const T = 30_000; // the longest any single condition may take
@@ -408,6 +408,7 @@ test("two users chat across two instances in Chromium", async () => {
 
   // Read receipts, mute and block (privacy.mjs).
   await receiptsMuteBlock({ a, b, bob, send, message, T });
+  await exportData({ page: b, name: bob, T }); // bob downloads his data
 
   // 56 minutes on for ana: her client renews the ID token (5 minutes
   // before its hour is up) and her socket reconnects with the new one.

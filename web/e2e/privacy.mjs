@@ -43,3 +43,22 @@ export async function receiptsMuteBlock({ a, b, bob, send, message, T }) {
   await message(a, "and now").waitFor({ timeout: T });
   assert.equal(await message(a, "can you hear me").count(), 0, "the refused send reached ana");
 }
+
+// exportData: the profile's "Download my data" saves the user's data,
+// which parses as the contract's NDJSON: the user first, then chats and
+// their own messages.
+export async function exportData({ page, name, T }) {
+  await page.getByRole("button", { name: `Profile: ${name}` }).click();
+  const profile = page.getByRole("dialog", { name: "Profile" });
+  const downloading = page.waitForEvent("download", { timeout: T });
+  await profile.getByRole("button", { name: "Download my data" }).click();
+  const file = await downloading;
+  assert.equal(file.suggestedFilename(), "chatapp-export.ndjson");
+  const { readFile } = await import("node:fs/promises");
+  const lines = (await readFile(await file.path(), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines[0].me.username, name);
+  assert.ok(lines.some((l) => l.chat), "no chat in the export");
+  assert.ok(lines.some((l) => l.message && l.message.sender.username === name), "none of the user's messages in the export");
+  assert.ok(lines.every((l) => !l.message || l.message.senderId === lines[0].me.id), "someone else's message exported");
+  await profile.getByRole("button", { name: "Cancel" }).click();
+}

@@ -78,6 +78,9 @@ export class Api {
   react(id, mid, emoji, on) { return this.call(on ? "PUT" : "DELETE", `/api/chats/${id}/messages/${mid}/reactions/${encodeURIComponent(emoji)}`); }
   deleteMessage(id, mid) { return this.call("DELETE", `/api/chats/${id}/messages/${mid}`); }
 
+  // exportBlob fetches the user's data (NDJSON) with the bearer token.
+  exportBlob() { return this.fileBlob("/api/me/export"); }
+
   // fileBlob fetches an attachment with the bearer token: an <img src>
   // cannot send one, so images are shown through a blob: URL.
   async fileBlob(fileUrl) {

@@ -1,6 +1,7 @@
 // Profile.jsx: the user's own profile: the username others find and see
 // (unique, case-insensitively: a taken one is refused with the server's
-// sentence), and whether others see the user's read receipts.
+// sentence), whether others see the user's read receipts, push status,
+// and a download of everything the service holds of the user.
 import { useState } from "preact/hooks";
 import { Modal } from "./Modal.jsx";
 
@@ -9,6 +10,21 @@ export function Profile({ session, onClose }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const [receipts, setReceipts] = useState(!session.state.me || session.state.me.readReceipts !== false);
+
+  // download saves the user's data (GET /api/me/export) as a file.
+  async function download() {
+    setError("");
+    try {
+      const url = URL.createObjectURL(await session.api.exportBlob());
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = "chatapp-export.ndjson";
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (err) {
+      setError(err.message);
+    }
+  }
 
   async function save(e) {
     e.preventDefault();
@@ -37,6 +53,7 @@ export function Profile({ session, onClose }) {
           Read receipts: others see when I have read their messages
         </label>
         <p class="hint push-status">{session.push.status()}</p>
+        <p><button type="button" class="link" onClick={download}>Download my data</button></p>
         {error && <p role="alert" class="error">{error}</p>}
         <div class="row">
           <button type="submit" disabled={busy || !name.trim()}>Save</button>
