@@ -408,7 +408,9 @@ test("two users chat across two instances in Chromium", async () => {
 
   // Read receipts, mute and block (privacy.mjs).
   await receiptsMuteBlock({ a, b, bob, send, message, T });
+  await b.getByRole("button", { name: "Back to chats" }).click(); // one pane at 360 px: the profile is on the list
   await exportData({ page: b, name: bob, T }); // bob downloads his data
+  await b.locator(".chat-item", { hasText: ana }).click();
 
   // 56 minutes on for ana: her client renews the ID token (5 minutes
   // before its hour is up) and her socket reconnects with the new one.
