@@ -37,11 +37,20 @@ type Server struct {
 	mu       sync.Mutex // guards the fields below
 	messages []Message
 	gone     map[string]string // token → FCM error code to answer
+	failing  map[string][]int  // token → HTTP statuses to answer first, in order
 	seq      int
 }
 
 // New returns an empty fake.
-func New() *Server { return &Server{gone: map[string]string{}} }
+func New() *Server { return &Server{gone: map[string]string{}, failing: map[string][]int{}} }
+
+// FailFirst makes the next sends to token answer these statuses, in order
+// (429 QUOTA_EXCEEDED, 503 UNAVAILABLE…), before it is served again.
+func (s *Server) FailFirst(token string, statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing[token] = append(s.failing[token], statuses...)
+}
 
 // Messages returns the messages received so far, in arrival order.
 func (s *Server) Messages() []Message {
@@ -89,6 +98,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Message.At = time.Now().UTC()
 	s.mu.Lock()
+	if f := s.failing[req.Message.Token]; len(f) > 0 {
+		s.failing[req.Message.Token] = f[1:]
+		s.mu.Unlock()
+		code := map[int]string{429: "QUOTA_EXCEEDED", 503: "UNAVAILABLE"}[f[0]]
+		fcmError(w, f[0], code, "Try again later.")
+		return
+	}
 	code := s.gone[req.Message.Token]
 	if code == "" {
 		s.messages = append(s.messages, req.Message)
@@ -111,7 +127,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 func fcmError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	statusName := map[int]string{400: "INVALID_ARGUMENT", 404: "NOT_FOUND"}[status]
+	statusName := map[int]string{400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}[status]
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
 		"code": status, "message": msg, "status": statusName,
 		"details": []map[string]any{{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": code}},

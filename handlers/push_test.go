@@ -239,3 +239,32 @@ func pushDone(t testing.TB, chatID string) bool {
 	_, null := due["nullValue"]
 	return null
 }
+
+// TestPushRetried: FCM's quota and availability errors are tried again
+// (the SDK retries 503s itself; a 429 is retried by the pusher), and the
+// push arrives once.
+func TestPushRetried(t *testing.T) {
+	t.Parallel()
+	a, f := pushWorld(t, 200*time.Millisecond)
+	u := newUsers(t, a, 3)
+	ana, bob, cid := u[0], u[1], u[2]
+	f.FailFirst("tok-busy", 503, 503)
+	f.FailFirst("tok-quota", 429)
+	expect(t, a.putDevice(t, bob, "p", "tok-busy", "android"), 204, "")
+	expect(t, a.putDevice(t, cid, "p", "tok-quota", "web"), 204, "")
+	g := a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID, cid.UID}, "isGroup": true, "name": "Retry"})
+	m := a.mustSend(t, ana.Token, g.ID, "through the storm")
+	for _, tok := range []string{"tok-busy", "tok-quota"} {
+		got := waitPushes(t, f, tok, 1)
+		if got[0].Data["messageId"] != m.ID {
+			t.Fatalf("push to %s: %+v", tok, got[0])
+		}
+	}
+	// The next message's push closes the count: one each for the first.
+	a.read(t, bob.Token, g.ID)
+	a.read(t, cid.Token, g.ID)
+	waitFor(t, "the to-do handled", func() bool { return pushDone(t, g.ID) })
+	if n, k := len(f.To("tok-busy")), len(f.To("tok-quota")); n != 1 || k != 1 {
+		t.Fatalf("pushes %d and %d, want 1 each", n, k)
+	}
+}
