@@ -4,7 +4,7 @@
 //
 //   - the socket authenticates with a fresh ID token on every (re)connect,
 //     and reconnects on its own when the SDK refreshes the token, so the
-//     server never has to cut it for an expired one;
+//     server never has to cut it for an expired one (token.js);
 //   - after every reconnect (server restart, Cloud Run's 60-minute cut, a
 //     move to another instance) the chat list is refetched and each loaded
 //     chat catches up with `?after=` its newest message, then with
@@ -16,7 +16,6 @@
 //     across reloads);
 //   - the open chat is in the URL (`?chat=<id>`), so reload and Back work.
 import { io } from "socket.io-client";
-import { onIdTokenChanged } from "firebase/auth";
 import { Api } from "./api.js";
 import { Store } from "./store.js";
 import {
@@ -27,8 +26,7 @@ import { Outbox } from "./outbox.js";
 import { Typing } from "./typing.js";
 import { Privacy } from "./privacy.js";
 import { Push } from "./push.js";
-
-const REFRESH_AHEAD_MS = 5 * 60_000; // renew the ID token this long before it expires
+import { Tokens } from "./token.js";
 
 // Session is the signed-in user's state and actions.
 export class Session {
@@ -62,38 +60,10 @@ export class Session {
     this.socket = io(config.apiUrl, {
       transports: ["websocket"], // Cloud Run: no sticky polling needed
       autoConnect: false,
-      // Called on every connect and reconnect: always the current token
-      // (getIdToken refreshes it when it is about to expire).
-      auth: (cb) => user.getIdToken().then((token) => { this.tokenInUse = token; cb({ token }); }, () => cb({})),
+      auth: (cb) => this.tokens.forSocket(cb), // every (re)connect: the current token
     });
+    this.tokens = new Tokens(auth, user, this.socket); // token.js
     this.wire();
-    // A refreshed token (refreshToken below, or any other caller) is taken
-    // at once: the socket reconnects with it rather than be cut by the
-    // server at the old one's expiry.
-    this.unwatchToken = onIdTokenChanged(auth, async (u) => {
-      if (!u || !this.socket.connected) return;
-      const token = await u.getIdToken();
-      if (this.tokenInUse && token !== this.tokenInUse) this.socket.disconnect().connect();
-    });
-    this.refreshTimer = null;
-  }
-
-  // refreshToken renews the ID token 5 minutes before it expires. The Auth
-  // SDK alone refreshes only when asked for an expired token (its
-  // proactive refresh is for other Firebase SDKs), and a socket holding
-  // the old token would be cut at its expiry.
-  async refreshToken() {
-    clearTimeout(this.refreshTimer);
-    let due = 60_000;
-    try {
-      const { expirationTime } = await this.user.getIdTokenResult();
-      due = Math.max(Date.parse(expirationTime) - Date.now() - REFRESH_AHEAD_MS, 10_000);
-    } catch {
-      // offline: try again in a minute
-    }
-    this.refreshTimer = setTimeout(() => {
-      this.user.getIdToken(true).catch(() => {}).finally(() => this.refreshToken());
-    }, due);
   }
 
   get state() { return this.store.state; }
@@ -108,16 +78,15 @@ export class Session {
       this.fail(err);
     }
     this.socket.connect();
-    this.refreshToken();
+    this.tokens.refresh();
     this.privacy.loadBlocks();
     this.push.start();
   }
 
   stop() {
     window.removeEventListener("popstate", this.onPop);
-    clearTimeout(this.refreshTimer);
+    this.tokens.stop();
     clearTimeout(this.resyncTimer);
-    this.unwatchToken();
     this.socket.disconnect();
     clearTimeout(this.readTimer);
   }
