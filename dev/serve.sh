@@ -21,6 +21,7 @@ cat >&2 <<MSG
   Firestore emulator  ${FIRESTORE_EMULATOR_HOST}
   Auth emulator       ${FIREBASE_AUTH_EMULATOR_HOST}  (project ${GOOGLE_CLOUD_PROJECT})
   Storage emulator    ${STORAGE_EMULATOR_HOST}  (bucket ${STORAGE_BUCKET})
+  Fake FCM            ${FCM_ENDPOINT}  (GET /messages: the pushes the server sent)
   Ctrl-C stops the web client, the server and the emulators.
 
 MSG
