@@ -407,7 +407,7 @@ test("two users chat across two instances in Chromium", async () => {
   assert.equal(await b.locator(".quote", { hasText: "revised words" }).count(), 0, "the deleted text is still quoted");
 
   // Read receipts, mute and block (privacy.mjs).
-  await receiptsMuteBlock({ a, b, bob, send, message, T });
+  await receiptsMuteBlock({ a, b, bob, send, message, axe: axeCheck, T });
   await b.getByRole("button", { name: "Back to chats" }).click(); // one pane at 360 px: the profile is on the list
   await exportData({ page: b, name: bob, T }); // bob downloads his data
   await b.locator(".chat-item", { hasText: ana }).click();

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 // receiptsMuteBlock: bob reads and ana sees "Seen by bob"; ana mutes and
 // unmutes; ana blocks bob, whose send is refused with the server's
 // sentence, then unblocks and his next message goes through.
-export async function receiptsMuteBlock({ a, b, bob, send, message, T }) {
+export async function receiptsMuteBlock({ a, b, bob, send, message, axe, T }) {
   await send(a, "did you see this");
   await message(b, "did you see this").waitFor({ timeout: T });
   // "Seen by bob" moves under the newest message once he has read it.
@@ -17,6 +17,7 @@ export async function receiptsMuteBlock({ a, b, bob, send, message, T }) {
 
   const options = () => a.getByRole("button", { name: "Chat options" }).click();
   await options();
+  await axe(a, "the chat options menu"); // no serious or critical violation
   await a.getByRole("button", { name: "Mute for 1 hour" }).click();
   await a.locator(".chat header .status.muted", { hasText: "Muted until" }).waitFor({ timeout: T });
   await a.locator(".chat-item", { hasText: bob }).locator(".muted").waitFor({ timeout: T });

@@ -73,8 +73,9 @@ function Quote({ q }) {
     setTimeout(() => el.classList.remove("flash"), 1200);
   }
   return (
-    <button type="button" class="quote" onClick={go} aria-label={`Quoted message from ${q.username}`}>
-      <strong>{q.username}</strong>{" "}
+    <button type="button" class="quote" onClick={go}>
+      {/* The name read out holds the visible text (WCAG 2.5.3, label in name). */}
+      <span class="visually-hidden">Quoted message from </span><strong>{q.username}</strong>{" "}
       {q.deleted ? <em>Message deleted</em> : q.content || (q.fileName && `📎 ${q.fileName}`)}
     </button>
   );
