@@ -51,30 +51,25 @@ func (db *DB) blockers(ctx context.Context, uid string) ([]string, error) {
 	return out, nil
 }
 
-// keptFrom tells what uid keeps from the members of a chat: whether they
-// hide read receipts, and which members must not see their receipts or
-// typing (those uid blocks or who block uid). Two reads: the profile and
-// the blockers.
-func (db *DB) keptFrom(ctx context.Context, uid string, members []string) (hide bool, except []string, err error) {
-	users, err := db.getUsers(ctx, []string{uid})
-	if err != nil {
-		return false, nil, err
-	}
+// keptFrom returns the members of a chat who must not see u's receipts
+// or typing: those u blocks (on u's profile, nil when it is gone) and
+// those who block u (one query).
+func (db *DB) keptFrom(ctx context.Context, uid string, u *chat.User, members []string) ([]string, error) {
 	by, err := db.blockers(ctx, uid)
 	if err != nil {
-		return false, nil, err
+		return nil, err
 	}
 	var blocks []string
-	if u := users[uid]; u != nil {
-		hide, blocks = u.Privacy.HideReceipts, u.Privacy.Blocks
+	if u != nil {
+		blocks = u.Privacy.Blocks
 	}
-	except = []string{}
+	except := []string{}
 	for _, m := range members {
 		if m != uid && (slices.Contains(blocks, m) || slices.Contains(by, m)) {
 			except = append(except, m)
 		}
 	}
-	return hide, except, nil
+	return except, nil
 }
 
 // FindBlocks implements chat.BlockService: the profiles of whom the
@@ -127,8 +122,12 @@ func (s *UserService) setBlock(ctx context.Context, target string, on bool) erro
 	if target == id.UID {
 		return chat.Errorf(chat.EINVALID, "You cannot block yourself.")
 	}
-	if _, err := s.ensure(ctx, id); err != nil {
+	me, err := s.ensure(ctx, id)
+	if err != nil {
 		return translate(err)
+	}
+	if slices.Contains(me.Privacy.Blocks, target) == on {
+		return nil // as asked already (the transaction checks again)
 	}
 	// Whether the two share a chat decides whether an unblock shows each
 	// the other's presence; read before, outside the transaction (a query
@@ -142,7 +141,7 @@ func (s *UserService) setBlock(ctx context.Context, target string, on bool) erro
 		share = slices.Contains(co, target)
 	}
 	dref := s.db.directRef(id.UID, target)
-	err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		me, _, err := getDoc[userDoc](ctx, tx, s.db.userRef(id.UID))
 		if err != nil {
 			return err

@@ -75,7 +75,9 @@ func (s *ExportService) spend(ctx context.Context, uid string) error {
 // ids (one short string per chat: the messages follow chat by chat).
 func (s *ExportService) chats(ctx context.Context, uid string, emit func(chat.ExportItem) error) ([]string, error) {
 	var ids []string
-	q := s.db.query(qChatsOfUser, nil, uid).Select("isGroup", "name", "joined", "activityAt").Limit(exportPage)
+	// activityAt is the query's order: a page starts after the last one's.
+	base := s.db.query(qChatsOfUser, nil, uid).Select("isGroup", "name", "joined", "activityAt").Limit(exportPage)
+	q := base
 	for {
 		snaps, err := q.Documents(ctx).GetAll()
 		if err != nil {
@@ -96,7 +98,7 @@ func (s *ExportService) chats(ctx context.Context, uid string, emit func(chat.Ex
 			return ids, nil
 		}
 		last := snaps[len(snaps)-1]
-		q = s.db.query(qChatsOfUser, nil, uid).Select("isGroup", "name", "joined", "activityAt").Limit(exportPage).StartAfter(last)
+		q = base.StartAfter(last)
 	}
 }
 

@@ -169,12 +169,10 @@ func (p *Pusher) Sweep(ctx context.Context) error {
 // on the version the batch read) and returns the due it set, if any.
 func (p *Pusher) writeTodo(b *firestore.WriteBatch, chatID string, pre *batchRead, seq int64, now time.Time) *time.Time {
 	ref := p.db.pushRef(chatID)
-	ups := []firestore.Update{{Path: "seq", Value: seq}, {Path: "expireAt", Value: now.Add(pushTTL)}}
 	var due *time.Time
 	if pre.push == nil || pre.push.Due == nil {
 		d := now.Add(p.opts.Delay)
 		due = &d
-		ups = append(ups, firestore.Update{Path: "since", Value: now}, firestore.Update{Path: "due", Value: d})
 	}
 	if pre.push == nil {
 		// A Set, not a Create: only a batch of the chat makes the to-do, and
@@ -183,6 +181,10 @@ func (p *Pusher) writeTodo(b *firestore.WriteBatch, chatID string, pre *batchRea
 		// AlreadyExists, which sends treat as a clientMessageId taken).
 		b.Set(ref, pushDoc{ChatID: chatID, Seq: seq, Since: &now, Due: due, ExpireAt: now.Add(pushTTL)})
 	} else {
+		ups := []firestore.Update{{Path: "seq", Value: seq}, {Path: "expireAt", Value: now.Add(pushTTL)}}
+		if due != nil {
+			ups = append(ups, firestore.Update{Path: "since", Value: now}, firestore.Update{Path: "due", Value: *due})
+		}
 		b.Update(ref, ups, firestore.LastUpdateTime(pre.pushVersion))
 	}
 	return due

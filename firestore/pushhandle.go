@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	gax "github.com/googleapis/gax-go/v2"
 
 	"github.com/chatapp/chat"
 )
@@ -135,7 +136,7 @@ func (p *Pusher) send(ctx context.Context, chatID string, c *chatDoc, owed []str
 	}
 	outcomes := p.sender.Push(ctx, ns)
 	if retry := toRetry(outcomes); len(retry) > 0 {
-		_ = sleepCtx(ctx, time.Second)
+		_ = gax.Sleep(ctx, time.Second)
 		again := make([]chat.Notification, len(retry))
 		for j, i := range retry {
 			again[j] = ns[i]
@@ -158,18 +159,7 @@ func (p *Pusher) send(ctx context.Context, chatID string, c *chatDoc, owed []str
 		}
 	}
 	p.db.Log.Info("push sent", "chat", chatID, "message", msg.ID, "members", len(owed), "devices", len(ns), "delivered", len(got))
-	return owedWith(owed, got), later, nil
-}
-
-// owedWith returns the members of owed that got the push, in order.
-func owedWith(owed []string, got map[string]bool) []string {
-	var out []string
-	for _, uid := range owed {
-		if got[uid] {
-			out = append(out, uid)
-		}
-	}
-	return out
+	return slices.DeleteFunc(owed, func(uid string) bool { return !got[uid] }), later, nil
 }
 
 func toRetry(outcomes []chat.PushOutcome) []int {
@@ -202,9 +192,10 @@ func (p *Pusher) record(ctx context.Context, chatID string, seq int64, sent []st
 		}
 		switch {
 		case todo.Seq > seq: // sent while this ran: their turn is a delay from now
-			d := p.db.now().Add(p.opts.Delay)
+			at := p.db.now()
+			d := at.Add(p.opts.Delay)
 			due = &d
-			ups = append(ups, firestore.Update{Path: "since", Value: p.db.now()}, firestore.Update{Path: "due", Value: d})
+			ups = append(ups, firestore.Update{Path: "since", Value: at}, firestore.Update{Path: "due", Value: d})
 		case !next.IsZero():
 			due = &next
 			ups = append(ups, firestore.Update{Path: "due", Value: next})
@@ -229,15 +220,4 @@ func ignorePrecondition(err error) error {
 		return nil
 	}
 	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

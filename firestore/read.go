@@ -71,7 +71,13 @@ func (s *ChatService) markRead(ctx context.Context, chatID, uid string) error {
 // message by uid: with a receipt unless uid hides them (two reads: the
 // profile, the blockers).
 func (s *ChatService) readUpdates(ctx context.Context, uid string, d *chatDoc) ([]firestore.Update, error) {
-	hide, except, err := s.db.keptFrom(ctx, uid, d.MemberIDs)
+	users, err := s.db.getUsers(ctx, []string{uid})
+	if err != nil {
+		return nil, err
+	}
+	me := users[uid]
+	hide := me != nil && me.Privacy.HideReceipts
+	except, err := s.db.keptFrom(ctx, uid, me, d.MemberIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -161,12 +161,14 @@ func (s *RoomService) write(ctx context.Context, key string, t *typist, id chat.
 			return translate(err)
 		}
 		username := id.Name
+		var me *chat.User
 		if u, uerr := s.db.getUsers(ctx, []string{id.UID}); uerr == nil && u[id.UID] != nil {
-			username = u[id.UID].Username
+			me = u[id.UID]
+			username = me.Username
 		}
 		// Members in a block with the typist do not see it (rewritten with
 		// every refresh, so a block or unblock shows within one).
-		_, except, err := s.db.keptFrom(ctx, id.UID, d.MemberIDs)
+		except, err := s.db.keptFrom(ctx, id.UID, me, d.MemberIDs)
 		if err != nil {
 			s.forget(key, t, typing)
 			return translate(err)

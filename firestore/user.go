@@ -93,14 +93,15 @@ func (s *UserService) ensure(ctx context.Context, id chat.Identity) (*chat.User,
 		// nothing is read in the transaction: of racing requests for one name
 		// exactly one commits, and none waits on another's locks.
 		now := s.db.now()
+		doc := userDoc{Username: candidate, UsernameLower: foldName(candidate), CreatedAt: now}
 		err := s.db.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 			if err := tx.Create(s.usernameRef(candidate), usernameDoc{UID: id.UID}); err != nil {
 				return err
 			}
-			return tx.Create(ref, userDoc{Username: candidate, UsernameLower: foldName(candidate), CreatedAt: now})
+			return tx.Create(ref, doc)
 		})
 		if err == nil {
-			return &chat.User{ID: id.UID, Username: candidate}, nil
+			return docToUser(id.UID, doc), nil
 		} else if !isAlreadyExists(err) {
 			return nil, err
 		}

@@ -305,18 +305,75 @@ func BenchmarkPresenceReads(b *testing.B) {
 	b.ReportMetric(float64(in.Node.Listeners()), "listeners")
 }
 
-// scrape reads one sample from the instance's metrics, as Prometheus would.
+// scrape reads one sample from the instance's metrics.
 func scrape(tb testing.TB, in *chattest.Instance, sample string) float64 {
-	rec := httptest.NewRecorder()
-	in.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	for _, line := range strings.Split(rec.Body.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, sample+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
+	return samples(tb, in)[sample]
+}
+
+// samples reads the instances' metrics as Prometheus would, each sample
+// (name and labels) summed over the instances.
+func samples(tb testing.TB, ins ...*chattest.Instance) map[string]float64 {
+	out := map[string]float64{}
+	for _, in := range ins {
+		rec := httptest.NewRecorder()
+		in.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		for _, line := range strings.Split(rec.Body.String(), "\n") {
+			sp := strings.LastIndexByte(line, ' ')
+			if line == "" || line[0] == '#' || sp < 0 {
+				continue
+			}
+			f, err := strconv.ParseFloat(line[sp+1:], 64)
 			if err != nil {
 				tb.Fatal(err)
 			}
-			return f
+			out[line[:sp]] += f
 		}
 	}
-	return 0
+	return out
+}
+
+// storeCost is the Firestore reads and writes the instances have counted,
+// and apart the documents the emulator re-sent to listeners after
+// resetting their targets (production does not).
+type storeCost struct{ reads, writes, resent float64 }
+
+func costOf(tb testing.TB, ins ...*chattest.Instance) storeCost {
+	var c storeCost
+	for k, v := range samples(tb, ins...) {
+		switch {
+		case k == `chatapp_firestore_reads_total{rpc="ListenResend"}`:
+			c.resent += v
+		case strings.HasPrefix(k, "chatapp_firestore_reads_total{"):
+			c.reads += v
+		case strings.HasPrefix(k, "chatapp_firestore_writes_total{"):
+			c.writes += v
+		}
+	}
+	return c
+}
+
+func (c storeCost) minus(o storeCost) storeCost {
+	return storeCost{c.reads - o.reads, c.writes - o.writes, c.resent - o.resent}
+}
+
+// firestoreByRPC is the Firestore counters by RPC: a window's breakdown.
+func firestoreByRPC(tb testing.TB, ins ...*chattest.Instance) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range samples(tb, ins...) {
+		if strings.HasPrefix(k, "chatapp_firestore_reads_total{") || strings.HasPrefix(k, "chatapp_firestore_writes_total{") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// diff is b less a, the counters that moved only.
+func diff(a, b map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range b {
+		if d := v - a[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
 }

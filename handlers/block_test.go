@@ -155,6 +155,11 @@ func TestBlockMatrix(t *testing.T) {
 		expect(t, w.a.setBlock(t, ana, "nobody-"+bob.UID, true), 400, "invalid_argument")
 		expect(t, w.a.setBlock(t, ana, "a/b", true), 400, "invalid_argument")
 	})
+	t.Run("FirstCallIsABlock", func(t *testing.T) {
+		fresh := chattest.NewUser(t, unique("u")) // no profile yet: the block makes it
+		expect(t, w.a.setBlock(t, fresh, cid.UID, true), 204, "")
+		expect(t, w.a.setBlock(t, fresh, cid.UID, false), 204, "")
+	})
 
 	t.Run("Unblock", func(t *testing.T) {
 		bobB2 := chattest.MustDial(t, w.a.in.URL, bob.Token)
@@ -223,9 +228,7 @@ func TestSendRacingBlock(t *testing.T) {
 			}
 		}()
 	}
-	for len(sentSoFar(&mu, &sent)) < 2 { // the senders are under way: the block races them
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the senders under way", func() bool { return len(sentSoFar(&mu, &sent)) >= 2 }) // the block races them
 	expect(t, w.a.setBlock(t, ana, bob.UID, true), 204, "")
 	after := w.a.revPage(t, ana.Token, d.ID, "limit=100")
 	close(stop)

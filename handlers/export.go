@@ -29,7 +29,7 @@ const exportBuffer = 64 << 10
 func (s *Server) export(c echo.Context) error {
 	var w *bufio.Writer
 	var enc *json.Encoder
-	viewer := viewer(c)
+	uid := viewer(c)
 	err := s.svc.Export.Export(c.Request().Context(), func(it chat.ExportItem) error {
 		if w == nil {
 			h := c.Response().Header()
@@ -47,7 +47,7 @@ func (s *Server) export(c echo.Context) error {
 		case it.Chat != nil:
 			line = map[string]any{"chat": exportChatJSON{ID: it.Chat.ID, IsGroup: it.Chat.IsGroup, Name: it.Chat.Name, JoinedAt: fmtTime(it.Chat.JoinedAt)}}
 		case it.Message != nil:
-			line = map[string]any{"message": toMessageJSON(it.Message, viewer)}
+			line = map[string]any{"message": toMessageJSON(it.Message, uid)}
 		}
 		if err := enc.Encode(line); err != nil {
 			return err
@@ -64,7 +64,7 @@ func (s *Server) export(c echo.Context) error {
 		return err // nothing written: an ordinary error answer
 	}
 	if err != nil {
-		s.log.Warn("export cut off", "user", viewer, "err", err.Error())
+		s.log.Warn("export cut off", "user", uid, "err", err.Error())
 		panic(http.ErrAbortHandler)
 	}
 	if err := w.Flush(); err != nil {

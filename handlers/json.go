@@ -108,6 +108,14 @@ func toUserJSON(u *chat.User) userJSON {
 	return out
 }
 
+func toUsersJSON(us []*chat.User) []userJSON {
+	out := make([]userJSON, 0, len(us))
+	for _, u := range us {
+		out = append(out, toUserJSON(u))
+	}
+	return out
+}
+
 // toMessageJSON renders m for viewer: a reaction's me is the viewer's.
 func toMessageJSON(m *chat.Message, viewer string) messageJSON {
 	out := messageJSON{

@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -60,10 +59,6 @@ func BenchmarkPushGroup(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	count := func() (float64, float64) {
-		return scrapeSum(b, in, "chatapp_firestore_reads_total{") - scrapeSum(b, in, `chatapp_firestore_reads_total{rpc="ListenResend"}`),
-			scrapeSum(b, in, "chatapp_firestore_writes_total{")
-	}
 	var quietSends, busySends []time.Duration
 	var reads, writes float64
 	b.ResetTimer()
@@ -75,13 +70,12 @@ func BenchmarkPushGroup(b *testing.B) {
 		// pushes of a chat: the window is as long as that).
 		waitWithin(b, "the quiet group's to-do handled", time.Minute, func() bool { return pushDone(b, quiet) })
 		before := len(f.Messages())
-		r0, w0 := count()
-		was := breakdown(b, []*chattest.Instance{in})
+		cost, byRPC := costOf(b, in), firestoreByRPC(b, in)
 		send(pushed)
 		waitWithin(b, "255 pushes", time.Minute, func() bool { return len(f.Messages()) >= before+size-1 })
-		r1, w1 := count()
-		b.Logf("window: %v", diff(was, breakdown(b, []*chattest.Instance{in})))
-		reads, writes = reads+r1-r0, writes+w1-w0
+		w := costOf(b, in).minus(cost)
+		b.Logf("window: %v", diff(byRPC, firestoreByRPC(b, in)))
+		reads, writes = reads+w.reads, writes+w.writes
 		// The send path while a message's pushes are handled.
 		before = len(f.Messages())
 		send(pushed)
@@ -92,16 +86,7 @@ func BenchmarkPushGroup(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(reads/float64(b.N), "reads/message")
 	b.ReportMetric(writes/float64(b.N), "writes/message")
-	b.ReportMetric(ms(p50(quietSends)), "send-ms-p50-nothing-pushed")
-	b.ReportMetric(ms(p50(busySends)), "send-ms-p50-while-pushing")
+	b.ReportMetric(ms(pct(quietSends, 50)), "send-ms-p50-nothing-pushed")
+	b.ReportMetric(ms(pct(busySends, 50)), "send-ms-p50-while-pushing")
 	b.ReportMetric(float64(len(busySends))/float64(b.N), "sends-while-pushing")
-}
-
-func p50(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
 }

@@ -2,9 +2,6 @@ package handlers_test
 
 import (
 	"fmt"
-	"net/http/httptest"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/chatapp/chat/chattest"
@@ -42,20 +39,7 @@ func BenchmarkReceiptCosts(b *testing.B) {
 		socks[i].MustEmit(b, "joinChat", g.ID)
 	}
 	reader, sender := users[1], users[0]
-	// Listen resends are the emulator's own (it re-sends a listener's
-	// whole result set after resetting its target; production does not),
-	// counted apart.
-	total := func(kind string) float64 {
-		var n float64
-		for _, in := range ins {
-			n += scrapeSum(b, in, "chatapp_firestore_"+kind+"_total{") - scrapeSum(b, in, `chatapp_firestore_`+kind+`_total{rpc="ListenResend"}`)
-		}
-		return n
-	}
-	resent := func() float64 {
-		return scrapeSum(b, ins[0], `chatapp_firestore_reads_total{rpc="ListenResend"}`) + scrapeSum(b, ins[1], `chatapp_firestore_reads_total{rpc="ListenResend"}`)
-	}
-	var reads, writes, resends float64
+	var total storeCost
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
@@ -65,8 +49,7 @@ func BenchmarkReceiptCosts(b *testing.B) {
 		for _, s := range socks {
 			s.Wait(b, "newMessage", field("id", msg.ID))
 		}
-		r0, w0, e0 := total("reads"), total("writes"), resent()
-		before := breakdown(b, ins)
+		before, byRPC := costOf(b, ins...), firestoreByRPC(b, ins...)
 		b.StartTimer()
 		if r := ins[0].Do(b, "POST", "/api/chats/"+g.ID+"/read", reader.Token, nil); r.Status != 204 {
 			b.Fatalf("read: %d", r.Status)
@@ -76,57 +59,12 @@ func BenchmarkReceiptCosts(b *testing.B) {
 				s.Wait(b, "messagesRead", readBy(reader.UID, msg.ID))
 			}
 		}
-		reads += total("reads") - r0
-		writes += total("writes") - w0
-		resends += resent() - e0
-		b.Logf("window: %v", diff(before, breakdown(b, ins)))
+		w := costOf(b, ins...).minus(before)
+		total = storeCost{total.reads + w.reads, total.writes + w.writes, total.resent + w.resent}
+		b.Logf("window: %v", diff(byRPC, firestoreByRPC(b, ins...)))
 	}
-	b.ReportMetric(resends/float64(b.N), "emulator-resends/read")
-	b.ReportMetric(reads/float64(b.N), "reads/read")
-	b.ReportMetric(writes/float64(b.N), "writes/read")
+	b.ReportMetric(total.resent/float64(b.N), "emulator-resends/read")
+	b.ReportMetric(total.reads/float64(b.N), "reads/read")
+	b.ReportMetric(total.writes/float64(b.N), "writes/read")
 	b.ReportMetric(float64(ins[0].Node.Listeners()+ins[1].Node.Listeners()), "listeners")
-}
-
-// scrapeSum adds up every sample of the instance's metrics whose line
-// starts with prefix (a metric over all its labels).
-func scrapeSum(tb testing.TB, in *chattest.Instance, prefix string) float64 {
-	rec := httptest.NewRecorder()
-	in.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	var n float64
-	for _, line := range strings.Split(rec.Body.String(), "\n") {
-		if strings.HasPrefix(line, prefix) {
-			f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			n += f
-		}
-	}
-	return n
-}
-
-// breakdown is every firestore counter of the instances, summed by line.
-func breakdown(tb testing.TB, ins []*chattest.Instance) map[string]float64 {
-	out := map[string]float64{}
-	for _, in := range ins {
-		rec := httptest.NewRecorder()
-		in.App.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		for _, line := range strings.Split(rec.Body.String(), "\n") {
-			if strings.HasPrefix(line, "chatapp_firestore_reads_total{") || strings.HasPrefix(line, "chatapp_firestore_writes_total{") {
-				f, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-				out[line[:strings.LastIndexByte(line, ' ')]] += f
-			}
-		}
-	}
-	return out
-}
-
-func diff(a, b map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range b {
-		if d := v - a[k]; d != 0 {
-			out[k] = d
-		}
-	}
-	return out
 }

@@ -114,13 +114,12 @@ func TestReceiptBurstThrottled(t *testing.T) {
 	cidS.MustEmit(t, "joinChat", g.ID)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i := range 20 {
+	for range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			a.mustSend(t, ana.Token, g.ID, "burst")
 			a.read(t, bob.Token, g.ID)
-			_ = i
 		}()
 	}
 	wg.Wait()

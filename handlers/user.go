@@ -42,11 +42,7 @@ func (s *Server) findUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]userJSON, 0, len(users))
-	for _, u := range users {
-		out = append(out, toUserJSON(u))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"users": out})
+	return c.JSON(http.StatusOK, map[string]any{"users": toUsersJSON(users)})
 }
 
 func (s *Server) findBlocks(c echo.Context) error {
@@ -54,11 +50,7 @@ func (s *Server) findBlocks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]userJSON, 0, len(users))
-	for _, u := range users {
-		out = append(out, toUserJSON(u))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"users": out})
+	return c.JSON(http.StatusOK, map[string]any{"users": toUsersJSON(users)})
 }
 
 // block is PUT (on) and DELETE of /me/blocks/:uid.

@@ -98,10 +98,10 @@ func (h *Hub) Deliver(ev chat.Event) {
 	switch ev.Kind {
 	case chat.EventChatUpdated:
 		to = h.reg.roomConns(ev.ChatID, func(c *Conn) bool { return c.UID == ev.UserID })
-	case chat.EventTyping, chat.EventStopTyping:
-		to = h.reg.roomConns(ev.ChatID, func(c *Conn) bool { return c.UID != ev.Typing.UserID && !slices.Contains(ev.Except, c.UID) })
-	case chat.EventMessagesRead:
-		to = h.reg.roomConns(ev.ChatID, func(c *Conn) bool { return c.UID != ev.Read.UserID && !slices.Contains(ev.Except, c.UID) })
+	case chat.EventTyping, chat.EventStopTyping, chat.EventMessagesRead:
+		// The room, less its author's own sockets and those kept from it.
+		author := roomAuthor(ev)
+		to = h.reg.roomConns(ev.ChatID, func(c *Conn) bool { return c.UID != author && !slices.Contains(ev.Except, c.UID) })
 	default:
 		to = h.reg.userConns(ev.UserID)
 	}
@@ -112,6 +112,14 @@ func (h *Hub) Deliver(ev chat.Event) {
 	for _, c := range to {
 		h.send(c, f)
 	}
+}
+
+// roomAuthor is the user a room event is about: the typist, the reader.
+func roomAuthor(ev chat.Event) string {
+	if ev.Read != nil {
+		return ev.Read.UserID
+	}
+	return ev.Typing.UserID
 }
 
 // frame encodes an event, once for a message that many recipients share.

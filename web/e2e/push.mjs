@@ -42,11 +42,16 @@ export async function stubPush(ctx) {
     : route.fulfill({ json: { token: STUB_TOKEN } })));
 }
 
-// devicesCalls records the page's calls of the device route.
+// devicesCalls records the page's calls of the device route; put is the
+// first PUT, as it is sent.
 export function devicesCalls(page) {
   const calls = [];
+  let registered;
+  calls.put = new Promise((ok) => { registered = ok; });
   page.on("request", (r) => {
-    if (r.url().includes("/api/me/devices/")) calls.push({ method: r.method(), body: r.postData() });
+    if (!r.url().includes("/api/me/devices/")) return;
+    calls.push({ method: r.method(), body: r.postData() });
+    if (r.method() === "PUT") registered(calls[calls.length - 1]);
   });
   return calls;
 }
@@ -56,12 +61,9 @@ export function devicesCalls(page) {
 // the page's token.
 export async function pushRegistered(page, calls, T) {
   await page.waitForFunction(() => window.__pushAsked === 1, null, { timeout: T });
-  const deadline = Date.now() + T;
-  while (!calls.some((c) => c.method === "PUT")) {
-    assert.ok(Date.now() < deadline, "the device route was never called");
-    await page.waitForTimeout(50);
-  }
-  const put = calls.find((c) => c.method === "PUT");
+  let timer;
+  const timeout = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error("the device route was never called")), T); });
+  const put = await Promise.race([calls.put, timeout]).finally(() => clearTimeout(timer));
   assert.deepEqual(JSON.parse(put.body), { token: STUB_TOKEN, platform: "web" });
   assert.ok(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration("/"))), "no service worker");
 }
