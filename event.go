@@ -30,6 +30,10 @@ const (
 	// cap, reads failing too long), so the user's sockets here must be
 	// disconnected; their clients reconnect and catch up from storage.
 	EventResync = "resync"
+	// EventAccountDeleted is not sent to clients either: the user's
+	// account was deleted, so their sockets here are disconnected (a
+	// client that connects again is refused).
+	EventAccountDeleted = "accountDeleted"
 )
 
 // Typing is the payload of typing and stopTyping.

@@ -51,6 +51,8 @@ type Settings struct {
 	PingInterval, PingTimeout time.Duration
 	// Push configures push notifications (see PushSettings).
 	Push PushSettings
+	// Accounts times the clean-up of deleted accounts.
+	Accounts AccountSettings
 
 	// Metrics receives the counters (a fresh registry when nil).
 	Metrics *metrics.Metrics
@@ -96,11 +98,13 @@ type App struct {
 	messages *firestore.MessageService
 	presence *presence.Presence
 	pusher   *firestore.Pusher
-	// stopSweep ends the sweepers; sweepDone and pushDone are closed when
-	// they have.
-	stopSweep context.CancelFunc
-	sweepDone chan struct{}
-	pushDone  chan struct{}
+	accounts *firestore.AccountService
+	// stopSweep ends the sweepers; sweepDone, pushDone and accountsDone
+	// are closed when they have.
+	stopSweep    context.CancelFunc
+	sweepDone    chan struct{}
+	pushDone     chan struct{}
+	accountsDone chan struct{}
 }
 
 // Build connects the adapters and hands them to the handlers.
@@ -115,11 +119,11 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	if s.InstanceID == "" {
 		s.InstanceID = "i" + rand.Text()[:16]
 	}
-	var verifier chat.TokenVerifier
-	verifier, err := auth.NewVerifier(ctx, s.ProjectID, auth.RememberFor)
+	authVerifier, err := auth.NewVerifier(ctx, s.ProjectID, auth.RememberFor)
 	if err != nil {
 		return nil, err
 	}
+	var verifier chat.TokenVerifier = authVerifier
 	if h.Verifier != nil {
 		verifier = h.Verifier(verifier)
 	}
@@ -160,7 +164,8 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics},
+	accounts := firestore.NewAccountService(db, chats, messages, authVerifier, firestore.AccountOptions{Lease: s.Accounts.Lease})
+	svc := handlers.Services{Presence: countedSockets{presence, s.Metrics}, Accounts: accounts,
 		Verifier: verifier, Users: users, Chats: chats, Devices: firestore.NewDeviceService(db), Export: firestore.NewExportService(db, users),
 		Messages: messages, Files: messages, Rooms: rooms, Blocks: users,
 		Ready: func(ctx context.Context) error { return errors.Join(db.Ping(ctx), files.Ping(ctx)) },
@@ -173,13 +178,14 @@ func BuildWith(ctx context.Context, s Settings, h Hooks) (*App, error) {
 	node := realtime.NewNode(src, rd, countedEvents{sink, s.Metrics}, s.Realtime)
 	sockets := handlers.NewSockets(svc, opts, sink, node)
 	a := &App{Handler: handlers.NewServer(svc, sockets, opts), Node: node, DB: db, Metrics: s.Metrics, files: files, log: log, sockets: sockets, listener: listener,
-		rooms: roomSvc, chats: chats, messages: messages, presence: presence, pusher: pusher,
-		sweepDone: make(chan struct{}), pushDone: make(chan struct{})}
+		rooms: roomSvc, chats: chats, messages: messages, presence: presence, pusher: pusher, accounts: accounts,
+		sweepDone: make(chan struct{}), pushDone: make(chan struct{}), accountsDone: make(chan struct{})}
 	gauges(s.Metrics, sockets, node)
 	var sctx context.Context
 	sctx, a.stopSweep = context.WithCancel(context.Background())
 	go a.sweep(sctx, chats, messages)
 	go a.sweepPushes(sctx, s.Push.SweepEvery)
+	go a.sweepAccounts(sctx, s.Accounts.SweepEvery)
 	return a, nil
 }
 
@@ -356,7 +362,8 @@ func (a *App) CloseContext(ctx context.Context) {
 	a.chats.Close()
 	a.messages.Close()
 	a.pusher.Close()
-	for _, done := range []chan struct{}{a.sweepDone, a.pushDone} {
+	a.accounts.Close()
+	for _, done := range []chan struct{}{a.sweepDone, a.pushDone, a.accountsDone} {
 		select {
 		case <-done:
 		case <-ctx.Done():

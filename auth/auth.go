@@ -17,7 +17,10 @@ import (
 	"github.com/chatapp/chat"
 )
 
-var _ chat.TokenVerifier = (*Verifier)(nil)
+var (
+	_ chat.TokenVerifier  = (*Verifier)(nil)
+	_ chat.AccountRemover = (*Verifier)(nil)
+)
 
 const (
 	// RememberFor is how long a user's revocation state (disabled, tokens
@@ -47,6 +50,7 @@ type Verifier struct {
 // wrapper of it.
 type accounts interface {
 	GetUser(ctx context.Context, uid string) (*fbauth.UserRecord, error)
+	DeleteUser(ctx context.Context, uid string) error
 }
 
 // userState is what revocation depends on.
@@ -120,6 +124,21 @@ func (v *Verifier) user(ctx context.Context, uid string) (userState, error) {
 		return st, nil
 	})
 	return st.(userState), err
+}
+
+// RemoveAccount implements chat.AccountRemover: the account is deleted
+// (one already gone counts as deleted: a retried deletion finishes), and
+// its tokens are refused here from now on, as if disabled, until the
+// remembered state expires and the lookup finds no user, which refuses
+// them as well.
+func (v *Verifier) RemoveAccount(ctx context.Context, uid string) error {
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	if err := v.accounts.DeleteUser(ctx, uid); err != nil && !fbauth.IsUserNotFound(err) {
+		return fmt.Errorf("delete auth account: %w", err)
+	}
+	v.users.Add(uid, userState{disabled: true})
+	return nil
 }
 
 func unauthorized() error {

@@ -134,3 +134,18 @@ func CraftTokenClaims(tb testing.TB, uid string, claims map[string]any) string {
 	enc := func(v any) string { return base64.RawURLEncoding.EncodeToString(MustJSON(v)) }
 	return enc(map[string]any{"alg": "none", "typ": "JWT"}) + "." + enc(all) + "."
 }
+
+// Exists tells whether the Auth emulator still has the user's account
+// (an admin lookup by uid).
+func (u User) Exists(tb testing.TB) bool {
+	tb.Helper()
+	env := MustEnv(tb)
+	var out struct {
+		Users []struct {
+			LocalID string `json:"localId"`
+		} `json:"users"`
+	}
+	url := fmt.Sprintf("http://%s/identitytoolkit.googleapis.com/v1/projects/%s/accounts:lookup", env.AuthHost, env.Project)
+	authDo(tb, url, "owner", map[string]any{"localId": []string{u.UID}}, &out)
+	return len(out.Users) == 1 && out.Users[0].LocalID == u.UID
+}

@@ -32,8 +32,12 @@ gcloud iam service-accounts describe "$run_sa" --project "$project" >/dev/null 2
   gcloud iam service-accounts create chatapp-run --project "$project" --display-name "ChatApp Cloud Run service"
 # Firestore reads and writes.
 gcloud projects add-iam-policy-binding "$project" --member "serviceAccount:$run_sa" --role roles/datastore.user --condition=None >/dev/null
-# Revocation checks (VerifyIDTokenAndCheckRevoked reads the user's account).
-gcloud projects add-iam-policy-binding "$project" --member "serviceAccount:$run_sa" --role roles/firebaseauth.viewer --condition=None >/dev/null
+# Revocation checks read the user's account, and DELETE /api/me deletes it
+# (firebaseauth.users.delete): Firebase Authentication Admin is the narrowest
+# predefined role with both. It replaces the viewer role earlier versions of
+# this script granted.
+gcloud projects add-iam-policy-binding "$project" --member "serviceAccount:$run_sa" --role roles/firebaseauth.admin --condition=None >/dev/null
+gcloud projects remove-iam-policy-binding "$project" --member "serviceAccount:$run_sa" --role roles/firebaseauth.viewer --condition=None >/dev/null 2>&1 || true
 # Push notifications: sending through FCM's HTTP v1 API needs
 # cloudmessaging.messages.create, and the narrowest predefined role holding
 # it is Firebase Cloud Messaging API Admin.

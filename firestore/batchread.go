@@ -108,7 +108,9 @@ func (s *MessageService) batchRefs(chatID string, batch []*pendingSend) ([]*fire
 func (s *MessageService) settle(ctx context.Context, chatID string, batch []*pendingSend, pre *batchRead) []*pendingSend {
 	return slices.DeleteFunc(batch, func(p *pendingSend) bool {
 		switch {
-		case !slices.Contains(pre.chat.MemberIDs, p.id.UID):
+		case p.change != nil && p.change.system:
+			return p.change.settle(p, pre)
+		case !slices.Contains(pre.chat.MemberIDs, p.id.UID), slices.Contains(pre.chat.DeletedUsers, p.id.UID):
 			p.answer(nil, false, errChatNotFound())
 		case p.change != nil:
 			return p.change.settle(p, pre)
@@ -136,7 +138,9 @@ func settleSend(p *pendingSend, pre *batchRead) bool {
 			p.answer(nil, false, chat.Errorf(chat.EINVALID, "replyToId must name a message of this chat that is not deleted."))
 			return true
 		}
-		p.quote = chat.QuoteOf(q.toMessage(id))
+		m := q.toMessage(id)
+		chat.MaskDeleted([]*chat.Message{m}, pre.chat.DeletedUsers)
+		p.quote = chat.QuoteOf(m)
 	}
 	mentions, err := chat.ValidateMentions(p.in.Mentions)
 	if err == nil {

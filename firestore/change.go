@@ -38,6 +38,9 @@ type pendingChange struct {
 	todo *firestore.DocumentRef
 	// requote tells that the change altered what a quote shows.
 	requote bool
+	// system marks a change the server makes for an account deleted
+	// since (its messages' tombstones): no member check.
+	system bool
 	// token is the batch attempt's, written with the change (changeId): a
 	// commit that failed but landed is known by it. Its rev cannot tell:
 	// another instance's batch that read the same chat version took the
@@ -106,25 +109,61 @@ func (s *MessageService) DeleteMessage(ctx context.Context, chatID, mid string) 
 		if m.SenderID != uid && !(c.IsGroup && c.CreatorID == uid) {
 			return false, chat.Errorf(chat.EFORBIDDEN, "Only its sender, or a group's creator, may delete a message.")
 		}
-		if m.DeletedAt != nil {
-			return false, nil
-		}
-		m.Content, m.FileURL, m.FileName, m.DeletedAt = "", "", "", &now
-		m.Mentions, m.Reactions, m.ReplyTo = []string{}, nil, nil
-		return true, nil
+		return erase(m, now), nil
 	})
 	if err != nil {
 		return err
 	}
+	s.erased(ctx, chatID, mid, pc)
+	return nil
+}
+
+// erase makes m a tombstone; false if it is one already.
+func erase(m *messageDoc, now time.Time) bool {
+	if m.DeletedAt != nil {
+		return false
+	}
+	m.Content, m.FileURL, m.FileName, m.DeletedAt = "", "", "", &now
+	m.Mentions, m.Reactions, m.ReplyTo = []string{}, nil, nil
+	return true
+}
+
+// erased finishes a committed deletion: the quotes of the message are
+// refreshed, and its attachment's object removed before the answer.
+func (s *MessageService) erased(ctx context.Context, chatID, mid string, pc *pendingChange) {
 	s.refreshQuotesLater(chatID, mid, pc)
 	if pc.fileID == "" {
-		return nil
+		return
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	if _, err := s.giveUp(cctx, &upload{fileID: pc.fileID, object: chat.FileObject(chatID, pc.fileID), todo: pc.todo}); err != nil {
 		s.db.Log.Warn("attachment removal failed; the sweeper will finish it", "chat", chatID, "message", mid, "err", err.Error())
 	}
+}
+
+// tombstone deletes a message of a deleted account for everyone, as
+// DeleteMessage would but with no caller (the account is gone): it takes
+// the chat's next rev, members get messageUpdated, and it names its
+// sender DeletedUsername. A chat deleted meanwhile has nothing to do.
+func (s *MessageService) tombstone(ctx context.Context, chatID, mid, uid string) error {
+	now := s.db.now()
+	pc := &pendingChange{mid: mid, system: true, apply: func(_ string, _ *chatDoc, m *messageDoc) (bool, error) {
+		if m.SenderID != uid {
+			return false, nil
+		}
+		renamed := m.SenderUsername != chat.DeletedUsername
+		m.SenderUsername = chat.DeletedUsername
+		return erase(m, now) || renamed, nil
+	}}
+	p := &pendingSend{ctx: ctx, id: chat.Identity{UID: uid}, change: pc, done: make(chan sendResult, 1)}
+	if _, _, err := s.send(ctx, chatID, p); err != nil {
+		if chat.ErrorCode(err) == chat.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	s.erased(ctx, chatID, mid, pc)
 	return nil
 }
 
@@ -183,14 +222,19 @@ func (s *MessageService) GetMessage(ctx context.Context, chatID, mid string) (*c
 	if _, err := seqOf(mid); err != nil {
 		return nil, errMessageNotFound()
 	}
-	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
+	doc, _, err := s.db.member(ctx, nil, chatID, uid)
+	if err != nil {
 		return nil, translate(err)
 	}
 	m, err := s.byID(ctx, chatID, mid)
 	if err == nil && m == nil {
 		err = errMessageNotFound()
 	}
-	return m, translate(err)
+	if err != nil {
+		return nil, translate(err)
+	}
+	chat.MaskDeleted([]*chat.Message{m}, doc.DeletedUsers)
+	return m, nil
 }
 
 // change queues a change of message mid for the chat's next batch and
@@ -236,6 +280,7 @@ func (pc *pendingChange) settle(p *pendingSend, pre *batchRead) bool {
 		return true
 	}
 	m.ID = pc.mid
+	renameDeleted(&m, pre.chat.DeletedUsers)
 	pre.messages[pc.mid] = &m
 	pc.doc, pc.fileID, pc.todo = &m, "", nil
 	pc.requote = m.Content != read.Content || m.FileName != read.FileName || (m.DeletedAt != nil) != (read.DeletedAt != nil)
@@ -243,6 +288,20 @@ func (pc *pendingChange) settle(p *pendingSend, pre *batchRead) bool {
 		pc.fileID = path.Base(hadFile)
 	}
 	return false
+}
+
+// renameDeleted names a deleted account's message, or a quote of one,
+// DeletedUsername as a change rewrites it: the event it makes must not
+// carry the old name (reads mask it; events are the document).
+func renameDeleted(m *messageDoc, deleted []string) {
+	if slices.Contains(deleted, m.SenderID) {
+		m.SenderUsername = chat.DeletedUsername
+	}
+	if q := m.ReplyTo; q != nil && slices.Contains(deleted, q.SenderID) && q.Username != chat.DeletedUsername {
+		cp := *q
+		cp.Username = chat.DeletedUsername
+		m.ReplyTo = &cp
+	}
 }
 
 // stampChange gives a settled change its rev and addressing, and returns
@@ -279,14 +338,20 @@ func (s *MessageService) writeChanges(b *firestore.WriteBatch, chatID string, ch
 // writeChanged adds a changed message, in its state after the batch, to b,
 // and the to-do of an attachment a deletion removes.
 func (s *MessageService) writeChanged(b *firestore.WriteBatch, chatID string, m *messageDoc, pcs []*pendingChange) {
-	b.Update(s.db.messages(chatID).Doc(m.ID), []firestore.Update{
+	ups := []firestore.Update{
 		{Path: "content", Value: m.Content}, {Path: "fileUrl", Value: m.FileURL}, {Path: "fileName", Value: m.FileName},
 		{Path: "editedAt", Value: m.EditedAt}, {Path: "deletedAt", Value: m.DeletedAt}, {Path: "changes", Value: m.Changes},
 		{Path: "memberIds", Value: m.MemberIDs}, {Path: "wasLast", Value: m.WasLast}, {Path: "rev", Value: m.Rev},
 		{Path: "revAt", Value: firestore.ServerTimestamp}, {Path: "changeId", Value: m.ChangeID},
 		{Path: "mentions", Value: m.Mentions}, {Path: "reactions", Value: m.Reactions}, {Path: "replyTo", Value: m.ReplyTo},
 		{Path: "quoted", Value: m.Quoted},
-	})
+	}
+	if m.SenderUsername == chat.DeletedUsername {
+		// Only ever to that name: a change that read the old one must not
+		// undo a deleted account's rename done beside it (accountjob.go).
+		ups = append(ups, firestore.Update{Path: "senderUsername", Value: m.SenderUsername})
+	}
+	b.Update(s.db.messages(chatID).Doc(m.ID), ups)
 	for _, pc := range pcs {
 		if pc.requote && m.Quoted {
 			b.Set(s.db.quoteRefreshRef(chatID, m.ID), quoteRefreshDoc{ChatID: chatID, MessageID: m.ID, At: s.db.now()})

@@ -33,6 +33,7 @@ func (s *ChatService) build(ctx context.Context, chatID string, doc *chatDoc, vi
 	if err != nil {
 		return nil, err
 	}
+	chat.MaskDeleted(msgs, doc.DeletedUsers)
 	return render(chatID, doc, viewer, members[chatID], users, msgs, s.db.now()), nil
 }
 
@@ -86,8 +87,8 @@ func render(chatID string, doc *chatDoc, viewer string, members map[string]*memb
 	}
 	for _, uid := range sortedUsers(doc) {
 		u := users[uid]
-		if u == nil { // profile gone: keep the membership visible
-			u = &chat.User{ID: uid, Username: ""}
+		if u == nil { // a deleted account, kept as the other member of a direct chat
+			u = chat.DeletedUser(uid)
 		}
 		cu := &chat.ChatUser{UserID: uid, ChatID: chatID, JoinedAt: doc.Joined[uid].UTC(), User: u}
 		if m := members[uid]; m != nil && m.LastReadID != "" {
@@ -176,6 +177,7 @@ func (s *ChatService) FindChats(ctx context.Context, f chat.ChatFilter) ([]*chat
 		if m := lastMessage(docs[i]); m != nil {
 			msgs = append(msgs, m)
 		}
+		chat.MaskDeleted(msgs, docs[i].DeletedUsers)
 		out[i] = render(snap.Ref.ID, docs[i], uid, members[snap.Ref.ID], users, msgs, now)
 	}
 	return out, next, nil

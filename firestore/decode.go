@@ -78,6 +78,9 @@ func decodeFlip(ch firestore.DocumentChange) *realtime.Flip {
 // set; nil when it does not decode.
 func decodeNotice(d *firestore.DocumentSnapshot) *realtime.Flip {
 	var n noticeDoc
+	if d.DataTo(&n) == nil && n.Notice == noticeDeleted && len(n.Audience) == 1 {
+		return &realtime.Flip{Notice: n.Notice, Audience: n.Audience, At: n.At}
+	}
 	if d.DataTo(&n) != nil || len(n.Audience) != 2 || len(n.Seen) != 2 {
 		return nil
 	}

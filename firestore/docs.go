@@ -47,6 +47,12 @@ type chatDoc struct {
 	// and commits conditional on this document) sees a block from its 204
 	// at no read of its own.
 	BlockedBy []string `firestore:"blockedBy,omitempty"`
+	// DeletedUsers are accounts deleted while in the chat whose messages
+	// may still carry their old name: every read masks them
+	// (chat.MaskDeleted), and a send batch refuses them, until the
+	// account's background job has renamed their messages (then a group
+	// drops them; a direct chat keeps them, as it keeps the member).
+	DeletedUsers []string `firestore:"deletedUsers,omitempty"`
 }
 
 // blocked tells whether the chat is a direct chat one of whose members

@@ -169,6 +169,7 @@ func (r *Reader) LoadChat(ctx context.Context, chatID string) (*realtime.ChatVie
 	if err != nil {
 		return nil, err
 	}
+	chat.MaskDeleted(msgs, doc.DeletedUsers)
 	muted := map[string]*time.Time{}
 	for uid, m := range members[chatID] {
 		muted[uid] = m.MutedUntil

@@ -92,26 +92,8 @@ func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) e
 		case !slices.Contains(d.MemberIDs, target):
 			return chat.Errorf(chat.ENOTFOUND, "That user is not a member of this chat.")
 		}
-		d.MemberIDs = slices.DeleteFunc(d.MemberIDs, func(id string) bool { return id == target })
-		delete(d.Joined, target)
-		if len(d.MemberIDs) == 0 {
-			deleted = true
-			d.MemberIDs = []string{target} // so its membership is deleted too
-			return s.deleteInTx(tx, chatID, d)
-		}
-		if err := d.spendMeta(s.db.now(), target == uid); err != nil {
-			return err
-		}
-		ups := []firestore.Update{{Path: "memberIds", Value: d.MemberIDs}, {Path: "joined", Value: d.Joined}}
-		if d.CreatorID == target {
-			// Creator rights pass to the earliest-joined member, ties by id.
-			d.CreatorID = sortedUsers(d)[0]
-			ups = append(ups, firestore.Update{Path: "creatorId", Value: d.CreatorID})
-		}
-		if err := tx.Delete(s.db.memberRef(chatID, target)); err != nil {
-			return err
-		}
-		return s.bumpMeta(tx, chatID, d, ups)
+		deleted, err = s.removeInTx(tx, chatID, d, target, target == uid)
+		return err
 	})
 	if err != nil {
 		return translate(err)
@@ -120,4 +102,30 @@ func (s *ChatService) RemoveMember(ctx context.Context, chatID, target string) e
 		s.purgeLater(chatID)
 	}
 	return nil
+}
+
+// removeInTx takes target out of group d in tx, with ups more updates of
+// the chat (a deleted account's listing): creator rights pass to the
+// earliest-joined member (ties by id), and a group left empty is deleted
+// (deleted: the caller purges it). must is spendMeta's: a member leaving
+// is never refused.
+func (s *ChatService) removeInTx(tx *firestore.Transaction, chatID string, d *chatDoc, target string, must bool, ups ...firestore.Update) (deleted bool, err error) {
+	d.MemberIDs = slices.DeleteFunc(d.MemberIDs, func(id string) bool { return id == target })
+	delete(d.Joined, target)
+	if len(d.MemberIDs) == 0 {
+		d.MemberIDs = []string{target} // so its membership is deleted too
+		return true, s.deleteInTx(tx, chatID, d)
+	}
+	if err := d.spendMeta(s.db.now(), must); err != nil {
+		return false, err
+	}
+	ups = append(ups, firestore.Update{Path: "memberIds", Value: d.MemberIDs}, firestore.Update{Path: "joined", Value: d.Joined})
+	if d.CreatorID == target {
+		d.CreatorID = sortedUsers(d)[0]
+		ups = append(ups, firestore.Update{Path: "creatorId", Value: d.CreatorID})
+	}
+	if err := tx.Delete(s.db.memberRef(chatID, target)); err != nil {
+		return false, err
+	}
+	return false, s.bumpMeta(tx, chatID, d, ups)
 }

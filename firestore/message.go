@@ -127,8 +127,10 @@ func (s *MessageService) checkMember(ctx context.Context, chatID, uid string) er
 // send queues p, its file already uploaded or none, for its chat's next
 // batch (see sendqueue.go) and waits for the answer.
 func (s *MessageService) send(ctx context.Context, chatID string, p *pendingSend) (*chat.Message, bool, error) {
-	if err := s.checkMember(ctx, chatID, p.id.UID); err != nil {
-		return nil, false, err
+	if p.change == nil || !p.change.system {
+		if err := s.checkMember(ctx, chatID, p.id.UID); err != nil {
+			return nil, false, err
+		}
 	}
 	if err := s.queue.add(chatID, p); err != nil {
 		return nil, false, err
@@ -197,7 +199,8 @@ func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat
 			}
 		}
 	}
-	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
+	doc, _, err := s.db.member(ctx, nil, chatID, uid)
+	if err != nil {
 		return nil, "", translate(err)
 	}
 	chatRef := s.db.chatRef(chatID)
@@ -216,6 +219,7 @@ func (s *MessageService) FindMessages(ctx context.Context, chatID string, f chat
 	if f.After == "" {
 		slices.Reverse(msgs) // pages are oldest first
 	}
+	chat.MaskDeleted(msgs, doc.DeletedUsers)
 	next := ""
 	if more && len(msgs) > 0 {
 		if f.After != "" {
@@ -234,13 +238,15 @@ func (s *MessageService) changedAfter(ctx context.Context, chatID, uid string, a
 	if err != nil {
 		return nil, "", err
 	}
-	if _, _, err := s.db.member(ctx, nil, chatID, uid); err != nil {
+	doc, _, err := s.db.member(ctx, nil, chatID, uid)
+	if err != nil {
 		return nil, "", translate(err)
 	}
 	msgs, more, err := page(ctx, s.db.query(qMessagesChangedAfter, s.db.chatRef(chatID), rev), limit)
 	if err != nil {
 		return nil, "", err
 	}
+	chat.MaskDeleted(msgs, doc.DeletedUsers)
 	next := ""
 	if more && len(msgs) > 0 {
 		next = string(msgs[len(msgs)-1].Rev)

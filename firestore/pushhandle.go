@@ -121,6 +121,7 @@ func (p *Pusher) send(ctx context.Context, chatID string, c *chatDoc, owed []str
 		return nil, false, err
 	}
 	msg := c.LastMessage.toMessage(c.LastMessage.ID)
+	chat.MaskDeleted([]*chat.Message{msg}, c.DeletedUsers)
 	title, body := chat.PushText(&chat.Chat{IsGroup: c.IsGroup, Name: c.Name}, msg)
 	type target struct{ uid, device string }
 	var ns []chat.Notification

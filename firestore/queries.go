@@ -79,6 +79,12 @@ var (
 		Filters: []QueryFilter{{"senderId", "=="}, {"seq", ">"}}, Orders: []QueryOrder{{"seq", false}}}
 	qPushesDue = &QueryShape{Name: "push to-dos due before a time", Collection: "pushes",
 		Filters: []QueryFilter{{"due", "<"}}}
+	qMessagesOfSender = &QueryShape{Name: "messages of a sender in every chat", Group: true, Collection: "messages",
+		Filters: []QueryFilter{{"senderId", "=="}}, Orders: []QueryOrder{{firestore.DocumentID, false}}}
+	qRepliesToSender = &QueryShape{Name: "replies quoting a sender in every chat", Group: true, Collection: "messages",
+		Filters: []QueryFilter{{"replyTo.senderId", "=="}}, Orders: []QueryOrder{{firestore.DocumentID, false}}}
+	qAccountJobsDue = &QueryShape{Name: "deleted accounts whose clean-up lease lapsed", Collection: "deletedUsers",
+		Filters: []QueryFilter{{"leaseUntil", "<"}}}
 	qUploadsBefore = &QueryShape{Name: "uploads pending since before a time", Collection: "uploads",
 		Filters: []QueryFilter{{"at", "<"}}}
 )
@@ -89,6 +95,7 @@ func Queries() []QueryShape {
 	for _, q := range []*QueryShape{qChatsOfUser, qUsernamesWithPrefix, qUsersByName, qUsersByPrefix, qUsersBlocking, qReceiptsInChats,
 		qMembershipsOfUsers, qMessagesToUsers, qTypingInChats, qMessagesBetween, qMessagesAfter,
 		qMessagesBefore, qMessagesLatest, qMessagesChangedAfter, qRepliesTo, qQuoteRefreshesBefore, qPurgesBefore, qUploadsBefore, qPushesDue, qMessagesBySender,
+		qMessagesOfSender, qRepliesToSender, qAccountJobsDue,
 		qSessionsOfInstance, qLeasesExpired, qPresenceToUsers} {
 		out = append(out, *q)
 	}

@@ -86,6 +86,9 @@ func (s *UserService) ensure(ctx context.Context, id chat.Identity) (*chat.User,
 	} else if !isNotFound(err) {
 		return nil, err
 	}
+	if err := s.refuseDeleted(ctx, id.UID); err != nil {
+		return nil, err
+	}
 	base := chat.BaseUsername(id)
 	candidate := base
 	for attempt := 0; attempt < 20; attempt++ {

@@ -31,6 +31,7 @@ type Services struct {
 	Blocks   chat.BlockService
 	Devices  chat.DeviceService
 	Export   chat.ExportService
+	Accounts chat.AccountService
 	// Presence is told of every socket opened and closed.
 	Presence chat.PresenceTracker
 	// Ready answers the readiness probe: nil when storage answers.
@@ -106,6 +107,7 @@ func NewServer(svc Services, sockets *Sockets, opts Options) *Server {
 	api := e.Group("/api", s.authenticate)
 	api.GET("/me", s.getMe, s.limit("other"))
 	api.PATCH("/me", s.patchMe, s.limit("other"))
+	api.DELETE("/me", s.deleteMe, s.limit("other"))
 	api.GET("/me/export", s.export, s.limit("other"))
 	api.GET("/me/blocks", s.findBlocks, s.limit("other"))
 	api.PUT("/me/blocks/:uid", s.block(true), s.limit("other"))

@@ -71,3 +71,20 @@ func (s *Server) block(on bool) echo.HandlerFunc {
 		return c.NoContent(http.StatusNoContent)
 	}
 }
+
+// deleteMe deletes the caller's account; the body is optional.
+func (s *Server) deleteMe(c echo.Context) error {
+	var body struct {
+		DeleteMessages *bool `json:"deleteMessages"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := s.decodeJSON(c, &body); err != nil {
+			return err
+		}
+	}
+	del := chat.AccountDeletion{DeleteMessages: body.DeleteMessages != nil && *body.DeleteMessages}
+	if err := s.svc.Accounts.DeleteAccount(c.Request().Context(), del); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

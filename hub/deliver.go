@@ -87,7 +87,10 @@ func (fc *frameCache) get(kind string, p any, mk func() *Frame) *Frame {
 func (h *Hub) Deliver(ev chat.Event) {
 	switch ev.Kind {
 	case chat.EventResync:
-		h.resync(ev.UserID)
+		h.resync(ev.UserID, "disconnecting a user's sockets: their events could not be kept")
+		return
+	case chat.EventAccountDeleted:
+		h.resync(ev.UserID, "disconnecting a deleted account's sockets")
 		return
 	case chat.EventChatSummary:
 		h.reg.withUser(ev.UserID, func(u *user) { u.unread[ev.ChatID] = ev.Summary.UnreadCount })
@@ -133,10 +136,11 @@ func (h *Hub) frame(ev chat.Event) *Frame {
 	return mk()
 }
 
-// resync disconnects a user's sockets here whose events the engine could
-// not keep ("io server disconnect": the client connects again and catches
-// up from storage), in the background.
-func (h *Hub) resync(uid string) {
+// resync disconnects a user's sockets here ("io server disconnect"), in
+// the background, logging why: the engine could not keep their events
+// (the client connects again and catches up from storage), or the
+// account was deleted (connecting again is refused).
+func (h *Hub) resync(uid, why string) {
 	conns := h.reg.userConns(uid)
 	if len(conns) == 0 {
 		return
@@ -146,6 +150,6 @@ func (h *Hub) resync(uid string) {
 			c.wire.Disconnect(false)
 		}
 	}) {
-		h.log.Warn("disconnecting a user's sockets: their events could not be kept", "user", uid, "sockets", len(conns))
+		h.log.Warn(why, "user", uid, "sockets", len(conns))
 	}
 }

@@ -345,6 +345,12 @@ func (v *ChatView) For(viewer string, readSeq int64) *chat.Chat {
 // version are dropped from then on: one written before a block and
 // delivered after it must not show what the block hides.
 func (u *userFeed) stepNotice(f *Flip) []chat.Event {
+	if f.Notice == NoticeDeleted {
+		if slices.Equal(f.Audience, []string{u.uid}) {
+			return []chat.Event{{Kind: chat.EventAccountDeleted, UserID: u.uid}}
+		}
+		return nil
+	}
 	var other string
 	for _, uid := range f.Audience {
 		if uid != u.uid {

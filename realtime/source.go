@@ -94,11 +94,16 @@ type Flip struct {
 	// Notice, when set ("block" or "unblock"), makes this not a flip but
 	// a block between the two users of Audience changing: Peers hold each
 	// one's presence as the other may see it from now on (hidden after a
-	// block), with its flip version; At orders notices.
+	// block), with its flip version; At orders notices. NoticeDeleted
+	// tells that the one user of Audience deleted their account.
 	Notice string
 	Peers  map[string]Peer
 	At     time.Time
 }
+
+// NoticeDeleted is the notice of an account deleted: its sockets are
+// disconnected wherever they are.
+const NoticeDeleted = "deleted"
 
 // Peer is one user's presence in a block notice.
 type Peer struct {

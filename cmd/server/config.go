@@ -41,6 +41,10 @@ type Config struct {
 	PushDelay   time.Duration
 	FCMEndpoint string
 	PushSweep   time.Duration
+	// AccountLease and AccountSweep (ACCOUNT_LEASE, ACCOUNT_SWEEP)
+	// override how long a deleted account's clean-up is leased and how
+	// often lapsed ones are looked for (tests).
+	AccountLease, AccountSweep time.Duration
 }
 
 // databaseID is Firestore's rule for a database id: a letter first, no
@@ -65,7 +69,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		FCMEndpoint:              strings.TrimSpace(getenv("FCM_ENDPOINT")),
 	}
 	durations := map[string]*time.Duration{"PRESENCE_GRACE": &c.PresenceGrace, "PRESENCE_LEASE_TTL": &c.PresenceLeaseTTL,
-		"LISTENER_ROLLOVER": &c.ListenerRollover, "PUSH_DELAY": &c.PushDelay, "PUSH_SWEEP": &c.PushSweep}
+		"LISTENER_ROLLOVER": &c.ListenerRollover, "PUSH_DELAY": &c.PushDelay, "PUSH_SWEEP": &c.PushSweep,
+		"ACCOUNT_LEASE": &c.AccountLease, "ACCOUNT_SWEEP": &c.AccountSweep}
 	for name, d := range durations {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			parsed, err := time.ParseDuration(v)

@@ -47,7 +47,8 @@ func run(ctx context.Context, getenv func(string) string, stdout *os.File) error
 	a, err := app.Build(ctx, app.Settings{ProjectID: cfg.ProjectID, Database: cfg.Database, Bucket: cfg.StorageBucket,
 		PresenceGrace: cfg.PresenceGrace, PresenceLeaseTTL: cfg.PresenceLeaseTTL, ListenerRollover: cfg.ListenerRollover,
 		CORSOrigins: cfg.CORSOrigins, Logger: log,
-		Push: app.PushSettings{Delay: cfg.PushDelay, WebAppURL: cfg.WebAppURL, FCMEndpoint: cfg.FCMEndpoint, SweepEvery: cfg.PushSweep}})
+		Push:     app.PushSettings{Delay: cfg.PushDelay, WebAppURL: cfg.WebAppURL, FCMEndpoint: cfg.FCMEndpoint, SweepEvery: cfg.PushSweep},
+		Accounts: app.AccountSettings{Lease: cfg.AccountLease, SweepEvery: cfg.AccountSweep}})
 	if err != nil {
 		log.Error("start failed: " + err.Error())
 		return err

@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { Server, buildAll, freePort, launchChromium, requireEnv, serveWeb, workdir } from "./harness.mjs";
-import { exportData, receiptsMuteBlock } from "./privacy.mjs";
+import { deleteAccount, exportData, receiptsMuteBlock } from "./privacy.mjs";
 import { VAPID_KEY, devicesCalls, pushOff, pushRegistered, pushUnregistered, stubPush } from "./push.mjs";
 
 const T = 30_000; // the longest any single condition may take
@@ -77,16 +77,27 @@ function png() {
 }
 
 // signUp creates an account whose email says nothing of the name: the
-// name typed here must be the username (not the email's local part).
+// name typed here must be the username (not the email's local part). It
+// returns the email; signIn signs such an account in again.
 async function signUp(page, url, name) {
+  const email = `x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
   await page.goto(url);
   await page.getByRole("button", { name: "New here? Create an account" }).click();
   await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(`x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`);
+  await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("secret123");
   await page.getByRole("button", { name: "Create account" }).click();
   await page.locator(".list header strong", { hasText: name }).waitFor({ timeout: T });
   await page.locator(".conn.on").waitFor({ timeout: T });
+  return email;
+}
+
+async function signIn(page, url, name, email) {
+  await page.goto(url);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("secret123");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator(".list header strong", { hasText: name }).waitFor({ timeout: T });
 }
 
 let axeCode;
@@ -135,7 +146,7 @@ test("two users chat across two instances in Chromium", async () => {
   }
 
   await signUp(a, webs.urls[0], ana);
-  await signUp(b, webs.urls[1], bob);
+  const bobEmail = await signUp(b, webs.urls[1], bob);
 
   // The profile: a username taken by someone else is refused with the
   // server's sentence; a free one is taken at once.
@@ -431,5 +442,12 @@ test("two users chat across two instances in Chromium", async () => {
   await a.locator(".chat-item", { hasText: bob }).locator('.dot[data-online="false"]').waitFor({ timeout: T });
   assert.match(await bobDot.getAttribute("aria-label"), new RegExp(`${bob} was last seen`));
   await pushUnregistered(a, pushCalls, T);
+
+  // bob comes back in another browser and deletes his account (privacy.mjs).
+  const ctxB2 = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  const b2 = await ctxB2.newPage();
+  await signIn(b2, webs.urls[1], bob, bobEmail);
+  await deleteAccount({ a, b: b2, bob, kept: message(a, "after her token renewal"), T });
+  await ctxB2.close();
   await ctxA.close();
 });

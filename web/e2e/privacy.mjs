@@ -63,3 +63,19 @@ export async function exportData({ page, name, T }) {
   assert.ok(lines.every((l) => !l.message || l.message.senderId === lines[0].me.id), "someone else's message exported");
   await profile.getByRole("button", { name: "Cancel" }).click();
 }
+
+// deleteAccount: bob deletes his account from the profile, after a
+// confirmation that says what stays, and is signed out; ana's direct chat
+// with him now shows "Deleted user", his earlier message (kept) still in
+// it.
+export async function deleteAccount({ a, b, bob, kept, T }) {
+  await b.getByRole("button", { name: `Profile: ${bob}` }).click();
+  await b.getByRole("dialog", { name: "Profile" }).getByRole("button", { name: "Delete my account…" }).click();
+  const confirm = b.getByRole("dialog", { name: "Delete your account?" });
+  await confirm.getByText("Your messages stay in the chats under “Deleted user”").waitFor({ timeout: T });
+  await confirm.getByRole("button", { name: "Delete my account" }).click();
+  await b.getByRole("form", { name: "Sign in" }).waitFor({ timeout: T });
+  await a.locator(".chat-item", { hasText: "Deleted user" }).waitFor({ timeout: T });
+  assert.equal(await a.locator(".chat-item", { hasText: bob }).count(), 0, "ana's list still names bob");
+  await kept.waitFor({ timeout: T });
+}

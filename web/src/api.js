@@ -78,6 +78,9 @@ export class Api {
   react(id, mid, emoji, on) { return this.call(on ? "PUT" : "DELETE", `/api/chats/${id}/messages/${mid}/reactions/${encodeURIComponent(emoji)}`); }
   deleteMessage(id, mid) { return this.call("DELETE", `/api/chats/${id}/messages/${mid}`); }
 
+  // deleteMe deletes the user's account (and, when asked, their messages).
+  deleteMe(deleteMessages) { return this.call("DELETE", "/api/me", { deleteMessages: !!deleteMessages }); }
+
   // exportBlob fetches the user's data (NDJSON) with the bearer token.
   exportBlob() { return this.fileBlob("/api/me/export"); }
 

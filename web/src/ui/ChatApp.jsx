@@ -16,6 +16,8 @@ export function ChatApp({ session, auth }) {
   const meId = session.user.uid;
   const chats = sortChats([...st.chats.values()]);
   const open = st.openId ? st.chats.get(st.openId) : null;
+  // leave unregisters the browser's push device, then signs out.
+  const leave = () => session.push.stop().finally(() => signOut(auth));
   useEffect(() => { document.title = unreadTitle(chats); });
 
   return (
@@ -34,7 +36,7 @@ export function ChatApp({ session, auth }) {
             {st.connected ? "connected" : "offline"}
           </span>
           <button type="button" onClick={() => setDialog("new")}>New chat</button>
-          <button type="button" class="link" onClick={() => session.push.stop().finally(() => signOut(auth))}>Sign out</button>
+          <button type="button" class="link" onClick={leave}>Sign out</button>
         </header>
         {st.error && (
           <p role="alert" class="error">
@@ -64,7 +66,7 @@ export function ChatApp({ session, auth }) {
       </aside>
       {open ? <ChatView key={open.id} session={session} chat={open} st={st} /> : <main class="empty"><p>Pick a chat.</p></main>}
       {dialog === "new" && <NewChat session={session} onClose={() => setDialog("")} />}
-      {dialog === "profile" && <Profile session={session} onClose={() => setDialog("")} />}
+      {dialog === "profile" && <Profile session={session} onClose={() => setDialog("")} onSignOut={leave} />}
     </div>
   );
 }

@@ -1,11 +1,14 @@
 // Profile.jsx: the user's own profile: the username others find and see
 // (unique, case-insensitively: a taken one is refused with the server's
 // sentence), whether others see the user's read receipts, push status,
-// and a download of everything the service holds of the user.
+// a download of everything the service holds of the user, and the
+// deletion of their account (confirmed first: DeleteAccount.jsx).
 import { useState } from "preact/hooks";
+import { DeleteAccount } from "./DeleteAccount.jsx";
 import { Modal } from "./Modal.jsx";
 
-export function Profile({ session, onClose }) {
+export function Profile({ session, onClose, onSignOut }) {
+  const [deleting, setDeleting] = useState(false);
   const [name, setName] = useState(session.state.me ? session.state.me.username : "");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -40,6 +43,7 @@ export function Profile({ session, onClose }) {
     }
   }
 
+  if (deleting) return <DeleteAccount session={session} onDeleted={onSignOut} onClose={() => setDeleting(false)} />;
   return (
     <Modal label="Profile" onClose={onClose}>
       <form onSubmit={save}>
@@ -54,6 +58,7 @@ export function Profile({ session, onClose }) {
         </label>
         <p class="hint push-status">{session.push.status()}</p>
         <p><button type="button" class="link" onClick={download}>Download my data</button></p>
+        <p><button type="button" class="link danger" onClick={() => setDeleting(true)}>Delete my account…</button></p>
         {error && <p role="alert" class="error">{error}</p>}
         <div class="row">
           <button type="submit" disabled={busy || !name.trim()}>Save</button>

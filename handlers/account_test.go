@@ -1,0 +1,202 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chatapp/chat/chattest"
+)
+
+// senderBody is what a message says of its sender and its quote.
+type senderBody struct {
+	ID     string `json:"id"`
+	Sender struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+	} `json:"sender"`
+	ReplyTo *struct {
+		SenderID string `json:"senderId"`
+		Username string `json:"username"`
+	} `json:"replyTo"`
+	DeletedAt *string `json:"deletedAt"`
+}
+
+// chatUsers is a chat with its members' profiles.
+type chatUsers struct {
+	ID        string `json:"id"`
+	CreatorID string `json:"creatorId"`
+	Users     []struct {
+		UserID string   `json:"userId"`
+		User   userBody `json:"user"`
+	} `json:"users"`
+	Messages []senderBody `json:"messages"`
+}
+
+func (c chatUsers) user(uid string) *userBody {
+	for _, u := range c.Users {
+		if u.UserID == uid {
+			return &u.User
+		}
+	}
+	return nil
+}
+
+// deleteMe deletes the user's account on a.
+func (a api) deleteMe(t *testing.T, u chattest.User, body any) chattest.Response {
+	t.Helper()
+	return a.call(t, "DELETE", "/api/me", "/api/me", u.Token, body)
+}
+
+// isDeletedUser holds the contract's shape of a deleted account.
+func isDeletedUser(u *userBody, uid string) bool {
+	return u != nil && u.ID == uid && u.Username == "Deleted user" && u.ProfilePic == "" && !u.Online && u.LastSeen == nil
+}
+
+// TestAccountDeletion: bob, in a direct chat with ana, two groups (one he
+// is alone in), with a device, a mute, a block each way and sockets on
+// both instances, deletes his account; then every part of the contract's
+// "Account deletion", read from both instances.
+func TestAccountDeletion(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	u := newUsers(t, w.a, 4)
+	ana, bob, cid, dan := u[0], u[1], u[2], u[3]
+	d := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	g := w.a.mustChat(t, bob.Token, map[string]any{"userIds": []string{ana.UID, cid.UID}, "isGroup": true, "name": "g"})
+	h := w.a.mustChat(t, bob.Token, map[string]any{"userIds": []string{dan.UID}, "isGroup": true, "name": "h"})
+	expect(t, w.a.call(t, "DELETE", "/api/chats/{id}/members/{uid}", "/api/chats/"+h.ID+"/members/"+dan.UID, dan.Token, nil), 204, "")
+	hi := w.a.mustSend(t, bob.Token, d.ID, "hi")
+	reply := w.b.send(t, ana.Token, d.ID, map[string]any{"content": "hello", "replyToId": hi.ID})
+	expect(t, reply, 201, "")
+	inGroup := w.a.mustSend(t, bob.Token, g.ID, "in g")
+	expect(t, w.a.call(t, "PUT", "/api/me/devices/{deviceId}", "/api/me/devices/bobs", bob.Token, map[string]any{"token": "tok-" + bob.UID, "platform": "web"}), 204, "")
+	expect(t, w.a.call(t, "PUT", "/api/chats/{id}/mute", "/api/chats/"+g.ID+"/mute", bob.Token, map[string]any{"until": "9999-12-31T23:59:59.999Z"}), 204, "")
+	expect(t, w.a.setBlock(t, cid, bob.UID, true), 204, "")
+	expect(t, w.a.setBlock(t, bob, dan.UID, true), 204, "")
+	oldName := me(t, w.a.in, bob.Token).Username
+	anaA := chattest.MustDial(t, w.a.in.URL, ana.Token)
+	anaA.MustEmit(t, "joinChat", d.ID)
+	bobA := chattest.MustDial(t, w.a.in.URL, bob.Token)
+	bobB := chattest.MustDial(t, w.b.in.URL, bob.Token)
+	anaA.WaitPresence(t, bob.UID, 1, chattest.WaitTimeout) // bob online
+
+	expect(t, w.a.deleteMe(t, bob, map[string]any{"deleteMessages": false}), 204, "")
+
+	t.Run("SocketsDisconnectedEverywhere", func(t *testing.T) {
+		bobA.WaitClosed(t)
+		bobB.WaitClosed(t)
+		if _, err := chattest.Dial(t, w.b.in.URL, bob.Token); err == nil {
+			t.Fatal("a deleted account's socket was accepted")
+		}
+	})
+	t.Run("ErrTokenRefused", func(t *testing.T) {
+		expect(t, w.a.deleteMe(t, bob, nil), 401, "unauthorized")                                // at once where it answered
+		expect(t, w.b.call(t, "GET", "/api/me", "/api/me", bob.Token, nil), 401, "unauthorized") // no profile made again
+		if bob.Exists(t) {
+			t.Fatal("the Auth emulator still lists the account")
+		}
+	})
+	t.Run("DirectChatShowsDeletedUser", func(t *testing.T) {
+		for _, a := range []api{w.a, w.b} {
+			var c chatUsers
+			r := a.call(t, "GET", "/api/chats/{id}", "/api/chats/"+d.ID, ana.Token, nil)
+			r.JSON(t, &c)
+			if !isDeletedUser(c.user(bob.UID), bob.UID) {
+				t.Fatalf("bob in the direct chat: %+v", c.user(bob.UID))
+			}
+		}
+		ev := anaA.Wait(t, "chatUpdated", field("id", d.ID))
+		var c chatUsers
+		if json.Unmarshal(ev.Data, &c) != nil || !isDeletedUser(c.user(bob.UID), bob.UID) {
+			t.Fatalf("chatUpdated: %s", ev.Data)
+		}
+		anaA.Wait(t, "presence", func(raw json.RawMessage) bool {
+			return field("userId", bob.UID)(raw) && field("online", "false")(raw)
+		})
+	})
+	t.Run("MessagesNameDeletedUser", func(t *testing.T) {
+		checkDeletedSender(t, w, ana, d.ID, bob.UID, hi.ID)
+		checkDeletedSender(t, w, cid, g.ID, bob.UID, inGroup.ID)
+		expect(t, w.b.send(t, ana.Token, d.ID, map[string]any{"content": "still here"}), 201, "")
+	})
+	t.Run("GroupsLeft", func(t *testing.T) {
+		var c chatUsers
+		w.b.call(t, "GET", "/api/chats/{id}", "/api/chats/"+g.ID, cid.Token, nil).JSON(t, &c)
+		if c.user(bob.UID) != nil || c.CreatorID == bob.UID || (c.CreatorID != ana.UID && c.CreatorID != cid.UID) {
+			t.Fatalf("group after bob left: creator %s, bob %+v", c.CreatorID, c.user(bob.UID))
+		}
+		if r := w.a.call(t, "GET", "/api/chats/{id}", "/api/chats/"+h.ID, dan.Token, nil); r.Status != 404 {
+			t.Fatalf("the group bob was alone in: %d", r.Status)
+		}
+	})
+	t.Run("UsernameFreeAtOnce", func(t *testing.T) {
+		r := w.b.call(t, "PATCH", "/api/me", "/api/me", dan.Token, map[string]any{"username": oldName})
+		expect(t, r, 200, "")
+	})
+	t.Run("NothingLeftNamingTheUser", func(t *testing.T) {
+		var left map[string][]string
+		waitFor(t, "the clean-up to leave only bob's kept messages", func() bool {
+			left = unexpectedNaming(chattest.DocumentsNaming(t, bob.UID), bob.UID, d.ID)
+			return len(left) == 0
+		})
+	})
+}
+
+// checkDeletedSender holds that viewer reads msgID of the deleted uid,
+// and any quote of it, under "Deleted user" in every read of the chat.
+func checkDeletedSender(t *testing.T, w world, viewer chattest.User, chatID, uid, msgID string) {
+	t.Helper()
+	for _, a := range []api{w.a, w.b} {
+		var page struct {
+			Messages []senderBody `json:"messages"`
+		}
+		a.call(t, "GET", "/api/chats/{id}/messages", "/api/chats/"+chatID+"/messages", viewer.Token, nil).JSON(t, &page)
+		var changed struct {
+			Messages []senderBody `json:"messages"`
+		}
+		a.call(t, "GET", "/api/chats/{id}/messages", "/api/chats/"+chatID+"/messages?changedAfter=0000000000000000", viewer.Token, nil).JSON(t, &changed)
+		var one senderBody
+		a.call(t, "GET", "/api/chats/{id}/messages/{mid}", "/api/chats/"+chatID+"/messages/"+msgID, viewer.Token, nil).JSON(t, &one)
+		var c chatUsers
+		a.call(t, "GET", "/api/chats/{id}", "/api/chats/"+chatID, viewer.Token, nil).JSON(t, &c)
+		all := slices.Concat(page.Messages, changed.Messages, []senderBody{one}, c.Messages)
+		n := 0
+		for _, m := range all {
+			if m.Sender.ID == uid {
+				n++
+				if m.Sender.Username != "Deleted user" {
+					t.Fatalf("message %s names its deleted sender %q", m.ID, m.Sender.Username)
+				}
+			}
+			if m.ReplyTo != nil && m.ReplyTo.SenderID == uid && m.ReplyTo.Username != "Deleted user" {
+				t.Fatalf("quote in %s names its deleted sender %q", m.ID, m.ReplyTo.Username)
+			}
+		}
+		if n < 4 {
+			t.Fatalf("%d reads of the deleted sender's messages, want ≥ 4 (they are kept)", n)
+		}
+	}
+}
+
+// unexpectedNaming drops from found what may name a deleted account
+// afterwards: its kept messages (sender, quotes, addressing), the direct
+// chat kept for the other member, the pair's key, its own tombstone (the
+// server's), and presence documents of others whose audience it was in
+// (the server's, expiring within the hour).
+func unexpectedNaming(found map[string][]string, uid, direct string) map[string][]string {
+	for path, fields := range found {
+		parts := strings.Split(path, "/")
+		switch {
+		case len(parts) == 4 && parts[2] == "messages":
+		case path == "chats/"+direct:
+		case parts[0] == "directChats", parts[0] == "deletedUsers" && parts[1] == uid:
+		case len(parts) == 4 && parts[0] == "users" && parts[1] != uid && parts[2] == "presence" && slices.Equal(fields, []string{"audience"}):
+		default:
+			continue
+		}
+		delete(found, path)
+	}
+	return found
+}
