@@ -158,6 +158,9 @@ func (s *AccountService) endAccount(ctx context.Context, uid string) error {
 	if err := s.deleteAll(ctx, s.db.userRef(uid).Collection("presence").Query); err != nil {
 		return err
 	}
+	if err := s.deleteBlockNotices(ctx, uid); err != nil {
+		return err
+	}
 	if err := s.accounts.RemoveAccount(ctx, uid); err != nil {
 		return err
 	}
@@ -200,6 +203,24 @@ func (s *AccountService) deleteAll(ctx context.Context, q firestore.Query) error
 			}
 		}
 	}
+}
+
+// deleteBlockNotices deletes the block notices between the account and
+// others (kept by the other's flips otherwise, for the notices' hour).
+// Others' flips that had it in their audience are theirs, and stay.
+func (s *AccountService) deleteBlockNotices(ctx context.Context, uid string) error {
+	snaps, err := s.db.query(qPresenceToUsers, nil, []string{uid}, s.db.now().Add(-presenceTTL)).Documents(ctx).GetAll()
+	if err != nil {
+		return err
+	}
+	for _, snap := range snaps {
+		if n, _ := snap.Data()["notice"].(string); n == "block" || n == "unblock" {
+			if _, err := snap.Ref.Delete(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // leaveChats takes the account out of every chat it is in (see leaveChat),

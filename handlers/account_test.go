@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatapp/chat/chattest"
 )
@@ -83,6 +85,9 @@ func TestAccountDeletion(t *testing.T) {
 	anaA.WaitPresence(t, bob.UID, 1, chattest.WaitTimeout) // bob online
 
 	expect(t, w.a.deleteMe(t, bob, map[string]any{"deleteMessages": false}), 204, "")
+	unexpected := func(t *testing.T) map[string][]string {
+		return unexpectedNaming(chattest.DocumentsNaming(t, bob.UID), bob.UID, d.ID)
+	}
 
 	t.Run("SocketsDisconnectedEverywhere", func(t *testing.T) {
 		bobA.WaitClosed(t)
@@ -137,10 +142,13 @@ func TestAccountDeletion(t *testing.T) {
 	})
 	t.Run("NothingLeftNamingTheUser", func(t *testing.T) {
 		var left map[string][]string
-		waitFor(t, "the clean-up to leave only bob's kept messages", func() bool {
-			left = unexpectedNaming(chattest.DocumentsNaming(t, bob.UID), bob.UID, d.ID)
-			return len(left) == 0
-		})
+		deadline := time.Now().Add(chattest.WaitTimeout)
+		for left = unexpected(t); len(left) > 0 && time.Now().Before(deadline); left = unexpected(t) {
+			time.Sleep(100 * time.Millisecond) // the background clean-up goes on
+		}
+		if len(left) > 0 {
+			t.Fatalf("documents still naming bob: %v", left)
+		}
 	})
 }
 
@@ -181,7 +189,8 @@ func checkDeletedSender(t *testing.T, w world, viewer chattest.User, chatID, uid
 }
 
 // unexpectedNaming drops from found what may name a deleted account
-// afterwards: its kept messages (sender, quotes, addressing), the direct
+// afterwards: its kept messages (sender, quotes, addressing; a chat's copy
+// of its last message), the direct
 // chat kept for the other member, the pair's key, its own tombstone (the
 // server's), and presence documents of others whose audience it was in
 // (the server's, expiring within the hour).
@@ -190,7 +199,7 @@ func unexpectedNaming(found map[string][]string, uid, direct string) map[string]
 		parts := strings.Split(path, "/")
 		switch {
 		case len(parts) == 4 && parts[2] == "messages":
-		case path == "chats/"+direct:
+		case path == "chats/"+direct, parts[0] == "chats" && len(parts) == 2 && slices.Equal(fields, []string{"lastMessage"}):
 		case parts[0] == "directChats", parts[0] == "deletedUsers" && parts[1] == uid:
 		case len(parts) == 4 && parts[0] == "users" && parts[1] != uid && parts[2] == "presence" && slices.Equal(fields, []string{"audience"}):
 		default:
@@ -199,4 +208,110 @@ func unexpectedNaming(found map[string][]string, uid, direct string) map[string]
 		delete(found, path)
 	}
 	return found
+}
+
+// TestSendRacingDeletion: bob sends on two instances while his account is
+// deleted: every send answered 201 is stored, none is stored after the
+// 204, and later sends are refused (401 where the deletion answered; on
+// the other instance 404 while it remembers his token: the chat refuses
+// him).
+func TestSendRacingDeletion(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	u := newUsers(t, w.a, 2)
+	ana, bob := u[0], u[1]
+	d := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	var mu sync.Mutex // guards sent
+	var sent []string
+	var wg sync.WaitGroup
+	for i, in := range []api{w.a, w.b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				r := in.send(t, bob.Token, d.ID, map[string]any{"content": "race"})
+				switch {
+				case r.Status == 201:
+					mu.Lock()
+					sent = append(sent, decode[msgBody](t, r.Body).ID)
+					mu.Unlock()
+				case r.Status == 401 || r.Status == 404:
+					return
+				case r.Status == 429:
+				default:
+					t.Errorf("instance %d send %d: %d %s", i, n, r.Status, r.Body)
+					return
+				}
+			}
+		}()
+	}
+	waitFor(t, "the senders under way", func() bool { return len(sentSoFar(&mu, &sent)) >= 2 }) // the deletion races them
+	expect(t, w.a.deleteMe(t, bob, nil), 204, "")
+	after := w.a.revPage(t, ana.Token, d.ID, "limit=100")
+	wg.Wait()
+	expect(t, w.a.send(t, bob.Token, d.ID, map[string]any{"content": "late"}), 401, "unauthorized")
+	// B may remember his token (404: the chat refuses him) or have looked
+	// it up after the deletion (401).
+	if r := w.b.send(t, bob.Token, d.ID, map[string]any{"content": "late"}); !(r.Status == 404 && r.ErrorCode() == "not_found") && !(r.Status == 401 && r.ErrorCode() == "unauthorized") {
+		t.Fatalf("a late send on the other instance: %d %s", r.Status, r.Body)
+	}
+	final := w.a.revPage(t, ana.Token, d.ID, "limit=100")
+	if len(final.Messages) != len(after.Messages) {
+		t.Fatalf("%d messages stored after the deletion's 204 (%d at it)", len(final.Messages)-len(after.Messages), len(after.Messages))
+	}
+	listed := map[string]bool{}
+	for _, m := range final.Messages {
+		listed[m.ID] = true
+	}
+	for _, id := range sentSoFar(&mu, &sent) {
+		if !listed[id] {
+			t.Fatalf("send answered 201 (%s) but not stored", id)
+		}
+	}
+}
+
+// TestAccountDeletionWithMessages: with deleteMessages, every message bob
+// sent — in the direct chat he stays in and the group he leaves — becomes
+// a tombstone under "Deleted user", each told to ana as messageUpdated,
+// and his attachment's URL answers 404; a message of ana's is untouched.
+func TestAccountDeletionWithMessages(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	u := newUsers(t, w.a, 3)
+	ana, bob, cid := u[0], u[1], u[2]
+	d := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	g := w.a.mustChat(t, cid.Token, map[string]any{"userIds": []string{ana.UID, bob.UID}, "isGroup": true, "name": "g"})
+	file := mustUpload(t, w.a, bob.Token, d.ID, textPart("content", "the plan"), filePart("plan.txt", []byte("secret plan")))
+	bobs := []msgBody{file, w.a.mustSend(t, bob.Token, d.ID, "two"), w.b.mustSend(t, bob.Token, g.ID, "three")}
+	anas := w.a.mustSend(t, ana.Token, d.ID, "mine")
+	anaB := chattest.MustDial(t, w.b.in.URL, ana.Token)
+	expect(t, w.b.deleteMe(t, bob, map[string]any{"deleteMessages": true}), 204, "")
+	for _, m := range bobs {
+		ev := anaB.Wait(t, "messageUpdated", func(raw json.RawMessage) bool {
+			var b senderBody
+			return json.Unmarshal(raw, &b) == nil && b.ID == m.ID && b.DeletedAt != nil
+		})
+		if b := decode[senderBody](t, ev.Data); b.Sender.Username != "Deleted user" {
+			t.Fatalf("tombstone of %s names %q", m.ID, b.Sender.Username)
+		}
+		var one struct {
+			senderBody
+			Content string `json:"content"`
+			FileURL string `json:"fileUrl"`
+		}
+		w.a.call(t, "GET", "/api/chats/{id}/messages/{mid}", "/api/chats/"+m.ChatID+"/messages/"+m.ID, ana.Token, nil).JSON(t, &one)
+		if one.DeletedAt == nil || one.Content != "" || one.FileURL != "" || one.Sender.Username != "Deleted user" {
+			t.Fatalf("message %s after the deletion: %+v", m.ID, one)
+		}
+	}
+	// The tombstones go on in the background: its URL is gone once its
+	// message is a tombstone (404 from then, as for any deletion).
+	if r := w.a.download(t, ana.Token, file.FileURL, nil); r.Status != 404 {
+		t.Fatalf("the deleted account's attachment, its message a tombstone: %d", r.Status)
+	}
+	var mine msgBody
+	w.a.call(t, "GET", "/api/chats/{id}/messages/{mid}", "/api/chats/"+d.ID+"/messages/"+anas.ID, ana.Token, nil).JSON(t, &mine)
+	if mine.Content != "mine" {
+		t.Fatalf("ana's message after bob's deletion: %+v", mine)
+	}
 }

@@ -441,7 +441,6 @@ test("two users chat across two instances in Chromium", async () => {
   await ctxB.close();
   await a.locator(".chat-item", { hasText: bob }).locator('.dot[data-online="false"]').waitFor({ timeout: T });
   assert.match(await bobDot.getAttribute("aria-label"), new RegExp(`${bob} was last seen`));
-  await pushUnregistered(a, pushCalls, T);
 
   // bob comes back in another browser and deletes his account (privacy.mjs).
   const ctxB2 = await browser.newContext({ viewport: { width: 360, height: 740 } });
@@ -449,5 +448,6 @@ test("two users chat across two instances in Chromium", async () => {
   await signIn(b2, webs.urls[1], bob, bobEmail);
   await deleteAccount({ a, b: b2, bob, kept: message(a, "after her token renewal"), T });
   await ctxB2.close();
+  await pushUnregistered(a, pushCalls, T);
   await ctxA.close();
 });
