@@ -3,7 +3,10 @@ package firestore_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -62,6 +65,7 @@ func exportMemory(b *testing.B, n int) {
 			}
 		}
 	}()
+	rssBefore := resetPeakRSS(b)
 	b.ResetTimer()
 	var lines int
 	for range b.N {
@@ -77,4 +81,37 @@ func exportMemory(b *testing.B, n int) {
 	}
 	b.ReportMetric(float64(before.HeapInuse)/(1<<20), "heap-MiB-before")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "heap-MiB-peak")
+	b.ReportMetric(float64(rssBefore)/(1<<20), "rss-MiB-before")
+	b.ReportMetric(float64(peakRSS(b))/(1<<20), "rss-MiB-peak")
+}
+
+// resetPeakRSS resets the process's peak resident set (Linux: VmHWM, by
+// writing 5 to /proc/self/clear_refs) and returns the resident set now.
+func resetPeakRSS(b *testing.B) uint64 {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatalf("reset peak RSS: %v", err)
+	}
+	return procStatus(b, "VmRSS:")
+}
+
+// peakRSS is the process's peak resident set since resetPeakRSS.
+func peakRSS(b *testing.B) uint64 { return procStatus(b, "VmHWM:") }
+
+// procStatus reads a kB field of /proc/self/status, in bytes.
+func procStatus(b *testing.B, field string) uint64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	b.Fatalf("no %s in /proc/self/status", field)
+	return 0
 }

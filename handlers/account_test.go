@@ -112,6 +112,14 @@ func TestAccountDeletion(t *testing.T) {
 				t.Fatalf("bob in the direct chat: %+v", c.user(bob.UID))
 			}
 		}
+		var list struct {
+			Chats []chatUsers `json:"chats"`
+		}
+		w.b.call(t, "GET", "/api/chats", "/api/chats", ana.Token, nil).JSON(t, &list)
+		i := slices.IndexFunc(list.Chats, func(c chatUsers) bool { return c.ID == d.ID })
+		if i < 0 || !isDeletedUser(list.Chats[i].user(bob.UID), bob.UID) {
+			t.Fatalf("the chat list: %+v", list.Chats)
+		}
 		ev := anaA.Wait(t, "chatUpdated", field("id", d.ID))
 		var c chatUsers
 		if json.Unmarshal(ev.Data, &c) != nil || !isDeletedUser(c.user(bob.UID), bob.UID) {
@@ -134,6 +142,15 @@ func TestAccountDeletion(t *testing.T) {
 		}
 		if r := w.a.call(t, "GET", "/api/chats/{id}", "/api/chats/"+h.ID, dan.Token, nil); r.Status != 404 {
 			t.Fatalf("the group bob was alone in: %d", r.Status)
+		}
+		// dan, added to g now, gets it as newChat: bob's last message in it
+		// under "Deleted user".
+		danB := chattest.MustDial(t, w.b.in.URL, dan.Token)
+		expect(t, w.a.call(t, "POST", "/api/chats/{id}/members", "/api/chats/"+g.ID+"/members", cid.Token, map[string]any{"userIds": []string{dan.UID}}), 200, "")
+		ev := danB.Wait(t, "newChat", field("id", g.ID))
+		nc := decode[chatUsers](t, ev.Data)
+		if i := slices.IndexFunc(nc.Messages, func(m senderBody) bool { return m.ID == inGroup.ID }); i < 0 || nc.Messages[i].Sender.Username != "Deleted user" {
+			t.Fatalf("newChat: %s", ev.Data)
 		}
 	})
 	t.Run("UsernameFreeAtOnce", func(t *testing.T) {

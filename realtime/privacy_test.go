@@ -151,3 +151,24 @@ func TestTypingVisibilityChanges(t *testing.T) {
 		t.Fatalf("unblocked while typing: %+v", evs)
 	}
 }
+
+// TestAccountDeletedNotice: the notice of a deleted account disconnects
+// that account's own sockets (EventAccountDeleted), and nobody else's.
+func TestAccountDeletedNotice(t *testing.T) {
+	gone := realtime.FlipInput(realtime.Flip{Notice: realtime.NoticeDeleted, Audience: []string{me}, At: t0})
+	for _, tc := range []struct {
+		name string
+		feed string
+		want []chat.Event
+	}{
+		{"the account's own feed", me, []chat.Event{{Kind: chat.EventAccountDeleted, UserID: me}}},
+		{"another user's feed", "bob", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			evs, need := realtime.NewUserFeed(tc.feed).Step(gone, nil)
+			if need != nil || len(evs) != len(tc.want) || (len(evs) == 1 && (evs[0].Kind != tc.want[0].Kind || evs[0].UserID != tc.want[0].UserID)) {
+				t.Fatalf("events %+v, reads %v; want %+v", evs, need, tc.want)
+			}
+		})
+	}
+}
