@@ -56,42 +56,55 @@ func isDeletedUser(u *userBody, uid string) bool {
 	return u != nil && u.ID == uid && u.Username == "Deleted user" && u.ProfilePic == "" && !u.Online && u.LastSeen == nil
 }
 
-// TestAccountDeletion: bob, in a direct chat with ana, two groups (one he
-// is alone in), with a device, a mute, a block each way and sockets on
-// both instances, deletes his account; then every part of the contract's
-// "Account deletion", read from both instances.
-func TestAccountDeletion(t *testing.T) {
-	t.Parallel()
+// deletion is TestAccountDeletion's world: bob in a direct chat with ana
+// (her reply quoting him), a group he made with ana and cid, a group he
+// is alone in, with a device, a mute, a block each way, and sockets on
+// both instances.
+type deletion struct {
+	w                  world
+	ana, bob, cid, dan chattest.User
+	d, g, h            chatBody
+	hi, inGroup        msgBody
+	oldName            string
+	anaA, bobA, bobB   *chattest.Socket
+}
+
+func newDeletion(t *testing.T) *deletion {
 	w := newWorld(t)
 	u := newUsers(t, w.a, 4)
-	ana, bob, cid, dan := u[0], u[1], u[2], u[3]
-	d := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
-	g := w.a.mustChat(t, bob.Token, map[string]any{"userIds": []string{ana.UID, cid.UID}, "isGroup": true, "name": "g"})
-	h := w.a.mustChat(t, bob.Token, map[string]any{"userIds": []string{dan.UID}, "isGroup": true, "name": "h"})
-	expect(t, w.a.call(t, "DELETE", "/api/chats/{id}/members/{uid}", "/api/chats/"+h.ID+"/members/"+dan.UID, dan.Token, nil), 204, "")
-	hi := w.a.mustSend(t, bob.Token, d.ID, "hi")
-	reply := w.b.send(t, ana.Token, d.ID, map[string]any{"content": "hello", "replyToId": hi.ID})
-	expect(t, reply, 201, "")
-	inGroup := w.a.mustSend(t, bob.Token, g.ID, "in g")
+	f := &deletion{w: w, ana: u[0], bob: u[1], cid: u[2], dan: u[3]}
+	ana, bob, cid, dan := f.ana, f.bob, f.cid, f.dan
+	f.d = w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
+	f.g = w.a.mustChat(t, bob.Token, map[string]any{"userIds": []string{ana.UID, cid.UID}, "isGroup": true, "name": "g"})
+	f.h = w.a.mustChat(t, bob.Token, map[string]any{"userIds": []string{dan.UID}, "isGroup": true, "name": "h"})
+	expect(t, w.a.call(t, "DELETE", "/api/chats/{id}/members/{uid}", "/api/chats/"+f.h.ID+"/members/"+dan.UID, dan.Token, nil), 204, "")
+	f.hi = w.a.mustSend(t, bob.Token, f.d.ID, "hi")
+	expect(t, w.b.send(t, ana.Token, f.d.ID, map[string]any{"content": "hello", "replyToId": f.hi.ID}), 201, "")
+	f.inGroup = w.a.mustSend(t, bob.Token, f.g.ID, "in g")
 	expect(t, w.a.call(t, "PUT", "/api/me/devices/{deviceId}", "/api/me/devices/bobs", bob.Token, map[string]any{"token": "tok-" + bob.UID, "platform": "web"}), 204, "")
-	expect(t, w.a.call(t, "PUT", "/api/chats/{id}/mute", "/api/chats/"+g.ID+"/mute", bob.Token, map[string]any{"until": "9999-12-31T23:59:59.999Z"}), 204, "")
+	expect(t, w.a.call(t, "PUT", "/api/chats/{id}/mute", "/api/chats/"+f.g.ID+"/mute", bob.Token, map[string]any{"until": "9999-12-31T23:59:59.999Z"}), 204, "")
 	expect(t, w.a.setBlock(t, cid, bob.UID, true), 204, "")
 	expect(t, w.a.setBlock(t, bob, dan.UID, true), 204, "")
-	oldName := me(t, w.a.in, bob.Token).Username
-	anaA := chattest.MustDial(t, w.a.in.URL, ana.Token)
-	anaA.MustEmit(t, "joinChat", d.ID)
-	bobA := chattest.MustDial(t, w.a.in.URL, bob.Token)
-	bobB := chattest.MustDial(t, w.b.in.URL, bob.Token)
-	anaA.WaitPresence(t, bob.UID, 1, chattest.WaitTimeout) // bob online
+	f.oldName = me(t, w.a.in, bob.Token).Username
+	f.anaA = chattest.MustDial(t, w.a.in.URL, ana.Token)
+	f.anaA.MustEmit(t, "joinChat", f.d.ID)
+	f.bobA = chattest.MustDial(t, w.a.in.URL, bob.Token)
+	f.bobB = chattest.MustDial(t, w.b.in.URL, bob.Token)
+	f.anaA.WaitPresence(t, bob.UID, 1, chattest.WaitTimeout) // bob online
+	return f
+}
 
+// TestAccountDeletion: bob deletes his account (newDeletion's world);
+// then every part of the contract's "Account deletion", read from both
+// instances.
+func TestAccountDeletion(t *testing.T) {
+	t.Parallel()
+	f := newDeletion(t)
+	w, ana, bob, dan := f.w, f.ana, f.bob, f.dan
 	expect(t, w.a.deleteMe(t, bob, map[string]any{"deleteMessages": false}), 204, "")
-	unexpected := func(t *testing.T) map[string][]string {
-		return unexpectedNaming(chattest.DocumentsNaming(t, bob.UID), bob.UID, d.ID)
-	}
-
 	t.Run("SocketsDisconnectedEverywhere", func(t *testing.T) {
-		bobA.WaitClosed(t)
-		bobB.WaitClosed(t)
+		f.bobA.WaitClosed(t)
+		f.bobB.WaitClosed(t)
 		if _, err := chattest.Dial(t, w.b.in.URL, bob.Token); err == nil {
 			t.Fatal("a deleted account's socket was accepted")
 		}
@@ -103,70 +116,79 @@ func TestAccountDeletion(t *testing.T) {
 			t.Fatal("the Auth emulator still lists the account")
 		}
 	})
-	t.Run("DirectChatShowsDeletedUser", func(t *testing.T) {
-		for _, a := range []api{w.a, w.b} {
-			var c chatUsers
-			r := a.call(t, "GET", "/api/chats/{id}", "/api/chats/"+d.ID, ana.Token, nil)
-			r.JSON(t, &c)
-			if !isDeletedUser(c.user(bob.UID), bob.UID) {
-				t.Fatalf("bob in the direct chat: %+v", c.user(bob.UID))
-			}
-		}
-		var list struct {
-			Chats []chatUsers `json:"chats"`
-		}
-		w.b.call(t, "GET", "/api/chats", "/api/chats", ana.Token, nil).JSON(t, &list)
-		i := slices.IndexFunc(list.Chats, func(c chatUsers) bool { return c.ID == d.ID })
-		if i < 0 || !isDeletedUser(list.Chats[i].user(bob.UID), bob.UID) {
-			t.Fatalf("the chat list: %+v", list.Chats)
-		}
-		ev := anaA.Wait(t, "chatUpdated", field("id", d.ID))
-		var c chatUsers
-		if json.Unmarshal(ev.Data, &c) != nil || !isDeletedUser(c.user(bob.UID), bob.UID) {
-			t.Fatalf("chatUpdated: %s", ev.Data)
-		}
-		anaA.Wait(t, "presence", func(raw json.RawMessage) bool {
-			return field("userId", bob.UID)(raw) && field("online", "false")(raw)
-		})
-	})
+	t.Run("DirectChatShowsDeletedUser", f.directChat)
 	t.Run("MessagesNameDeletedUser", func(t *testing.T) {
-		checkDeletedSender(t, w, ana, d.ID, bob.UID, hi.ID)
-		checkDeletedSender(t, w, cid, g.ID, bob.UID, inGroup.ID)
-		expect(t, w.b.send(t, ana.Token, d.ID, map[string]any{"content": "still here"}), 201, "")
+		checkDeletedSender(t, w, ana, f.d.ID, bob.UID, f.hi.ID)
+		checkDeletedSender(t, w, f.cid, f.g.ID, bob.UID, f.inGroup.ID)
+		expect(t, w.b.send(t, ana.Token, f.d.ID, map[string]any{"content": "still here"}), 201, "")
 	})
-	t.Run("GroupsLeft", func(t *testing.T) {
-		var c chatUsers
-		w.b.call(t, "GET", "/api/chats/{id}", "/api/chats/"+g.ID, cid.Token, nil).JSON(t, &c)
-		if c.user(bob.UID) != nil || c.CreatorID == bob.UID || (c.CreatorID != ana.UID && c.CreatorID != cid.UID) {
-			t.Fatalf("group after bob left: creator %s, bob %+v", c.CreatorID, c.user(bob.UID))
-		}
-		if r := w.a.call(t, "GET", "/api/chats/{id}", "/api/chats/"+h.ID, dan.Token, nil); r.Status != 404 {
-			t.Fatalf("the group bob was alone in: %d", r.Status)
-		}
-		// dan, added to g now, gets it as newChat: bob's last message in it
-		// under "Deleted user".
-		danB := chattest.MustDial(t, w.b.in.URL, dan.Token)
-		expect(t, w.a.call(t, "POST", "/api/chats/{id}/members", "/api/chats/"+g.ID+"/members", cid.Token, map[string]any{"userIds": []string{dan.UID}}), 200, "")
-		ev := danB.Wait(t, "newChat", field("id", g.ID))
-		nc := decode[chatUsers](t, ev.Data)
-		if i := slices.IndexFunc(nc.Messages, func(m senderBody) bool { return m.ID == inGroup.ID }); i < 0 || nc.Messages[i].Sender.Username != "Deleted user" {
-			t.Fatalf("newChat: %s", ev.Data)
-		}
-	})
+	t.Run("GroupsLeft", f.groups)
 	t.Run("UsernameFreeAtOnce", func(t *testing.T) {
-		r := w.b.call(t, "PATCH", "/api/me", "/api/me", dan.Token, map[string]any{"username": oldName})
-		expect(t, r, 200, "")
+		expect(t, w.b.call(t, "PATCH", "/api/me", "/api/me", dan.Token, map[string]any{"username": f.oldName}), 200, "")
 	})
 	t.Run("NothingLeftNamingTheUser", func(t *testing.T) {
-		var left map[string][]string
+		unexpected := func() map[string][]string {
+			return unexpectedNaming(chattest.DocumentsNaming(t, bob.UID), bob.UID, f.d.ID)
+		}
 		deadline := time.Now().Add(chattest.WaitTimeout)
-		for left = unexpected(t); len(left) > 0 && time.Now().Before(deadline); left = unexpected(t) {
+		left := unexpected()
+		for ; len(left) > 0 && time.Now().Before(deadline); left = unexpected() {
 			time.Sleep(100 * time.Millisecond) // the background clean-up goes on
 		}
 		if len(left) > 0 {
 			t.Fatalf("documents still naming bob: %v", left)
 		}
 	})
+}
+
+// directChat: ana reads bob as the deleted user in their direct chat, in
+// GET and the list on both instances and in chatUpdated, and hears him go
+// offline.
+func (f *deletion) directChat(t *testing.T) {
+	bob := f.bob
+	for _, a := range []api{f.w.a, f.w.b} {
+		var c chatUsers
+		a.call(t, "GET", "/api/chats/{id}", "/api/chats/"+f.d.ID, f.ana.Token, nil).JSON(t, &c)
+		if !isDeletedUser(c.user(bob.UID), bob.UID) {
+			t.Fatalf("bob in the direct chat: %+v", c.user(bob.UID))
+		}
+	}
+	var list struct {
+		Chats []chatUsers `json:"chats"`
+	}
+	f.w.b.call(t, "GET", "/api/chats", "/api/chats", f.ana.Token, nil).JSON(t, &list)
+	i := slices.IndexFunc(list.Chats, func(c chatUsers) bool { return c.ID == f.d.ID })
+	if i < 0 || !isDeletedUser(list.Chats[i].user(bob.UID), bob.UID) {
+		t.Fatalf("the chat list: %+v", list.Chats)
+	}
+	ev := f.anaA.Wait(t, "chatUpdated", field("id", f.d.ID))
+	if c := decode[chatUsers](t, ev.Data); !isDeletedUser(c.user(bob.UID), bob.UID) {
+		t.Fatalf("chatUpdated: %s", ev.Data)
+	}
+	f.anaA.Wait(t, "presence", func(raw json.RawMessage) bool {
+		return field("userId", bob.UID)(raw) && field("online", "false")(raw)
+	})
+}
+
+// groups: bob left g (its creator rights passed) and h, which he was
+// alone in, is gone; dan, added to g now, gets it as newChat with bob's
+// last message in it under "Deleted user".
+func (f *deletion) groups(t *testing.T) {
+	var c chatUsers
+	f.w.b.call(t, "GET", "/api/chats/{id}", "/api/chats/"+f.g.ID, f.cid.Token, nil).JSON(t, &c)
+	if c.user(f.bob.UID) != nil || (c.CreatorID != f.ana.UID && c.CreatorID != f.cid.UID) {
+		t.Fatalf("group after bob left: creator %s, bob %+v", c.CreatorID, c.user(f.bob.UID))
+	}
+	if r := f.w.a.call(t, "GET", "/api/chats/{id}", "/api/chats/"+f.h.ID, f.dan.Token, nil); r.Status != 404 {
+		t.Fatalf("the group bob was alone in: %d", r.Status)
+	}
+	danB := chattest.MustDial(t, f.w.b.in.URL, f.dan.Token)
+	expect(t, f.w.a.call(t, "POST", "/api/chats/{id}/members", "/api/chats/"+f.g.ID+"/members", f.cid.Token, map[string]any{"userIds": []string{f.dan.UID}}), 200, "")
+	ev := danB.Wait(t, "newChat", field("id", f.g.ID))
+	nc := decode[chatUsers](t, ev.Data)
+	if i := slices.IndexFunc(nc.Messages, func(m senderBody) bool { return m.ID == f.inGroup.ID }); i < 0 || nc.Messages[i].Sender.Username != "Deleted user" {
+		t.Fatalf("newChat: %s", ev.Data)
+	}
 }
 
 // checkDeletedSender holds that viewer reads msgID of the deleted uid,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { Server, buildAll, freePort, launchChromium, requireEnv, serveWeb, workdir } from "./harness.mjs";
+import { Server, buildAll, freePort, launchChromium, requireEnv, serveWeb, signIn, signUp, workdir } from "./harness.mjs";
 import { deleteAccount, exportData, receiptsMuteBlock } from "./privacy.mjs";
 import { VAPID_KEY, devicesCalls, pushOff, pushRegistered, pushUnregistered, stubPush } from "./push.mjs";
 
@@ -76,30 +76,6 @@ function png() {
     chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
 }
 
-// signUp creates an account whose email says nothing of the name: the
-// name typed here must be the username (not the email's local part). It
-// returns the email; signIn signs such an account in again.
-async function signUp(page, url, name) {
-  const email = `x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
-  await page.goto(url);
-  await page.getByRole("button", { name: "New here? Create an account" }).click();
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("secret123");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.locator(".list header strong", { hasText: name }).waitFor({ timeout: T });
-  await page.locator(".conn.on").waitFor({ timeout: T });
-  return email;
-}
-
-async function signIn(page, url, name, email) {
-  await page.goto(url);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("secret123");
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.locator(".list header strong", { hasText: name }).waitFor({ timeout: T });
-}
-
 let axeCode;
 const axeSource = () => (axeCode ??= readFileSync(new URL("../node_modules/axe-core/axe.min.js", import.meta.url), "utf8"));
 
@@ -145,8 +121,8 @@ test("two users chat across two instances in Chromium", async () => {
     p.on("console", (m) => { if (m.type() === "warning") console.error(`${who} console:`, m.text()); });
   }
 
-  await signUp(a, webs.urls[0], ana);
-  const bobEmail = await signUp(b, webs.urls[1], bob);
+  await signUp(a, webs.urls[0], ana, T);
+  const bobEmail = await signUp(b, webs.urls[1], bob, T);
 
   // The profile: a username taken by someone else is refused with the
   // server's sentence; a free one is taken at once.
@@ -445,8 +421,8 @@ test("two users chat across two instances in Chromium", async () => {
   // bob comes back in another browser and deletes his account (privacy.mjs).
   const ctxB2 = await browser.newContext({ viewport: { width: 360, height: 740 } });
   const b2 = await ctxB2.newPage();
-  await signIn(b2, webs.urls[1], bob, bobEmail);
-  await deleteAccount({ a, b: b2, bob, kept: message(a, "after her token renewal"), T });
+  await signIn(b2, webs.urls[1], bob, bobEmail, T);
+  await deleteAccount({ a, b: b2, bob, kept: message(a, "after her token renewal"), axe: axeCheck, T });
   await ctxB2.close();
   await pushUnregistered(a, pushCalls, T);
   await ctxA.close();

@@ -116,3 +116,27 @@ export function launchChromium() {
       "--disable-component-update", "--disable-sync"],
   });
 }
+
+// signUp creates an account whose email says nothing of the name: the
+// name typed here must be the username (not the email's local part). It
+// returns the email; signIn signs such an account in again.
+export async function signUp(page, url, name, T) {
+  const email = `x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
+  await page.goto(url);
+  await page.getByRole("button", { name: "New here? Create an account" }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("secret123");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.locator(".list header strong", { hasText: name }).waitFor({ timeout: T });
+  await page.locator(".conn.on").waitFor({ timeout: T });
+  return email;
+}
+
+export async function signIn(page, url, name, email, T) {
+  await page.goto(url);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("secret123");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator(".list header strong", { hasText: name }).waitFor({ timeout: T });
+}

@@ -68,11 +68,12 @@ export async function exportData({ page, name, T }) {
 // confirmation that says what stays, and is signed out; ana's direct chat
 // with him now shows "Deleted user", his earlier message (kept) still in
 // it.
-export async function deleteAccount({ a, b, bob, kept, T }) {
+export async function deleteAccount({ a, b, bob, kept, axe, T }) {
   await b.getByRole("button", { name: `Profile: ${bob}` }).click();
   await b.getByRole("dialog", { name: "Profile" }).getByRole("button", { name: "Delete my account…" }).click();
   const confirm = b.getByRole("dialog", { name: "Delete your account?" });
   await confirm.getByText("Your messages stay in the chats under “Deleted user”").waitFor({ timeout: T });
+  await axe(b, "the account deletion's confirmation");
   await confirm.getByRole("button", { name: "Delete my account" }).click();
   await b.getByRole("form", { name: "Sign in" }).waitFor({ timeout: T });
   await a.locator(".chat-item", { hasText: "Deleted user" }).waitFor({ timeout: T });
