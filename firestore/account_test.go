@@ -1,9 +1,13 @@
 package firestore_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 	"github.com/chatapp/chat/auth"
 	"github.com/chatapp/chat/chattest"
 	"github.com/chatapp/chat/firestore"
+	"github.com/chatapp/chat/gcs"
 )
 
 // mustAccounts is an instance's account service on its own database
@@ -28,41 +33,101 @@ func mustAccounts(tb testing.TB, lease time.Duration) (*firestore.AccountService
 	return s, m
 }
 
-// TestAccountJobResumed: a deleted account's tombstoning, stopped mid-way
-// on its instance (the job's goroutine ended with the lease still held,
-// as a crash leaves it), is taken over by another instance's sweep once
-// the lease lapses, and finished: every message a tombstone under
-// "Deleted user". It reports both instances' rates (the contract's floor
-// is 1,000 messages a minute).
-func TestAccountJobResumed(t *testing.T) {
-	const n, lease = 3000, 2 * time.Second
-	first, m := mustAccounts(t, lease)
+// The child process of TestAccountJobKilled is this test binary run again
+// with these set: TestMain then plays an instance that deletes an account
+// (by uid) on a database and works on its messages until it is killed.
+const (
+	childDatabase = "CHATAPP_ACCOUNT_CHILD_DATABASE"
+	childUser     = "CHATAPP_ACCOUNT_CHILD_USER"
+)
+
+func TestMain(m *testing.M) {
+	if db := os.Getenv(childDatabase); db != "" {
+		if err := accountChild(db, os.Getenv(childUser)); err != nil {
+			fmt.Fprintln(os.Stderr, "account child:", err)
+			os.Exit(1)
+		}
+		select {} // the job goes on until the parent kills the process
+	}
+	os.Exit(m.Run())
+}
+
+// accountChild wires an instance's account service as app does and
+// deletes uid's account with its messages; the job then runs in the
+// background.
+func accountChild(database, uid string) error {
 	ctx := context.Background()
-	bob, chatID := seedDirect(t, m, "resumed", n)
+	project := os.Getenv("GOOGLE_CLOUD_PROJECT")
+	db, err := firestore.Open(ctx, project, database, nil)
+	if err != nil {
+		return err
+	}
+	db.Log = slog.New(slog.DiscardHandler)
+	files, err := gcs.Open(ctx, os.Getenv("STORAGE_BUCKET"))
+	if err != nil {
+		return err
+	}
+	v, err := auth.NewVerifier(ctx, project, time.Minute)
+	if err != nil {
+		return err
+	}
+	users := firestore.NewUserService(db)
+	s := firestore.NewAccountService(db, firestore.NewChatService(db, users, files), firestore.NewMessageService(db, files), v,
+		firestore.AccountOptions{Lease: 2 * time.Second})
+	bob := chat.NewContextWithIdentity(ctx, chat.Identity{UID: uid, Expires: time.Now().Add(time.Hour)})
+	if err := s.DeleteAccount(bob, chat.AccountDeletion{DeleteMessages: true}); err != nil {
+		return err
+	}
+	fmt.Println("deleted")
+	return nil
+}
+
+// TestAccountJobKilled: a deleted account's tombstoning, its instance (a
+// process of its own) SIGKILLed mid-way, is taken over by another
+// instance's sweep once the lease lapses, and finished: every message a
+// tombstone under "Deleted user". It reports both instances' rates (the
+// contract's floor is 1,000 messages a minute).
+func TestAccountJobKilled(t *testing.T) {
+	const n = 3000
+	second, m := mustAccounts(t, 2*time.Second)
+	bob, chatID := seedDirect(t, m, "killed", n)
+	uid, _ := chat.CallerUID(bob)
 	tombstones := func() int {
 		return len(chattest.Query(t, "/chats/"+chatID, "messages", false, chattest.Filter{Field: "senderUsername", Op: "EQUAL", Value: chat.DeletedUsername}))
 	}
 	began := time.Now()
-	if err := first.DeleteAccount(bob, chat.AccountDeletion{DeleteMessages: true}); err != nil {
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childDatabase+"="+chattest.Database(t), childUser+"="+uid)
+	child.Stderr = os.Stderr
+	out, err := child.StdoutPipe()
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "deleted\n" {
+		t.Fatalf("the child instance's deletion: %q %v", line, err)
 	}
 	answered := time.Since(began)
 	chattest.WaitWithin(t, "the first instance to tombstone some", chattest.WaitTimeout, func() bool { return tombstones() >= 200 })
-	first.Close()
-	stopped, at := tombstones(), time.Since(began)
-	if stopped >= n {
-		t.Fatalf("the first instance finished all %d before it stopped: nothing to resume", n)
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
-	second, _ := mustAccounts(t, lease)
+	killed, at := tombstones(), time.Since(began)
+	if killed >= n {
+		t.Fatalf("the first instance finished all %d before it was killed: nothing to resume", n)
+	}
 	chattest.WaitWithin(t, "another instance's sweep to take the job over", chattest.WaitTimeout, func() bool {
-		k, err := second.SweepAccounts(ctx)
+		k, err := second.SweepAccounts(context.Background())
 		return err == nil && k == 1
 	})
 	resumed := time.Now()
 	chattest.WaitWithin(t, "every message to be a tombstone", 3*time.Minute, func() bool { return tombstones() == n })
-	t.Logf("answered in %s with %d messages; first instance: %d tombstones in %s (%.0f a minute); second: %d in %s (%.0f a minute)",
-		answered.Round(time.Millisecond), n, stopped, at.Round(time.Millisecond), float64(stopped)/at.Minutes(),
-		n-stopped, time.Since(resumed).Round(time.Millisecond), float64(n-stopped)/time.Since(resumed).Minutes())
+	t.Logf("the child instance answered in %s (its start included) with %d messages; killed instance: %d tombstones in %s (%.0f a minute); the other: %d in %s (%.0f a minute)",
+		answered.Round(time.Millisecond), n, killed, at.Round(time.Millisecond), float64(killed)/at.Minutes(),
+		n-killed, time.Since(resumed).Round(time.Millisecond), float64(n-killed)/time.Since(resumed).Minutes())
 	deleted := chattest.Query(t, "/chats/"+chatID, "messages", false, chattest.Filter{Field: "content", Op: "EQUAL", Value: ""})
 	if len(deleted) != n {
 		t.Fatalf("%d messages with content \"\", want %d", len(deleted), n)

@@ -98,7 +98,9 @@ func (s *AccountService) leaveChat(ctx context.Context, chatID, uid string) erro
 		if err := tx.Delete(s.db.memberRef(chatID, uid)); err != nil {
 			return err
 		}
-		_ = d.spendMeta(s.db.now(), true)
+		if err := d.spendMeta(s.db.now(), true); err != nil { // counted, never refused
+			return err
+		}
 		d.BlockedBy = slices.DeleteFunc(d.BlockedBy, func(m string) bool { return m == uid })
 		return s.chats.bumpMeta(tx, chatID, d, []firestore.Update{list, {Path: "blockedBy", Value: d.BlockedBy}}, uid)
 	})
