@@ -98,12 +98,20 @@ func (db *DB) deletedUserRef(uid string) *firestore.DocumentRef {
 	return db.client.Collection("deletedUsers").Doc(uid)
 }
 
+// deleteTimeout bounds the part of a deletion the answer waits for. It
+// runs on a context of its own: a client gone mid-way does not leave a
+// half-deleted account for the sweeper to finish (which it would, from
+// the tombstone, once its lease lapsed).
+const deleteTimeout = time.Minute
+
 // DeleteAccount implements chat.AccountService.
 func (s *AccountService) DeleteAccount(ctx context.Context, del chat.AccountDeletion) error {
 	uid, err := chat.CallerUID(ctx)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
 	if err := s.begin(ctx, uid, del.DeleteMessages); err != nil {
 		return translate(err)
 	}

@@ -38,29 +38,37 @@ func (s *AccountService) runLater(uid string) {
 
 // run works through uid's job until it is done or the lease is lost.
 func (s *AccountService) run(ctx context.Context, uid string) error {
-	ref := s.db.deletedUserRef(uid)
 	for {
-		d, snap, err := getDoc[deletedUserDoc](ctx, nil, ref)
-		if err != nil || d == nil || d.LeaseUntil == nil {
+		finished, err := s.page(ctx, uid)
+		if err != nil || finished {
 			return err
-		}
-		pctx, cancel := context.WithTimeout(ctx, s.lease/2)
-		cursor, done, chats, err := s.step(pctx, uid, d)
-		cancel()
-		if err != nil || d.Phase == phaseAccount {
-			if err == nil {
-				continue // endAccount moved the phase on itself
-			}
-			return err
-		}
-		if _, err := ref.Update(ctx, progress(d.Phase, cursor, done, chats, s.db.now(), s.lease), firestore.LastUpdateTime(snap.UpdateTime)); err != nil {
-			return ignorePrecondition(err) // another instance took the job over
-		}
-		if done && nextPhase(d.Phase) == phaseDone {
-			s.db.Log.Info("account clean-up finished", "user", uid, "deleteMessages", d.DeleteMessages)
-			return nil
 		}
 	}
+}
+
+// page does one page of uid's job and records it, all within half a lease
+// (so the record renews the lease before it lapses); finished tells that
+// the job is done or no longer this instance's.
+func (s *AccountService) page(ctx context.Context, uid string) (finished bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.lease/2)
+	defer cancel()
+	ref := s.db.deletedUserRef(uid)
+	d, snap, err := getDoc[deletedUserDoc](ctx, nil, ref)
+	if err != nil || d == nil || d.LeaseUntil == nil {
+		return true, err
+	}
+	cursor, done, chats, err := s.step(ctx, uid, d)
+	if err != nil || d.Phase == phaseAccount {
+		return false, err // endAccount moved the phase on itself
+	}
+	if _, err := ref.Update(ctx, progress(d.Phase, cursor, done, chats, s.db.now(), s.lease), firestore.LastUpdateTime(snap.UpdateTime)); err != nil {
+		return true, ignorePrecondition(err) // another instance took the job over
+	}
+	if done && nextPhase(d.Phase) == phaseDone {
+		s.db.Log.Info("account clean-up finished", "user", uid, "deleteMessages", d.DeleteMessages)
+		return true, nil
+	}
+	return false, nil
 }
 
 // progress is the job's record after a page of phase: where it got to
