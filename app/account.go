@@ -18,25 +18,13 @@ type AccountSettings struct {
 
 // sweepAccounts takes over, on every instance, the clean-ups of deleted
 // accounts that their instance stopped: at start, then every SweepEvery.
-func (a *App) sweepAccounts(ctx context.Context, every time.Duration) {
+func (a *App) sweepAccounts(ctx context.Context, period time.Duration) {
 	defer close(a.accountsDone)
-	if every <= 0 {
-		every = time.Minute
+	if period <= 0 {
+		period = time.Minute
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		rctx, cancel := context.WithTimeout(ctx, every)
-		if n, err := a.accounts.SweepAccounts(rctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("account clean-up sweep failed", "err", err.Error())
-		} else if n > 0 {
-			a.log.Info("account clean-ups taken over by the sweeper", "accounts", n)
-		}
-		cancel()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	every(ctx, period, period, func(rctx context.Context) {
+		n, err := a.accounts.SweepAccounts(rctx)
+		a.swept(ctx, n, err, "account clean-up sweep failed", "account clean-ups taken over by the sweeper", "accounts")
+	})
 }

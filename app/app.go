@@ -219,48 +219,6 @@ func gauges(m *metrics.Metrics, sockets *handlers.Sockets, node *realtime.Node) 
 		func() float64 { u, _ := node.Served(); return float64(u) })
 }
 
-// Work cut off by a crash is finished by whichever instance sweeps first:
-// at start, then every sweepEvery. Purges pending for sweepAfter are
-// finished; so are quote refreshes pending for quotesAfter; uploads
-// without a message for uploadsAfter (longer than any send may take) are
-// deleted.
-const (
-	sweepEvery   = 10 * time.Minute
-	sweepAfter   = 5 * time.Minute
-	uploadsAfter = 30 * time.Minute
-	quotesAfter  = time.Minute
-)
-
-func (a *App) sweep(ctx context.Context, chats *firestore.ChatService, messages *firestore.MessageService) {
-	defer close(a.sweepDone)
-	t := time.NewTicker(sweepEvery)
-	defer t.Stop()
-	for {
-		rctx, cancel := context.WithTimeout(ctx, sweepEvery/2)
-		if n, err := chats.SweepPurges(rctx, sweepAfter); err != nil && ctx.Err() == nil {
-			a.log.Warn("purge sweep failed", "err", err.Error())
-		} else if n > 0 {
-			a.log.Info("purges finished by the sweeper", "chats", n)
-		}
-		if n, err := messages.SweepQuotes(rctx, quotesAfter); err != nil && ctx.Err() == nil {
-			a.log.Warn("quote refresh sweep failed", "err", err.Error())
-		} else if n > 0 {
-			a.log.Info("quote refreshes finished by the sweeper", "messages", n)
-		}
-		if n, err := messages.SweepUploads(rctx, uploadsAfter); err != nil && ctx.Err() == nil {
-			a.log.Warn("upload sweep failed", "err", err.Error())
-		} else if n > 0 {
-			a.log.Info("abandoned uploads deleted by the sweeper", "files", n)
-		}
-		cancel()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // ServeMetrics serves the metrics on ln (an address of its own, never the
 // public port) until ctx ends.
 func (a *App) ServeMetrics(ctx context.Context, ln net.Listener) {

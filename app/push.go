@@ -40,23 +40,12 @@ func (s *Settings) pusher(ctx context.Context, db *firestore.DB, messages *fires
 
 // sweepPushes sends, on every instance, the pushes past due that nobody
 // sent (their instance died): at start, then every SweepEvery.
-func (a *App) sweepPushes(ctx context.Context, every time.Duration) {
+func (a *App) sweepPushes(ctx context.Context, period time.Duration) {
 	defer close(a.pushDone)
-	if every <= 0 {
-		every = 10 * time.Second
+	if period <= 0 {
+		period = 10 * time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		rctx, cancel := context.WithTimeout(ctx, every)
-		if err := a.pusher.Sweep(rctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("push sweep failed", "err", err.Error())
-		}
-		cancel()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	every(ctx, period, period, func(rctx context.Context) {
+		a.swept(ctx, 0, a.pusher.Sweep(rctx), "push sweep failed", "", "")
+	})
 }

@@ -163,7 +163,7 @@ func (s *AccountService) endAccount(ctx context.Context, uid string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deleteAll(ctx, s.db.userRef(uid).Collection("presence").Query); err != nil {
+	if err := s.db.deleteAll(ctx, s.db.userRef(uid).Collection("presence").Query); err != nil {
 		return err
 	}
 	if err := s.deleteBlockNotices(ctx, uid); err != nil {
@@ -186,31 +186,6 @@ func anys(ss []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-// deleteAll deletes what q finds, a page at a time.
-func (s *AccountService) deleteAll(ctx context.Context, q firestore.Query) error {
-	for {
-		snaps, err := q.Select().Limit(400).Documents(ctx).GetAll()
-		if err != nil || len(snaps) == 0 {
-			return err
-		}
-		bw := s.db.client.BulkWriter(ctx)
-		var jobs []*firestore.BulkWriterJob
-		for _, snap := range snaps {
-			j, err := bw.Delete(snap.Ref)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, j)
-		}
-		bw.End()
-		for _, j := range jobs {
-			if _, err := j.Results(); err != nil {
-				return err
-			}
-		}
-	}
 }
 
 // deleteBlockNotices deletes the block notices between the account and

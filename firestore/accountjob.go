@@ -191,25 +191,9 @@ func relPath(ref *firestore.DocumentRef) string {
 
 // update applies one update to every ref in one BulkWriter.
 func (s *AccountService) update(ctx context.Context, refs []*firestore.DocumentRef, up firestore.Update) error {
-	if len(refs) == 0 {
-		return nil
-	}
-	bw := s.db.client.BulkWriter(ctx)
-	jobs := make([]*firestore.BulkWriterJob, 0, len(refs))
-	for _, ref := range refs {
-		j, err := bw.Update(ref, []firestore.Update{up})
-		if err != nil {
-			return err
-		}
-		jobs = append(jobs, j)
-	}
-	bw.End()
-	for _, j := range jobs {
-		if _, err := j.Results(); err != nil && !isNotFound(err) {
-			return err
-		}
-	}
-	return nil
+	return s.db.bulk(ctx, refs, func(bw *firestore.BulkWriter, ref *firestore.DocumentRef) (*firestore.BulkWriterJob, error) {
+		return bw.Update(ref, []firestore.Update{up})
+	})
 }
 
 // finishChats renames the account in the chats' last-message copies and

@@ -111,31 +111,19 @@ func (l *Listener) Beat(ctx context.Context) error {
 	// expireAt lets Firestore's TTL policy (deploy/firestore.indexes.json)
 	// remove the heartbeats of an instance that died without Close.
 	expire := now.Add(heartbeatTTL)
-	bw := l.db.client.BulkWriter(ctx)
-	var jobs []*firestore.BulkWriterJob
-	for _, w := range []struct {
-		col string
-		doc any
-	}{
-		{"messages", map[string]any{"memberIds": []string{l.hbKey}, "revAt": now, "expireAt": expire}},
-		{"members", map[string]any{"userId": l.hbKey, "chatId": l.hbKey, "receiptAt": now, "beat": now, "expireAt": expire}},
-		{"typing", map[string]any{"chatId": l.hbKey, "until": expire}},
-		{"presence", map[string]any{"audience": []string{l.hbKey}, "at": now, "expireAt": expire}},
-	} {
-		j, err := bw.Set(l.inst.Collection(w.col).Doc("hb"), w.doc)
-		if err != nil {
-			bw.End()
-			return err
-		}
-		jobs = append(jobs, j)
+	docs := map[string]any{
+		"messages": map[string]any{"memberIds": []string{l.hbKey}, "revAt": now, "expireAt": expire},
+		"members":  map[string]any{"userId": l.hbKey, "chatId": l.hbKey, "receiptAt": now, "beat": now, "expireAt": expire},
+		"typing":   map[string]any{"chatId": l.hbKey, "until": expire},
+		"presence": map[string]any{"audience": []string{l.hbKey}, "at": now, "expireAt": expire},
 	}
-	bw.End()
-	for _, j := range jobs {
-		if _, err := j.Results(); err != nil {
-			return err
-		}
+	var refs []*firestore.DocumentRef
+	for _, col := range []string{"messages", "members", "typing", "presence"} {
+		refs = append(refs, l.inst.Collection(col).Doc("hb"))
 	}
-	return nil
+	return l.db.bulk(ctx, refs, func(bw *firestore.BulkWriter, ref *firestore.DocumentRef) (*firestore.BulkWriterJob, error) {
+		return bw.Set(ref, docs[ref.Parent.ID])
+	})
 }
 
 // Close removes the instance's heartbeat documents.

@@ -50,22 +50,8 @@ func (s *ChatService) purge(ctx context.Context, chatID string) error {
 		return err
 	}
 	for _, sub := range []string{"messages", "clientIds", "typing", "members"} {
-		col := s.db.chatRef(chatID).Collection(sub)
-		for {
-			snaps, err := col.Select().Limit(400).Documents(ctx).GetAll()
-			if err != nil {
-				return err
-			}
-			if len(snaps) == 0 {
-				break
-			}
-			bw := s.db.client.BulkWriter(ctx)
-			for _, snap := range snaps {
-				if _, err := bw.Delete(snap.Ref); err != nil {
-					return err
-				}
-			}
-			bw.End()
+		if err := s.db.deleteAll(ctx, s.db.chatRef(chatID).Collection(sub).Query); err != nil {
+			return err
 		}
 	}
 	_, err := s.db.purgeRef(chatID).Delete(ctx)

@@ -147,3 +147,45 @@ func (db *DB) coMembers(ctx context.Context, uid string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// bulk writes to every ref in one BulkWriter, write naming each one's
+// write, and returns the first failure; a document not found counts as
+// written (deleting or renaming what is gone already).
+func (db *DB) bulk(ctx context.Context, refs []*firestore.DocumentRef, write func(*firestore.BulkWriter, *firestore.DocumentRef) (*firestore.BulkWriterJob, error)) error {
+	bw := db.client.BulkWriter(ctx)
+	jobs := make([]*firestore.BulkWriterJob, 0, len(refs))
+	for _, ref := range refs {
+		j, err := write(bw, ref)
+		if err != nil {
+			bw.End()
+			return err
+		}
+		jobs = append(jobs, j)
+	}
+	bw.End()
+	for _, j := range jobs {
+		if _, err := j.Results(); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteAll deletes what q finds, a page at a time.
+func (db *DB) deleteAll(ctx context.Context, q firestore.Query) error {
+	for {
+		snaps, err := q.Select().Limit(400).Documents(ctx).GetAll()
+		if err != nil || len(snaps) == 0 {
+			return err
+		}
+		refs := make([]*firestore.DocumentRef, len(snaps))
+		for i, snap := range snaps {
+			refs[i] = snap.Ref
+		}
+		if err := db.bulk(ctx, refs, func(bw *firestore.BulkWriter, ref *firestore.DocumentRef) (*firestore.BulkWriterJob, error) {
+			return bw.Delete(ref)
+		}); err != nil {
+			return err
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -260,53 +259,17 @@ func TestSendRacingDeletion(t *testing.T) {
 	u := newUsers(t, w.a, 2)
 	ana, bob := u[0], u[1]
 	d := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
-	var mu sync.Mutex // guards sent
-	var sent []string
-	var wg sync.WaitGroup
-	for i, in := range []api{w.a, w.b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; ; n++ {
-				r := in.send(t, bob.Token, d.ID, map[string]any{"content": "race"})
-				switch {
-				case r.Status == 201:
-					mu.Lock()
-					sent = append(sent, decode[msgBody](t, r.Body).ID)
-					mu.Unlock()
-				case r.Status == 401 || r.Status == 404:
-					return
-				case r.Status == 429:
-				default:
-					t.Errorf("instance %d send %d: %d %s", i, n, r.Status, r.Body)
-					return
-				}
-			}
-		}()
-	}
-	waitFor(t, "the senders under way", func() bool { return len(sentSoFar(&mu, &sent)) >= 2 }) // the deletion races them
+	r := raceSends(t, w, bob, d.ID, func(r chattest.Response) bool { return r.Status == 401 || r.Status == 404 })
 	expect(t, w.a.deleteMe(t, bob, nil), 204, "")
 	after := w.a.revPage(t, ana.Token, d.ID, "limit=100")
-	wg.Wait()
+	r.wg.Wait()
 	expect(t, w.a.send(t, bob.Token, d.ID, map[string]any{"content": "late"}), 401, "unauthorized")
 	// B may remember his token (404: the chat refuses him) or have looked
 	// it up after the deletion (401).
 	if r := w.b.send(t, bob.Token, d.ID, map[string]any{"content": "late"}); !(r.Status == 404 && r.ErrorCode() == "not_found") && !(r.Status == 401 && r.ErrorCode() == "unauthorized") {
 		t.Fatalf("a late send on the other instance: %d %s", r.Status, r.Body)
 	}
-	final := w.a.revPage(t, ana.Token, d.ID, "limit=100")
-	if len(final.Messages) != len(after.Messages) {
-		t.Fatalf("%d messages stored after the deletion's 204 (%d at it)", len(final.Messages)-len(after.Messages), len(after.Messages))
-	}
-	listed := map[string]bool{}
-	for _, m := range final.Messages {
-		listed[m.ID] = true
-	}
-	for _, id := range sentSoFar(&mu, &sent) {
-		if !listed[id] {
-			t.Fatalf("send answered 201 (%s) but not stored", id)
-		}
-	}
+	r.holdStored(t, w.a, ana, d.ID, after)
 }
 
 // TestAccountDeletionWithMessages: with deleteMessages, every message bob

@@ -199,59 +199,81 @@ func TestSendRacingBlock(t *testing.T) {
 	u := newUsers(t, w.a, 2)
 	ana, bob := u[0], u[1]
 	d := w.a.mustChat(t, ana.Token, map[string]any{"userIds": []string{bob.UID}})
-	var mu sync.Mutex // guards sent
-	var sent []string
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	r := raceSends(t, w, bob, d.ID, func(r chattest.Response) bool { return r.Status == 403 && r.ErrorCode() == "forbidden" })
+	expect(t, w.a.setBlock(t, ana, bob.UID, true), 204, "")
+	after := w.a.revPage(t, ana.Token, d.ID, "limit=100")
+	close(r.stop)
+	r.wg.Wait()
+	expect(t, w.b.send(t, bob.Token, d.ID, map[string]any{"content": "late"}), 403, "forbidden")
+	n := r.holdStored(t, w.a, ana, d.ID, after)
+	t.Logf("%d sends committed before the block, the rest refused", n)
+}
+
+// racer is bob sending in a chat on two instances until refused (or
+// stopped), recording every send answered 201.
+type racer struct {
+	mu   sync.Mutex // guards sent
+	sent []string
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// raceSends starts who sending in chatID on both of w's instances, each
+// until refused says an answer is the refusal awaited, and returns once
+// two sends are in: what the test does next races them.
+func raceSends(t *testing.T, w world, who chattest.User, chatID string, refused func(chattest.Response) bool) *racer {
+	r := &racer{stop: make(chan struct{})}
 	for i, in := range []api{w.a, w.b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		r.wg.Go(func() {
 			for n := 0; ; n++ {
 				select {
-				case <-stop:
+				case <-r.stop:
 					return
 				default:
 				}
-				r := in.send(t, bob.Token, d.ID, map[string]any{"content": "race"})
+				res := in.send(t, who.Token, chatID, map[string]any{"content": "race"})
 				switch {
-				case r.Status == 201:
-					mu.Lock()
-					sent = append(sent, decode[msgBody](t, r.Body).ID)
-					mu.Unlock()
-				case r.Status == 403 && r.ErrorCode() == "forbidden":
+				case res.Status == 201:
+					r.mu.Lock()
+					r.sent = append(r.sent, decode[msgBody](t, res.Body).ID)
+					r.mu.Unlock()
+				case refused(res):
 					return
+				case res.Status == 429: // the sender's own rate: try again
 				default:
-					t.Errorf("instance %d send %d: %d %s", i, n, r.Status, r.Body)
+					t.Errorf("instance %d send %d: %d %s", i, n, res.Status, res.Body)
 					return
 				}
 			}
-		}()
+		})
 	}
-	waitFor(t, "the senders under way", func() bool { return len(sentSoFar(&mu, &sent)) >= 2 }) // the block races them
-	expect(t, w.a.setBlock(t, ana, bob.UID, true), 204, "")
-	after := w.a.revPage(t, ana.Token, d.ID, "limit=100")
-	close(stop)
-	wg.Wait()
-	expect(t, w.b.send(t, bob.Token, d.ID, map[string]any{"content": "late"}), 403, "forbidden")
-	final := w.a.revPage(t, ana.Token, d.ID, "limit=100")
+	waitFor(t, "the senders under way", func() bool { return len(r.sentSoFar()) >= 2 })
+	return r
+}
+
+func (r *racer) sentSoFar() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.sent...)
+}
+
+// holdStored holds that nothing was stored after the page after (read at
+// the refusing change's answer) and that every send answered 201 is
+// stored; it returns how many are.
+func (r *racer) holdStored(t *testing.T, a api, viewer chattest.User, chatID string, after revPageBody) int {
+	t.Helper()
+	final := a.revPage(t, viewer.Token, chatID, "limit=100")
 	if len(final.Messages) != len(after.Messages) {
-		t.Fatalf("%d messages stored after the block's 204 (%d at it)", len(final.Messages)-len(after.Messages), len(after.Messages))
+		t.Fatalf("%d messages stored after the 204 (%d at it)", len(final.Messages)-len(after.Messages), len(after.Messages))
 	}
 	listed := map[string]bool{}
 	for _, m := range final.Messages {
 		listed[m.ID] = true
 	}
-	for _, id := range sentSoFar(&mu, &sent) {
+	for _, id := range r.sentSoFar() {
 		if !listed[id] {
 			t.Fatalf("send answered 201 (%s) but not stored", id)
 		}
 	}
-	t.Logf("%d sends committed before the block, the rest refused", len(final.Messages))
-}
-
-func sentSoFar(mu *sync.Mutex, sent *[]string) []string {
-	mu.Lock()
-	defer mu.Unlock()
-	return append([]string(nil), *sent...)
+	return len(final.Messages)
 }

@@ -340,3 +340,14 @@ export function muteLabel(chat, now = Date.now()) {
   if (chat.mutedUntil === MUTED_FOREVER) return "Muted";
   return `Muted until ${new Date(chat.mutedUntil).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
 }
+
+// renewIn is how long to wait before renewing an ID token, `ahead` before
+// it expires (at least 10 s). A token just renewed is timed by its own
+// lifetime (expiry − issue, both the server's clock) from now: a device
+// clock that is off by most of an hour would otherwise renew it every
+// 10 s, reconnecting the socket each time. A token the app did not just
+// renew (the one it starts with) can only be timed by the device's clock.
+export function renewIn({ expirationTime, issuedAtTime }, now, fresh, ahead) {
+  const left = fresh ? Date.parse(expirationTime) - Date.parse(issuedAtTime) : Date.parse(expirationTime) - now;
+  return Math.max(left - ahead, 10_000);
+}

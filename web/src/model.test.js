@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   applyPresence, applyQuotes, chatTitle, imageType, isImage, maxRev, mentionAt, mentionsIn, mergeChanges, mergeMessages, quoteOf,
-  retryable, retryDelay, sortChats, typingLine, withMessage, seenBy, applyReadMark, isMuted, muteLabel, MUTED_FOREVER,
+  retryable, retryDelay, sortChats, typingLine, withMessage, seenBy, applyReadMark, isMuted, muteLabel, MUTED_FOREVER, renewIn,
 } from "./model.js";
 
 const msg = (id, at) => ({ id, createdAt: `2026-11-27T08:00:${String(at).padStart(2, "0")}.000Z` });
@@ -207,3 +207,14 @@ test("isMuted and muteLabel: expired mutes read as not muted", () => {
   assert.equal(muteLabel({ mutedUntil: MUTED_FOREVER }, now), "Muted");
   assert.equal(muteLabel({ mutedUntil: "2026-01-01T09:00:00.000Z" }, now), "");
 });
+
+test("renewIn times a just-renewed token by its lifetime, whatever the device's clock", () => {
+  const token = { issuedAtTime: "2026-12-07T10:00:00.000Z", expirationTime: "2026-12-07T11:00:00.000Z" };
+  const ahead = 5 * 60_000;
+  const skewed = Date.parse("2026-12-07T10:56:00.000Z"); // a device clock 56 minutes ahead
+  assert.equal(renewIn(token, skewed, true, ahead), 55 * 60_000);
+  assert.equal(renewIn(token, Date.parse("2026-12-07T10:00:00.000Z"), false, ahead), 55 * 60_000);
+  assert.equal(renewIn(token, Date.parse("2026-12-07T10:30:00.000Z"), false, ahead), 25 * 60_000);
+  assert.equal(renewIn(token, skewed, false, ahead), 10_000, "a token the app did not renew is timed by the device's clock, at least 10 s");
+});
+

@@ -5,6 +5,7 @@
 // expiry — and a renewed token, whoever renewed it, is taken at once: the
 // socket reconnects with it.
 import { onIdTokenChanged } from "firebase/auth";
+import { renewIn } from "./model.js";
 
 const REFRESH_AHEAD_MS = 5 * 60_000; // renew the ID token this long before it expires
 
@@ -28,18 +29,18 @@ export class Tokens {
     this.user.getIdToken().then((token) => { this.inUse = token; cb({ token }); }, () => cb({}));
   }
 
-  // refresh renews the token shortly before it expires, then again.
-  async refresh() {
+  // refresh renews the token shortly before it expires, then again;
+  // fresh tells that the token was just renewed (renewIn).
+  async refresh(fresh = false) {
     clearTimeout(this.timer);
     let due = 60_000;
     try {
-      const { expirationTime } = await this.user.getIdTokenResult();
-      due = Math.max(Date.parse(expirationTime) - Date.now() - REFRESH_AHEAD_MS, 10_000);
+      due = renewIn(await this.user.getIdTokenResult(), Date.now(), fresh, REFRESH_AHEAD_MS);
     } catch {
       // offline: try again in a minute
     }
     this.timer = setTimeout(() => {
-      this.user.getIdToken(true).catch(() => {}).finally(() => this.refresh());
+      this.user.getIdToken(true).then(() => this.refresh(true), () => this.refresh());
     }, due);
   }
 
