@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 )
 
 // DocumentsNaming reads every document of the test's database (Database)
@@ -68,17 +67,5 @@ func restCall(tb testing.TB, env Env, method, path string, body any, out any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		tb.Fatalf("emulator %s %s: %v", method, path, err)
-	}
-}
-
-// WaitWithin polls cond until it holds, failing tb after d.
-func WaitWithin(tb testing.TB, what string, d time.Duration, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -172,20 +172,8 @@ func (s *AccountService) endAccount(ctx context.Context, uid string) error {
 	if err := s.accounts.RemoveAccount(ctx, uid); err != nil {
 		return err
 	}
-	ups := []firestore.Update{{Path: "phase", Value: phaseQuotes}, {Path: "cursor", Value: ""}}
-	if len(chats) > 0 {
-		ups = append(ups, firestore.Update{Path: "chats", Value: firestore.ArrayUnion(anys(chats)...)})
-	}
-	_, err = s.db.deletedUserRef(uid).Update(ctx, ups)
+	_, err = s.db.deletedUserRef(uid).Update(ctx, progress(phaseAccount, "", true, chats, s.db.now(), s.lease))
 	return err
-}
-
-func anys(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 // deleteBlockNotices deletes the block notices between the account and

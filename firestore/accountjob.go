@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	gax "github.com/googleapis/gax-go/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/chatapp/chat"
@@ -36,12 +37,30 @@ func (s *AccountService) runLater(uid string) {
 	})
 }
 
+// pageTries is how many times in a row a page may fail (a deadline on a
+// busy store, say) before the job is left to the next sweep.
+const pageTries = 3
+
 // run works through uid's job until it is done or the lease is lost.
+// A page that fails is tried again after a second: what it committed
+// stays done, and the lease, renewed by the last page recorded, is still
+// this instance's or the record fails its condition.
 func (s *AccountService) run(ctx context.Context, uid string) error {
-	for {
+	for failed := 0; ; {
 		finished, err := s.page(ctx, uid)
-		if err != nil || finished {
+		switch {
+		case err == nil && finished:
+			return nil
+		case err == nil:
+			failed = 0
+		case failed+1 >= pageTries || ctx.Err() != nil:
 			return err
+		default:
+			failed++
+			s.db.Log.Warn("account clean-up page failed; trying again", "user", uid, "err", err.Error())
+			if err := gax.Sleep(ctx, time.Second); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -89,6 +108,15 @@ func progress(phase, cursor string, done bool, chats []string, now time.Time, le
 		ups = append(ups, firestore.Update{Path: "chats", Value: firestore.ArrayUnion(anys(chats)...)})
 	}
 	return append(ups, firestore.Update{Path: "leaseUntil", Value: until})
+}
+
+// anys is ss as the values of an array transform.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // deletedUserTTL is how long a finished tombstone is kept: past every

@@ -6,7 +6,6 @@ import (
 
 	"cloud.google.com/go/firestore"
 
-	"github.com/chatapp/chat"
 	"github.com/chatapp/chat/realtime"
 )
 
@@ -51,7 +50,7 @@ func (s *AccountService) deleteProfile(ctx context.Context, uid string, by []str
 			for inst := range u.Sessions {
 				dels = append(dels, s.db.client.Collection("sessions").Doc(inst+":"+uid))
 			}
-			audience = slices.DeleteFunc(audience, func(m string) bool { return slices.Contains(u.Blocks, m) || slices.Contains(by, m) })
+			audience = u.heardBy(audience, by)
 			if u.Online && len(audience) > 0 {
 				if err := tx.Set(notices.Doc("offline"), presenceDoc{UserID: uid, Online: false, LastSeen: now,
 					Version: u.PresenceVersion + 1, Audience: audience, At: now, ExpireAt: now.Add(presenceTTL)}); err != nil {
@@ -108,17 +107,4 @@ func (s *AccountService) leaveChat(ctx context.Context, chatID, uid string) erro
 		s.chats.purgeLater(chatID)
 	}
 	return err
-}
-
-// refuseDeleted is ensure's check that a profile to be made is not that of
-// an account deleted (whose token another instance may accept for up to a
-// minute): the tombstone is written before the profile is deleted, so a
-// profile found missing after a deletion has one.
-func (s *UserService) refuseDeleted(ctx context.Context, uid string) error {
-	if _, err := s.db.deletedUserRef(uid).Get(ctx); isNotFound(err) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	return chat.Errorf(chat.EUNAUTHORIZED, "This account was deleted.")
 }

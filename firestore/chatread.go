@@ -50,18 +50,14 @@ func (db *DB) memberDocs(ctx context.Context, chats map[string]*chatDoc) (map[st
 	for id := range chats {
 		out[id] = map[string]*memberDoc{}
 	}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	snaps, err := db.client.GetAll(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
-	for _, snap := range snaps {
+	err := db.getEach(ctx, refs, func(snap *firestore.DocumentSnapshot) {
 		var m memberDoc
-		if snap.Exists() && snap.DataTo(&m) == nil {
+		if snap.DataTo(&m) == nil {
 			out[snap.Ref.Parent.Parent.ID][snap.Ref.ID] = &m
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -74,14 +74,17 @@ func decodeFlip(ch firestore.DocumentChange) *realtime.Flip {
 	return &realtime.Flip{Presence: chat.Presence{UserID: p.UserID, Online: p.Online, LastSeen: &seen}, Version: p.Version, Audience: p.Audience}
 }
 
-// decodeNotice reads a block notice (block.go) as a Flip with Notice
-// set; nil when it does not decode.
+// decodeNotice reads a block notice (block.go), or the notice of an
+// account deleted (accountleave.go), as a Flip with Notice set; nil when
+// it does not decode.
 func decodeNotice(d *firestore.DocumentSnapshot) *realtime.Flip {
 	var n noticeDoc
-	if d.DataTo(&n) == nil && n.Notice == noticeDeleted && len(n.Audience) == 1 {
+	switch {
+	case d.DataTo(&n) != nil:
+		return nil
+	case n.Notice == noticeDeleted && len(n.Audience) == 1:
 		return &realtime.Flip{Notice: n.Notice, Audience: n.Audience, At: n.At}
-	}
-	if d.DataTo(&n) != nil || len(n.Audience) != 2 || len(n.Seen) != 2 {
+	case len(n.Audience) != 2 || len(n.Seen) != 2:
 		return nil
 	}
 	f := &realtime.Flip{Notice: n.Notice, Audience: n.Audience, At: n.At, Peers: map[string]realtime.Peer{}}

@@ -208,6 +208,12 @@ func (s *Sessions) endBefore(ctx context.Context, instance, uid string, at, cuto
 	return ended, err
 }
 
+// heardBy is who of audience hears of u's presence: nobody in a block
+// with u (whom u blocks, on u; who block u, by).
+func (u *userDoc) heardBy(audience, by []string) []string {
+	return slices.DeleteFunc(audience, func(m string) bool { return slices.Contains(u.Blocks, m) || slices.Contains(by, m) })
+}
+
 // flip changes the user's status, with the other updates ups of their
 // document in the same write, and publishes it to the audience, read
 // outside the transaction: the chats it reads are busy documents, and
@@ -223,7 +229,7 @@ func (s *Sessions) flip(ctx context.Context, tx *firestore.Transaction, uid stri
 	if err != nil {
 		return err
 	}
-	audience = slices.DeleteFunc(audience, func(m string) bool { return slices.Contains(u.Blocks, m) || slices.Contains(by, m) })
+	audience = u.heardBy(audience, by)
 	v := u.PresenceVersion + 1
 	ups = append(ups, firestore.Update{Path: "online", Value: online}, firestore.Update{Path: "lastSeen", Value: at},
 		firestore.Update{Path: "presenceVersion", Value: v})

@@ -116,24 +116,23 @@ func (p *Pusher) send(ctx context.Context, chatID string, c *chatDoc, owed []str
 	for i, uid := range owed {
 		refs[i] = p.db.devicesRef(uid)
 	}
-	snaps, err := p.db.client.GetAll(ctx, refs)
-	if err != nil {
-		return nil, false, err
-	}
 	msg := c.LastMessage.toMessage(c.LastMessage.ID)
 	chat.MaskDeleted([]*chat.Message{msg}, c.DeletedUsers)
 	title, body := chat.PushText(&chat.Chat{IsGroup: c.IsGroup, Name: c.Name}, msg)
 	type target struct{ uid, device string }
 	var ns []chat.Notification
 	var to []target
-	for i, snap := range snaps {
+	err = p.db.getEach(ctx, refs, func(snap *firestore.DocumentSnapshot) {
 		var d devicesDoc
-		if snap.Exists() && snap.DataTo(&d) == nil {
-			for id, dv := range d.Devices {
+		if snap.DataTo(&d) == nil {
+			for id, dv := range d.Devices { // devices/{uid}
 				ns = append(ns, chat.Notification{Token: dv.Token, Title: title, Body: body, ChatID: chatID, MessageID: msg.ID, Link: p.link(chatID)})
-				to = append(to, target{owed[i], id})
+				to = append(to, target{snap.Ref.ID, id})
 			}
 		}
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	outcomes := p.sender.Push(ctx, ns)
 	if retry := toRetry(outcomes); len(retry) > 0 {

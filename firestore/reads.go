@@ -95,19 +95,28 @@ func (db *DB) getUsers(ctx context.Context, ids []string) (map[string]*chat.User
 		}
 	}
 	out := make(map[string]*chat.User, len(refs))
+	err := db.getEach(ctx, refs, func(snap *firestore.DocumentSnapshot) {
+		out[snap.Ref.ID] = toUser(snap, snap.Ref.ID)
+	})
+	return out, err
+}
+
+// getEach reads refs in one call (none when there are none) and hands
+// each document that exists to use.
+func (db *DB) getEach(ctx context.Context, refs []*firestore.DocumentRef, use func(*firestore.DocumentSnapshot)) error {
 	if len(refs) == 0 {
-		return out, nil
+		return nil
 	}
 	snaps, err := db.client.GetAll(ctx, refs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, snap := range snaps {
 		if snap.Exists() {
-			out[snap.Ref.ID] = toUser(snap, snap.Ref.ID)
+			use(snap)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Presence's audience is bounded whatever a user's chats: anyone can add

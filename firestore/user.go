@@ -122,6 +122,19 @@ func (s *UserService) ensure(ctx context.Context, id chat.Identity) (*chat.User,
 	return nil, chat.Errorf(chat.ECONFLICT, "Could not find a free username; try again.")
 }
 
+// refuseDeleted is ensure's check that a profile to be made is not that of
+// an account deleted (whose token another instance may accept for up to a
+// minute): the tombstone is written before the profile is deleted, so a
+// profile found missing after a deletion has one.
+func (s *UserService) refuseDeleted(ctx context.Context, uid string) error {
+	if _, err := s.db.deletedUserRef(uid).Get(ctx); isNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return chat.Errorf(chat.EUNAUTHORIZED, "This account was deleted.")
+}
+
 // lowestFree returns base, base2, base3… whichever is the first not taken,
 // reading the taken names with one prefix query.
 func (s *UserService) lowestFree(ctx context.Context, base string) (string, error) {

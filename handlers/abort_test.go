@@ -71,7 +71,7 @@ func TestAbandonedHandshakesLeaveNothing(t *testing.T) {
 	// keep-alive connections are closed on every look; the slack is two
 	// more such connections (2 goroutines each) in a pool this test does
 	// not own — a leak of the 300 handshakes would be hundreds.
-	waitWithin(t, "goroutines back to their baseline", 45*time.Second, func() bool {
+	chattest.WaitWithin(t, "goroutines back to their baseline", 45*time.Second, func() bool {
 		http.DefaultClient.CloseIdleConnections()
 		return runtime.NumGoroutine() <= baseline+4
 	})

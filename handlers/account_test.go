@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chatapp/chat/chattest"
 )
@@ -126,17 +125,16 @@ func TestAccountDeletion(t *testing.T) {
 		expect(t, w.b.call(t, "PATCH", "/api/me", "/api/me", dan.Token, map[string]any{"username": f.oldName}), 200, "")
 	})
 	t.Run("NothingLeftNamingTheUser", func(t *testing.T) {
-		unexpected := func() map[string][]string {
-			return unexpectedNaming(chattest.DocumentsNaming(t, bob.UID), bob.UID, f.d.ID)
-		}
-		deadline := time.Now().Add(chattest.WaitTimeout)
-		left := unexpected()
-		for ; len(left) > 0 && time.Now().Before(deadline); left = unexpected() {
-			time.Sleep(100 * time.Millisecond) // the background clean-up goes on
-		}
-		if len(left) > 0 {
-			t.Fatalf("documents still naming bob: %v", left)
-		}
+		var left map[string][]string
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("documents still naming bob: %v", left)
+			}
+		})
+		waitFor(t, "the background clean-up to leave only what may name bob", func() bool {
+			left = unexpectedNaming(chattest.DocumentsNaming(t, bob.UID), bob.UID, f.d.ID)
+			return len(left) == 0
+		})
 	})
 }
 

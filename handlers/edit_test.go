@@ -216,7 +216,7 @@ func TestDeletedAttachmentRemoved(t *testing.T) {
 	}
 	expect(t, a.del(t, ana.Token, d.ID, m.ID), 204, "")
 	expect(t, a.download(t, bob.Token, m.FileURL, nil), 404, "not_found")
-	waitWithin(t, "the object removed", 10*time.Second, func() bool { return len(bucket.Objects(t, "chats/"+d.ID+"/")) == 0 })
+	chattest.WaitWithin(t, "the object removed", 10*time.Second, func() bool { return len(bucket.Objects(t, "chats/"+d.ID+"/")) == 0 })
 	r = a.call(t, "GET", "/api/chats", "/api/chats", bob.Token, nil)
 	var list struct {
 		Chats []struct {

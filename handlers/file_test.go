@@ -356,7 +356,7 @@ func TestAttachmentsOfDeletedChat(t *testing.T) {
 	for _, url := range urls {
 		expect(t, a.download(t, ana.Token, url, nil), 404, chat.ENOTFOUND)
 	}
-	waitWithin(t, "the deleted chat's objects to go", 10*time.Second-time.Since(deleted), func() bool {
+	chattest.WaitWithin(t, "the deleted chat's objects to go", 10*time.Second-time.Since(deleted), func() bool {
 		return len(bucket.Objects(t, chat.FilePrefix(ch.ID))) == 0
 	})
 	if r := a.download(t, ana.Token, kept.FileURL, nil); r.Status != 200 {
@@ -390,7 +390,7 @@ func TestDeleteAnswersBeforeCleanup(t *testing.T) {
 		t.Fatalf("%d objects while storage holds the deletes, want 1", n)
 	}
 	release()
-	waitWithin(t, "the deleted chat's objects to go", 10*time.Second, func() bool {
+	chattest.WaitWithin(t, "the deleted chat's objects to go", 10*time.Second, func() bool {
 		return len(bucket.Objects(t, chat.FilePrefix(ch.ID))) == 0
 	})
 }

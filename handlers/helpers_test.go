@@ -3,9 +3,7 @@ package handlers_test
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/chatapp/chat/chattest"
 )
@@ -109,18 +107,5 @@ func marker(t *testing.T, a api, s *chattest.Socket, from, to chattest.User) {
 // waitFor polls cond until it holds or the wait times out.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	waitWithin(t, what, chattest.WaitTimeout, cond)
-}
-
-// waitWithin is waitFor with its own bound.
-func waitWithin(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("timed out waiting for %s; goroutines:\n%s", what, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	chattest.WaitWithin(t, what, chattest.WaitTimeout, cond)
 }

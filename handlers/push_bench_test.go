@@ -68,11 +68,11 @@ func BenchmarkPushGroup(b *testing.B) {
 		}
 		// The cost of one pushed message (a member waits 10 s between two
 		// pushes of a chat: the window is as long as that).
-		waitWithin(b, "the quiet group's to-do handled", time.Minute, func() bool { return pushDone(b, quiet) })
+		chattest.WaitWithin(b, "the quiet group's to-do handled", time.Minute, func() bool { return pushDone(b, quiet) })
 		before := len(f.Messages())
 		cost, byRPC := costOf(b, in), firestoreByRPC(b, in)
 		send(pushed)
-		waitWithin(b, "255 pushes", time.Minute, func() bool { return len(f.Messages()) >= before+size-1 })
+		chattest.WaitWithin(b, "255 pushes", time.Minute, func() bool { return len(f.Messages()) >= before+size-1 })
 		w := costOf(b, in).minus(cost)
 		b.Logf("window: %v", diff(byRPC, firestoreByRPC(b, in)))
 		reads, writes = reads+w.reads, writes+w.writes

@@ -225,7 +225,7 @@ func TestRepliesAndMentions(t *testing.T) {
 	}
 	t.Run("QuoteFollowsEdit", func(t *testing.T) {
 		expect(t, a.edit(t, ana.Token, g.ID, orig.ID, map[string]any{"content": "short now"}), 200, "")
-		waitWithin(t, "the quote refreshed", 10*time.Second, func() bool { c, _ := quoteOf(); return c == "short now" })
+		chattest.WaitWithin(t, "the quote refreshed", 10*time.Second, func() bool { c, _ := quoteOf(); return c == "short now" })
 		var found bool
 		for _, m := range a.revPage(t, bob.Token, g.ID, "changedAfter="+before).Messages {
 			found = found || m.ID == reply.ID
@@ -236,7 +236,7 @@ func TestRepliesAndMentions(t *testing.T) {
 	})
 	t.Run("QuoteFollowsDeletion", func(t *testing.T) {
 		expect(t, a.del(t, ana.Token, g.ID, orig.ID), 204, "")
-		waitWithin(t, "the quote cleared", 10*time.Second, func() bool { c, d := quoteOf(); return d && c == "" })
+		chattest.WaitWithin(t, "the quote cleared", 10*time.Second, func() bool { c, d := quoteOf(); return d && c == "" })
 		r := a.call(t, "GET", "/api/chats/{id}/messages", "/api/chats/"+g.ID+"/messages?changedAfter="+before, bob.Token, nil)
 		if strings.Contains(string(r.Body), "short now") {
 			t.Fatalf("the deleted text is still served: %s", r.Body)

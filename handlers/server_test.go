@@ -81,7 +81,7 @@ func TestRateLimit(t *testing.T) {
 				}
 			}()
 		}
-		waitWithin(t, "a request refused", 30*time.Second, func() bool { return refused.Load() > 0 })
+		chattest.WaitWithin(t, "a request refused", 30*time.Second, func() bool { return refused.Load() > 0 })
 		close(stop)
 		wg.Wait()
 		if ok := sent.Load() - refused.Load(); ok < 100 {

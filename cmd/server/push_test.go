@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -33,13 +34,7 @@ func TestPushOwedByKilledInstance(t *testing.T) {
 	killed := time.Now()
 	pushes := func(n int, within time.Duration) {
 		t.Helper()
-		deadline := time.Now().Add(within)
-		for len(f.To("tok-bob")) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d pushes within %s, want %d: %+v", len(f.To("tok-bob")), within, n, f.To("tok-bob"))
-			}
-			time.Sleep(50 * time.Millisecond) // polling the fake's record
-		}
+		chattest.WaitWithin(t, fmt.Sprintf("%d pushes to bob", n), within, func() bool { return len(f.To("tok-bob")) >= n })
 	}
 	pushes(1, 60*time.Second) // the contract's bound for a dead instance's push
 	t.Logf("pushed %s after SIGKILL (PUSH_DELAY 2 s, sweeps every 2 s; contract 60 s)", time.Since(killed).Round(100*time.Millisecond))
